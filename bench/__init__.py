@@ -1,0 +1,1 @@
+"""OpenPCF benchmarks: run ``python -m bench.run`` from the repository root."""

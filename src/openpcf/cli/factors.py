@@ -1,0 +1,140 @@
+"""``openpcf factors``: find an emission factor and see where its number comes from.
+
+Heavy imports (numpy via the GWP module, pint, yaml, rich tables) happen inside the command
+bodies so that ``openpcf --help`` stays instant. Errors are not caught here: the main CLI
+translates every :class:`~openpcf.errors.OpenPCFError` once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from openpcf.factors import Factor, FactorSet
+
+app = typer.Typer(help="Find and explain emission factors.", no_args_is_help=True)
+
+FactorsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--factors",
+        help="Extra factor-set file (.csv/.yaml), merged with the bundled set. Repeatable.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _factor_set(paths: list[Path] | None) -> FactorSet:
+    """The bundled set merged with each user set (duplicate ids are an error)."""
+    from openpcf.factors import bundled_factor_set, load_factor_set
+
+    result = bundled_factor_set()
+    for path in paths or []:
+        result = result.merged(load_factor_set(path))
+    return result
+
+
+def _ar6(factor: Factor) -> float:
+    from openpcf.methods.gwp import gwp_set
+
+    return factor.co2e(gwp_set("AR6").values)
+
+
+def _shorten(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _as_json(factor: Factor) -> dict[str, Any]:
+    out = factor.canonical()
+    out["set_name"] = factor.set_name
+    out["kg_co2e_per_unit_ar6"] = _ar6(factor)
+    return out
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words that must all appear (English or 中文).")],
+    category: Annotated[str | None, typer.Option(help="e.g. electricity, fuel.")] = None,
+    geography: Annotated[str | None, typer.Option(help="e.g. CN, CN-HE, GLO.")] = None,
+    year: Annotated[int | None, typer.Option(help="Reference year.")] = None,
+    as_json: JsonOption = False,
+    factors: FactorsOption = None,
+) -> None:
+    """Search factors by id, name, Chinese name and geography."""
+    found = _factor_set(factors).search(query, category=category, geography=geography, year=year)
+    if as_json:
+        typer.echo(json.dumps([_as_json(f) for f in found], ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(found)} factor(s) matching {query!r}")
+    for column in ("id", "name", "unit", "geography", "year"):
+        table.add_column(column, overflow="fold")
+    table.add_column("kg CO2e/unit (AR6)", justify="right")
+    table.add_column("source", overflow="fold")
+    for f in found:
+        flag = " [yellow](illustrative)[/]" if f.illustrative else ""
+        table.add_row(
+            f.id,
+            f.name + flag,
+            f.unit,
+            f.geography,
+            str(f.year),
+            f"{_ar6(f):.6g}",
+            _shorten(f.source),
+        )
+    Console().print(table)
+
+
+@app.command()
+def show(
+    factor_id: Annotated[str, typer.Argument(metavar="ID", help="Factor id.")],
+    as_json: JsonOption = False,
+    factors: FactorsOption = None,
+) -> None:
+    """Show every field of one factor, its gas amounts and its provenance."""
+    factor = _factor_set(factors).get(factor_id)
+    if as_json:
+        typer.echo(json.dumps(_as_json(factor), ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{factor.id}[/]  {factor.name}  {factor.name_zh}".rstrip())
+    if factor.illustrative:
+        console.print(
+            "[bold yellow]Warning: illustrative value[/] - no open published figure; "
+            "replace it with supplier or database data before publishing a footprint."
+        )
+    gases = Table(title=f"Emissions per 1 {factor.unit}")
+    gases.add_column("gas")
+    gases.add_column("kg per unit", justify="right")
+    for gas, amount in sorted(factor.emissions.items()):
+        gases.add_row(gas, f"{amount:.6g}")
+    gases.add_row("[bold]CO2e (AR6)[/]", f"[bold]{_ar6(factor):.6g}[/]")
+    console.print(gases)
+    info = Table(show_header=False, title="Provenance")
+    info.add_column("field", style="bold")
+    info.add_column("value", overflow="fold")
+    rows = [
+        ("category", factor.category),
+        ("geography", factor.geography),
+        ("year", str(factor.year)),
+        ("source", factor.source),
+        ("licence", factor.licence),
+        ("GWP basis", factor.gwp_basis or "-"),
+        ("NCV (MJ/kg)", "-" if factor.ncv_mj_per_kg is None else f"{factor.ncv_mj_per_kg:g}"),
+        ("notes", factor.notes or "-"),
+        ("factor set", factor.set_name or "-"),
+    ]
+    for name, value in rows:
+        info.add_row(name, value)
+    console.print(info)

@@ -1,0 +1,1 @@
+"""Characterisation: the greenhouse gases OpenPCF tracks and the GWP sets that weigh them."""

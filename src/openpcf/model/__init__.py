@@ -1,0 +1,1 @@
+"""Product models: the YAML files users write, their parameters, and their compilation."""

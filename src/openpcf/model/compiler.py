@@ -1,0 +1,453 @@
+"""Compile a product model into a layered matrix system.
+
+Each process becomes one foreground column per product it carries burdens for: one column
+when it has a single output or uses substitution, one per output when it is allocated. Inputs
+from other processes land in ``A_ff``, inputs from background factors (by id, by grid region
+and year, or from a supplier's PACT footprint) in ``A_bf``, direct emissions in ``B_f``. Every
+amount is converted into the reference unit of what it refers to; every matrix entry keeps a
+record of the exchange it came from (:class:`Entry`), which is how results are traced back to
+the model file's lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from openpcf.core.allocation import allocation_shares
+from openpcf.core.engine import LayeredSystem
+from openpcf.core.quality import Pedigree
+from openpcf.core.system import MatrixSystem
+from openpcf.core.units import conversion_factor, normalise, same_dimension
+from openpcf.errors import (
+    AllocationError,
+    InputError,
+    ModelFileError,
+    OpenPCFError,
+    UnitError,
+    UnknownProcessError,
+)
+from openpcf.factors import Factor, FactorSet, GridChoice, grid_electricity, load_factor_set
+from openpcf.methods.gases import GAS_IDS
+from openpcf.methods.gwp import GWPSet, gwp_set
+from openpcf.model import parameters
+from openpcf.model.loading import LoadedModel
+from openpcf.model.schema import BOUNDARY_STAGES, Emission, Input, Output, Process, ProductModel
+
+GAS_INDEX = {g: i for i, g in enumerate(GAS_IDS)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Column:
+    """One foreground activity: a process, or one allocated output of a process."""
+
+    id: str
+    process: str
+    name: str
+    product: str
+    unit: str
+    stage: str
+    share: float
+    aircraft: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One exchange as it landed in the matrices (amount per unit of the column's output)."""
+
+    column: int
+    process: str
+    kind: str  # process | factor | electricity | supplier_footprint | emission | substitution
+    label: str
+    row: int  # row of A_ff (process), A_bf (factor-like) or B (emission)
+    amount: float  # consumed (>0) or credited (<0), in the row's reference unit
+    unit: str
+    primary: bool
+    pedigree: Pedigree | None
+    where: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompiledModel:
+    loaded: LoadedModel
+    parameters: Mapping[str, float]
+    gwp: GWPSet
+    system: LayeredSystem
+    columns: tuple[Column, ...]
+    factors: tuple[Factor, ...]
+    entries: tuple[Entry, ...]
+    demand: np.ndarray
+    reference_column: int
+    grid_choices: tuple[GridChoice, ...]
+    factor_set: FactorSet = field(repr=False)
+
+    @property
+    def model(self) -> ProductModel:
+        return self.loaded.model
+
+
+def compile_model(
+    loaded: LoadedModel,
+    *,
+    factors: FactorSet,
+    overrides: Mapping[str, parameters.Value] | None = None,
+    gwp: str | None = None,
+) -> CompiledModel:
+    """Turn a validated model into a :class:`LayeredSystem` plus the records to explain it.
+
+    Raises
+    ------
+    InputError
+        (and subclasses) naming file, line, process and exchange for unknown factors or
+        processes, unconvertible units, bad amounts, parameter errors and allocation errors.
+    """
+    return _Compiler(loaded, factors, overrides or {}, gwp).run()
+
+
+class _Compiler:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        factors: FactorSet,
+        overrides: Mapping[str, parameters.Value],
+        gwp: str | None,
+    ) -> None:
+        self.loaded = loaded
+        self.model = loaded.model
+        self.factor_set = _with_model_sets(loaded, factors)
+        self.overrides = overrides
+        self.gwp = gwp_set(gwp or self.model.gwp)
+        self.columns: list[Column] = []
+        self.column_index: dict[str, int] = {}
+        self.factors: list[Factor] = []
+        self.factor_index: dict[str, int] = {}
+        self.entries: list[Entry] = []
+        self.grid_choices: list[GridChoice] = []
+        self.A_ff: dict[tuple[int, int], float] = {}
+        self.A_bf: dict[tuple[int, int], float] = {}
+        self.B_f: dict[tuple[int, int], float] = {}
+        self.params: dict[str, float] = {}
+
+    # -- driver ---------------------------------------------------------------------------
+    def run(self) -> CompiledModel:
+        self.params = parameters.resolve(
+            self.model.parameters, self.overrides, where=self.loaded.where("parameters")
+        )
+        self._check_boundary()
+        shares = {p.id: self._shares(i, p) for i, p in enumerate(self.model.processes)}
+        for p in self.model.processes:
+            for product, share in shares[p.id].items():
+                self._add_column(p, product, share)
+        for i, p in enumerate(self.model.processes):
+            self._fill(i, p)
+        return self._finish()
+
+    def _check_boundary(self) -> None:
+        allowed = BOUNDARY_STAGES[self.model.boundary]
+        for i, p in enumerate(self.model.processes):
+            if p.stage not in allowed:
+                raise ModelFileError(
+                    f"{self.loaded.where('processes', i, 'stage')}: process {p.id!r} is in stage "
+                    f"{p.stage!r}, outside the {self.model.boundary} boundary "
+                    f"({', '.join(allowed)}); change the boundary or remove the process"
+                )
+
+    # -- columns and allocation -----------------------------------------------------------
+    def _outputs(self, p: Process) -> list[Output]:
+        return [p.output, *p.co_products]
+
+    def _shares(self, i: int, p: Process) -> dict[str, float]:
+        if not p.co_products or (p.allocation and p.allocation.method == "substitution"):
+            return {p.output.product: 1.0}
+        assert p.allocation is not None  # guaranteed by the schema
+        where = f"{self.loaded.where('processes', i, 'allocation')}: process {p.id!r}: "
+        method = p.allocation.method
+        amounts = {o.product: self._amount(o.amount, i, p, "output") for o in self._outputs(p)}
+        if method == "factors":
+            props = dict(p.allocation.factors or {})
+            unknown = sorted(set(props) - set(amounts))
+            if unknown:
+                raise AllocationError(f"{where}factors name unknown products {unknown}")
+        else:
+            props = {o.product: self._property(o, method, where) for o in self._outputs(p)}
+        return allocation_shares(amounts=amounts, properties=props, method=method, where=where)  # type: ignore[arg-type]
+
+    def _property(self, o: Output, method: str, where: str) -> float:
+        """Mass (kg), energy (MJ) or price per unit of output ``o``."""
+        given = {"mass": o.mass, "energy": o.energy, "economic": o.price}[method]
+        if given is not None:
+            return float(given)
+        natural = {"mass": "kg", "energy": "MJ"}.get(method)
+        if natural and same_dimension(o.unit, natural):
+            return conversion_factor(o.unit, natural)
+        what = {"mass": "mass (kg per unit)", "energy": "energy (MJ per unit)"}.get(
+            method, "price (per unit)"
+        )
+        key = {"mass": "mass", "energy": "energy"}.get(method, "price")
+        raise AllocationError(
+            f"{where}output {o.product!r} is in {o.unit!r}; give its {what} as '{key}:'"
+        )
+
+    def _add_column(self, p: Process, product: str, share: float) -> None:
+        output = next(o for o in self._outputs(p) if o.product == product)
+        cid = p.id if product == p.output.product else f"{p.id}/{product}"
+        self.column_index[cid] = len(self.columns)
+        self.columns.append(
+            Column(
+                id=cid,
+                process=p.id,
+                name=p.name if cid == p.id else f"{p.name} ({product})",
+                product=product,
+                unit=normalise(output.unit),
+                stage=p.stage,
+                share=share,
+                aircraft=p.aircraft,
+            )
+        )
+
+    # -- exchanges ------------------------------------------------------------------------
+    def _fill(self, i: int, p: Process) -> None:
+        cols = [c for c in self.columns if c.process == p.id]
+        for col in cols:
+            j = self.column_index[col.id]
+            output = next(o for o in self._outputs(p) if o.product == col.product)
+            out_amount = self._amount(output.amount, i, p, "output")
+            if out_amount <= 0:
+                raise InputError(
+                    f"{self.loaded.where('processes', i, 'output', 'amount')}: process {p.id!r}: "
+                    f"output amount must be > 0, got {out_amount:g}"
+                )
+            self.A_ff[(j, j)] = self.A_ff.get((j, j), 0.0) + out_amount
+            for k, inp in enumerate(p.inputs):
+                self._input(i, p, k, inp, j, col.share)
+            for k, em in enumerate(p.emissions):
+                self._emission(i, p, k, em, j, col.share)
+            if p.allocation and p.allocation.method == "substitution":
+                for k, co in enumerate(p.co_products):
+                    self._substitution(i, p, k, co, j)
+
+    def _where(self, i: int, p: Process, *loc: str | int) -> str:
+        return f"{self.loaded.where('processes', i, *loc)}: process {p.id!r}"
+
+    def _amount(self, value: float | str, i: int, p: Process, *loc: str | int) -> float:
+        where = self._where(i, p, *loc)
+        return parameters.evaluate(value, self.params, where=f"{where}, {'.'.join(map(str, loc))}")
+
+    def _converted(self, amount: float, unit: str, target: str, where: str) -> float:
+        try:
+            return amount * conversion_factor(unit, target)
+        except UnitError as e:
+            raise UnitError(f"{where}: {e}") from None
+
+    def _input(self, i: int, p: Process, k: int, inp: Input, j: int, share: float) -> None:
+        where = f"{self._where(i, p, 'inputs', k)}, input {k + 1}"
+        amount = self._amount(inp.amount, i, p, "inputs", k, "amount")
+        if amount < 0:
+            raise InputError(
+                f"{where}: amount {amount:g} is negative; inputs are consumed amounts (>= 0). "
+                "Model an avoided product with co_products and allocation method 'substitution'"
+            )
+        primary = inp.primary if inp.primary is not None else inp.kind == "supplier_footprint"
+        pedigree = inp.quality.pedigree() if inp.quality else None
+        if inp.kind == "process":
+            target = self._process_column(inp, where)
+            value = self._converted(amount, inp.unit, self.columns[target].unit, where) * share
+            self.A_ff[(target, j)] = self.A_ff.get((target, j), 0.0) - value
+            label, unit = self.columns[target].id, self.columns[target].unit
+        else:
+            factor = self._factor_for(inp, where)
+            row = self._background_row(factor)
+            value = self._converted(amount, inp.unit, factor.unit, where) * share
+            self.A_bf[(row, j)] = self.A_bf.get((row, j), 0.0) - value
+            label, unit = factor.id, factor.unit
+        self.entries.append(
+            Entry(
+                column=j,
+                process=p.id,
+                kind=inp.kind,
+                label=label,
+                row=target if inp.kind == "process" else row,
+                amount=value,
+                unit=unit,
+                primary=primary,
+                pedigree=pedigree,
+                where=where,
+            )
+        )
+
+    def _process_column(self, inp: Input, where: str) -> int:
+        assert inp.process is not None
+        proc = next((p for p in self.model.processes if p.id == inp.process), None)
+        if proc is None:
+            known = ", ".join(p.id for p in self.model.processes)
+            raise UnknownProcessError(f"{where}: no process {inp.process!r} (processes: {known})")
+        product = inp.product or proc.output.product
+        cid = inp.process if product == proc.output.product else f"{inp.process}/{product}"
+        if cid not in self.column_index:
+            raise UnknownProcessError(
+                f"{where}: process {inp.process!r} has no output {product!r} that can be "
+                "supplied (co-products handled by substitution are credits, not supplies)"
+            )
+        return self.column_index[cid]
+
+    def _factor_for(self, inp: Input, where: str) -> Factor:
+        try:
+            if inp.factor is not None:
+                return self.factor_set.get(inp.factor)
+            if inp.electricity is not None:
+                choice = grid_electricity(
+                    geography=inp.electricity.geography,
+                    year=inp.electricity.year,
+                    factors=self.factor_set,
+                    basis=inp.electricity.basis,
+                )
+                self.grid_choices.append(choice)
+                return choice.factor
+            from openpcf.exchange.supplier import supplier_factor
+
+            assert inp.supplier_footprint is not None
+            return supplier_factor(inp.supplier_footprint, base=self.loaded.path.parent)
+        except OpenPCFError as e:
+            raise type(e)(f"{where}: {e}") from None
+
+    def _background_row(self, factor: Factor) -> int:
+        if factor.id not in self.factor_index:
+            self.factor_index[factor.id] = len(self.factors)
+            self.factors.append(factor)
+        return self.factor_index[factor.id]
+
+    def _emission(self, i: int, p: Process, k: int, em: Emission, j: int, share: float) -> None:
+        where = f"{self._where(i, p, 'emissions', k)}, emission {k + 1} ({em.gas})"
+        amount = self._amount(em.amount, i, p, "emissions", k, "amount")
+        if amount < 0:
+            raise InputError(
+                f"{where}: amount {amount:g} is negative; book removals on gas 'CO2-uptake' "
+                "as a positive mass"
+            )
+        value = self._converted(amount, em.unit, "kg", where) * share
+        row = GAS_INDEX[em.gas]
+        self.B_f[(row, j)] = self.B_f.get((row, j), 0.0) + value
+        self.entries.append(
+            Entry(
+                column=j,
+                process=p.id,
+                kind="emission",
+                label=em.gas,
+                row=row,
+                amount=value,
+                unit="kg",
+                primary=em.primary if em.primary is not None else True,
+                pedigree=em.quality.pedigree() if em.quality else None,
+                where=where,
+            )
+        )
+
+    def _substitution(self, i: int, p: Process, k: int, co: Output, j: int) -> None:
+        where = f"{self._where(i, p, 'co_products', k)}, co-product {co.product!r}"
+        if not co.substitutes:
+            raise AllocationError(
+                f"{where}: substitution needs 'substitutes:' (the factor id or process the "
+                "co-product displaces)"
+            )
+        amount = self._amount(co.amount, i, p, "co_products", k, "amount")
+        if co.substitutes in self.column_index:
+            target = self.column_index[co.substitutes]
+            value = self._converted(amount, co.unit, self.columns[target].unit, where)
+            self.A_ff[(target, j)] = self.A_ff.get((target, j), 0.0) + value
+            row, kind, label, unit = target, "process", co.substitutes, self.columns[target].unit
+        else:
+            try:
+                factor = self.factor_set.get(co.substitutes)
+            except OpenPCFError as e:
+                raise type(e)(f"{where}: {e}") from None
+            row = self._background_row(factor)
+            value = self._converted(amount, co.unit, factor.unit, where)
+            self.A_bf[(row, j)] = self.A_bf.get((row, j), 0.0) + value
+            kind, label, unit = "substitution", factor.id, factor.unit
+        self.entries.append(
+            Entry(
+                column=j,
+                process=p.id,
+                kind="substitution" if kind == "substitution" else "process-credit",
+                label=label,
+                row=row,
+                amount=-value,
+                unit=unit,
+                primary=False,
+                pedigree=None,
+                where=where,
+            )
+        )
+
+    # -- assembly -------------------------------------------------------------------------
+    def _finish(self) -> CompiledModel:
+        p, n, m = len(self.columns), len(self.factors), len(GAS_IDS)
+        bg_B = np.zeros((m, n))
+        for j, factor in enumerate(self.factors):
+            for gas, amount in factor.emissions.items():
+                bg_B[GAS_INDEX[gas], j] += amount
+        background = MatrixSystem(
+            A=sp.identity(n, format="csc"),
+            B=sp.csc_array(bg_B),
+            activities=tuple(f.id for f in self.factors),
+            flows=GAS_IDS,
+        )
+        foreground = MatrixSystem(
+            A=_sparse(self.A_ff, (p, p)),
+            B=_sparse(self.B_f, (m, p)),
+            activities=tuple(c.id for c in self.columns),
+            flows=GAS_IDS,
+        )
+        system = LayeredSystem(
+            foreground=foreground, background=background, A_bf=_sparse(self.A_bf, (n, p))
+        )
+        ref = self.column_index[self.model.reference_process]
+        demand = np.zeros(p)
+        demand[ref] = self._declared_in(self.columns[ref])
+        return CompiledModel(
+            loaded=self.loaded,
+            parameters=dict(self.params),
+            gwp=self.gwp,
+            system=system,
+            columns=tuple(self.columns),
+            factors=tuple(self.factors),
+            entries=tuple(self.entries),
+            demand=demand,
+            reference_column=ref,
+            grid_choices=tuple(self.grid_choices),
+            factor_set=self.factor_set,
+        )
+
+    def _declared_in(self, col: Column) -> float:
+        product = self.model.product
+        where = self.loaded.where("product", "declared_unit")
+        try:
+            return product.declared_amount * conversion_factor(product.declared_unit, col.unit)
+        except UnitError:
+            raise UnitError(
+                f"{where}: declared unit {product.declared_unit!r} cannot be converted into "
+                f"{col.unit!r}, the output unit of reference process {col.process!r}; make the "
+                "reference process output the declared quantity (e.g. 100 kWh of capacity per pack)"
+            ) from None
+
+
+def _sparse(entries: Mapping[tuple[int, int], float], shape: tuple[int, int]) -> sp.csc_array:
+    if not entries:
+        return sp.csc_array(shape, dtype=np.float64)
+    (rows, cols), vals = zip(*entries.keys(), strict=True), list(entries.values())
+    return sp.csc_array((vals, (rows, cols)), shape=shape)
+
+
+def _with_model_sets(loaded: LoadedModel, factors: FactorSet) -> FactorSet:
+    """Add the factor sets a model names (paths relative to the model file)."""
+    result = factors
+    for k, name in enumerate(loaded.model.factor_sets):
+        path = (loaded.path.parent / name).resolve()
+        if not path.exists():
+            raise ModelFileError(f"{loaded.where('factor_sets', k)}: factor set {name!r} not found")
+        result = result.merged(load_factor_set(path))
+    return result
+

@@ -1,0 +1,177 @@
+"""Named parameters with arithmetic expressions, evaluated safely.
+
+Expressions are parsed with :mod:`ast` and evaluated by walking the tree: numbers, names of
+other parameters, ``+ - * / // % **``, unary minus, parentheses and a few functions
+(``min, max, abs, round, sqrt, exp, log``). Nothing else is accepted, and nothing is ever
+passed to ``eval``. Parameters may refer to each other in any order; a cycle is an error that
+names it.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from openpcf.errors import ParameterError
+
+_BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+_FUNCTIONS: dict[str, Callable[..., float]] = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "round": round,
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "log": math.log,
+}
+
+Value = float | int | str
+
+
+def parse(expression: str, *, where: str) -> ast.expr:
+    """Parse ``expression`` or raise :class:`ParameterError` pointing at the column."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError as e:
+        col = f" at column {e.offset}" if e.offset else ""
+        raise ParameterError(
+            f"{where}: syntax error in expression {expression!r}{col}: {e.msg}"
+        ) from None
+    return tree.body
+
+
+def names_in(node: ast.expr) -> set[str]:
+    """Parameter names an expression uses (function names excluded)."""
+    called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in called}
+
+
+def evaluate(expression: Value, scope: Mapping[str, float], *, where: str) -> float:
+    """Value of a number or an expression over the names in ``scope``."""
+    if isinstance(expression, bool):
+        raise ParameterError(f"{where}: {expression!r} is not a number")
+    if isinstance(expression, int | float):
+        return _finite(float(expression), where, str(expression))
+    node = parse(str(expression), where=where)
+    return _finite(_eval(node, scope, where, str(expression)), where, str(expression))
+
+
+def _finite(value: float, where: str, text: str) -> float:
+    if not math.isfinite(value):
+        raise ParameterError(f"{where}: {text!r} evaluates to {value}, not a finite number")
+    return value
+
+
+def _eval(node: ast.AST, scope: Mapping[str, float], where: str, text: str) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        if isinstance(node.value, bool):
+            raise ParameterError(f"{where}: booleans are not allowed in {text!r}")
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in scope:
+            known = ", ".join(sorted(scope)) or "none defined"
+            raise ParameterError(
+                f"{where}: unknown name {node.id!r} in {text!r} (parameters: {known})"
+            )
+        return scope[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _eval(node.left, scope, where, text), _eval(node.right, scope, where, text)
+        try:
+            return _BINARY[type(node.op)](left, right)
+        except (ZeroDivisionError, OverflowError) as e:
+            raise ParameterError(f"{where}: {text!r}: {e}") from None
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_eval(node.operand, scope, where, text))
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCTIONS
+        and not node.keywords
+    ):
+        args = [_eval(a, scope, where, text) for a in node.args]
+        try:
+            return float(_FUNCTIONS[node.func.id](*args))
+        except (ValueError, TypeError, OverflowError) as e:
+            raise ParameterError(f"{where}: {text!r}: {e}") from None
+    raise ParameterError(
+        f"{where}: {ast.unparse(node)!r} is not allowed in {text!r}; use numbers, parameter "
+        f"names, + - * / ** % and {', '.join(sorted(_FUNCTIONS))}"
+    )
+
+
+def resolve(
+    definitions: Mapping[str, Value],
+    overrides: Mapping[str, Value] | None = None,
+    *,
+    where: str = "parameters",
+) -> dict[str, float]:
+    """Evaluate all parameters, in dependency order, after applying ``overrides``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown override name, syntax error, unknown name, or a cycle (named).
+    """
+    defs = dict(definitions)
+    for name, value in (overrides or {}).items():
+        if name not in defs:
+            known = ", ".join(sorted(defs)) or "none"
+            raise ParameterError(f"--param {name}: the model has no such parameter ({known})")
+        defs[name] = value
+    deps = {
+        name: (
+            set()
+            if isinstance(v, int | float)
+            else names_in(parse(str(v), where=f"{where}.{name}"))
+        )
+        for name, v in defs.items()
+    }
+    values: dict[str, float] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in values:
+            return
+        if name in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
+            raise ParameterError(f"{where}: parameters refer to each other in a cycle: {cycle}")
+        visiting.append(name)
+        for dep in sorted(deps[name]):
+            if dep not in defs:
+                known = ", ".join(sorted(defs)) or "none defined"
+                raise ParameterError(
+                    f"{where}.{name}: unknown name {dep!r} in {defs[name]!r} (parameters: {known})"
+                )
+            visit(dep)
+        visiting.pop()
+        values[name] = evaluate(defs[name], values, where=f"{where}.{name}")
+
+    for name in defs:
+        visit(name)
+    return values
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Value]:
+    """``["k=v", ...]`` from the command line into a mapping (values stay expressions)."""
+    out: dict[str, Value] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ParameterError(f"--param {pair!r}: write it as name=value, e.g. scrap_share=0.3")
+        out[name.strip()] = value.strip()
+    return out

@@ -1,0 +1,248 @@
+"""The product model file, as typed and validated data.
+
+A model describes one product (its identity, declared unit, system boundary) and the
+processes of its life cycle, each assigned to one stage. Exchanges are inputs (from another
+process of the model, from a background factor by id, from the grid of a region and year, or
+from a supplier's PACT footprint) and direct emissions per gas. Amounts are numbers or
+parameter expressions; units are anything pint can convert into the flow's reference unit.
+
+Validation here is structural (names, types, allowed values); references between processes,
+factors and units are checked by the compiler, which knows the factor sets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from openpcf.core.quality import Pedigree
+from openpcf.methods.gases import GAS_IDS
+
+Stage = Literal[
+    "raw_material_acquisition",
+    "production",
+    "distribution",
+    "use",
+    "end_of_life",
+]
+STAGES: tuple[str, ...] = (
+    "raw_material_acquisition",
+    "production",
+    "distribution",
+    "use",
+    "end_of_life",
+)
+Boundary = Literal["cradle-to-gate", "cradle-to-grave", "gate-to-gate"]
+#: Stages each boundary includes (ISO 14067 6.3.4; GB/T 24067 partial CFP).
+BOUNDARY_STAGES: dict[str, tuple[str, ...]] = {
+    "cradle-to-gate": ("raw_material_acquisition", "production"),
+    "cradle-to-grave": STAGES,
+    "gate-to-gate": ("production",),
+}
+DeclaredUnit = Literal[
+    "kilogram",
+    "liter",
+    "cubic meter",
+    "kilowatt hour",
+    "megajoule",
+    "ton kilometer",
+    "square meter",
+    "piece",
+]
+Amount = float | str
+ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Quality(Strict):
+    """Weidema pedigree scores, 1 (best) to 5 (worst)."""
+
+    reliability: int = Field(5, ge=1, le=5)
+    completeness: int = Field(5, ge=1, le=5)
+    temporal: int = Field(5, ge=1, le=5)
+    geographical: int = Field(5, ge=1, le=5)
+    technological: int = Field(5, ge=1, le=5)
+
+    def pedigree(self) -> Pedigree:
+        return Pedigree(**self.model_dump())
+
+
+class GridRef(Strict):
+    """Electricity from the grid of a province, regional grid or country, for a year."""
+
+    geography: str
+    year: int = Field(ge=1990, le=2100)
+    basis: Literal["co2", "footprint"] = "co2"
+
+
+class Input(Strict):
+    """An input: exactly one of ``process``, ``factor``, ``electricity``, ``supplier_footprint``."""
+
+    process: str | None = None
+    product: str | None = None  # which output of ``process`` (default: its reference product)
+    factor: str | None = None
+    electricity: GridRef | None = None
+    supplier_footprint: str | None = None
+    amount: Amount
+    unit: str
+    comment: str = ""
+    primary: bool | None = None
+    quality: Quality | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Input:
+        sources = [self.process, self.factor, self.electricity, self.supplier_footprint]
+        given = sum(s is not None for s in sources)
+        if given != 1:
+            raise ValueError(
+                "an input needs exactly one of 'process', 'factor', 'electricity' or "
+                f"'supplier_footprint' (found {given})"
+            )
+        if self.product is not None and self.process is None:
+            raise ValueError("'product' selects an output of a 'process' input")
+        return self
+
+    @property
+    def kind(self) -> str:
+        if self.process is not None:
+            return "process"
+        if self.factor is not None:
+            return "factor"
+        if self.electricity is not None:
+            return "electricity"
+        return "supplier_footprint"
+
+
+class Emission(Strict):
+    """A direct emission (or, for ``CO2-uptake``, a removal) of one gas."""
+
+    gas: str
+    amount: Amount
+    unit: str = "kg"
+    comment: str = ""
+    primary: bool | None = None
+    quality: Quality | None = None
+
+    @field_validator("gas")
+    @classmethod
+    def _known_gas(cls, value: str) -> str:
+        if value not in GAS_IDS:
+            raise ValueError(f"unknown gas {value!r}; use one of {', '.join(GAS_IDS)}")
+        return value
+
+
+class Output(Strict):
+    """A product of a process, with the properties allocation may need (per unit)."""
+
+    product: str
+    amount: Amount
+    unit: str
+    mass: float | None = Field(None, ge=0, description="kg per unit of this output")
+    energy: float | None = Field(None, ge=0, description="MJ per unit of this output")
+    price: float | None = Field(None, ge=0, description="price per unit (any one currency)")
+    substitutes: str | None = Field(
+        None, description="for substitution: the factor id or process the co-product displaces"
+    )
+
+
+class Allocation(Strict):
+    method: Literal["mass", "energy", "economic", "factors", "substitution"]
+    factors: dict[str, float] | None = None
+    justification: str = ""
+
+    @model_validator(mode="after")
+    def _factors_given(self) -> Allocation:
+        if (self.method == "factors") != (self.factors is not None):
+            raise ValueError("give 'factors' (product -> share) exactly when method is 'factors'")
+        return self
+
+
+class Process(Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    name: str
+    stage: Stage
+    output: Output
+    co_products: list[Output] = []
+    allocation: Allocation | None = None
+    inputs: list[Input] = []
+    emissions: list[Emission] = []
+    aircraft: bool = False
+    geography: str | None = None
+    comment: str = ""
+
+    @model_validator(mode="after")
+    def _allocation_rule(self) -> Process:
+        if self.co_products and self.allocation is None:
+            raise ValueError(
+                "a process with co_products needs 'allocation' (method: mass, energy, economic, "
+                "factors or substitution); see docs/allocation.md for the ISO 14044 hierarchy"
+            )
+        if not self.co_products and self.allocation is not None:
+            raise ValueError("'allocation' is only for processes with co_products")
+        names = [self.output.product, *(c.product for c in self.co_products)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"output product names must differ: {names}")
+        return self
+
+
+class Period(Strict):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"reference period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Product(Strict):
+    name: str
+    name_zh: str = ""
+    description: str = ""
+    ids: list[Annotated[str, Field(pattern=r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$")]] = Field(
+        min_length=1
+    )
+    cn_code: str | None = None
+    cpc: str | None = None
+    declared_unit: DeclaredUnit
+    declared_amount: float = Field(1.0, gt=0)
+    mass_per_declared_unit: float = Field(ge=0, description="kg per declared unit")
+    geography: str = "CN"
+    reference_period: Period
+    company_name: str = "OpenPCF user"
+    company_ids: list[str] = ["urn:openpcf:company:unknown"]
+
+
+class ProductModel(Strict):
+    """The whole model file."""
+
+    openpcf: Literal[1] = 1
+    product: Product
+    boundary: Boundary
+    reference_process: str
+    cutoff_percent: float = Field(1.0, ge=0, le=100)
+    gwp: str = "AR6"
+    factor_sets: list[str] = []
+    parameters: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Amount] = {}
+    processes: list[Process] = Field(min_length=1)
+    exclusions: list[str] = []
+    comment: str = ""
+
+    @model_validator(mode="after")
+    def _references(self) -> ProductModel:
+        ids = [p.id for p in self.processes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"process ids must be unique; repeated: {', '.join(dupes)}")
+        if self.reference_process not in ids:
+            raise ValueError(
+                f"reference_process {self.reference_process!r} is not a process id "
+                f"({', '.join(ids)})"
+            )
+        return self

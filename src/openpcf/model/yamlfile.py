@@ -1,0 +1,79 @@
+"""Read YAML while remembering where each value came from.
+
+Error messages must name the file and line of the offending value. PyYAML's node tree has
+that information; :func:`load` builds plain Python data from the nodes and a map from each
+value's path (``("processes", 2, "inputs", 0, "amount")``) to its 1-based line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from openpcf.errors import ModelFileError
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    path: Path
+    data: Any
+    lines: dict[PathKey, int]
+    text: str
+
+    def line_of(self, loc: PathKey) -> int | None:
+        """Line of the deepest known prefix of ``loc``."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def where(self, loc: PathKey) -> str:
+        line = self.line_of(loc)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+
+def load(path: Path, text: str | None = None) -> YamlDocument:
+    """Parse a YAML file into data plus a line map; syntax errors name file, line, column."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ModelFileError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ModelFileError(f"{path}: cannot read: {e}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ModelFileError(f"{path}{at}: YAML syntax error: {problem}") from None
+    lines: dict[PathKey, int] = {}
+    data = _build(node, (), lines) if node is not None else None
+    return YamlDocument(path=path, data=data, lines=lines, text=text)
+
+
+def _build(node: yaml.Node, loc: PathKey, lines: dict[PathKey, int]) -> Any:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            out[key] = _build(value_node, (*loc, str(key)), lines)
+            lines[(*loc, str(key))] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*loc, i), lines) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """Construct a scalar with the safe loader's type resolution (ints, floats, dates...)."""
+    constructor = yaml.constructor.SafeConstructor()
+    return constructor.construct_object(node, deep=True)  # type: ignore[no-untyped-call]

@@ -1,0 +1,1 @@
+"""Use cases: calculate a product, and the other things a user asks of OpenPCF."""

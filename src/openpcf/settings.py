@@ -1,0 +1,34 @@
+"""Settings, read at the edges only (CLI, API, storage).
+
+``OPENPCF_HOME`` names the directory for user data: imported databases, stored results, keys
+and user factor sets. By default it is the platform's user data directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path
+
+    @property
+    def factor_dir(self) -> Path:
+        """User factor sets (CSV or YAML) loaded with the bundled ones."""
+        return self.home / "factors"
+
+
+@cache
+def get_settings() -> Settings:
+    env = os.environ.get("OPENPCF_HOME")
+    if env:
+        home = Path(env).expanduser()
+    else:
+        from platformdirs import user_data_dir
+
+        home = Path(user_data_dir("openpcf", appauthor=False))
+    return Settings(home=home)
