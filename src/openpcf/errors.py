@@ -49,17 +49,17 @@ class AllocationError(InputError):
     """A multi-output process cannot be allocated as specified."""
 
 
-class SystemError_(OpenPCFError, ArithmeticError):
-    """Base for numerical problems of a compiled system (kept apart from builtin SystemError)."""
+class SolveError(OpenPCFError, ArithmeticError):
+    """A compiled system cannot be solved."""
 
 
-class SingularSystemError(SystemError_):
+class SingularSystemError(SolveError):
     """The technosphere matrix cannot be solved: some processes have no independent production."""
 
     exit_code = 3
 
 
-class NonSquareSystemError(SystemError_):
+class NonSquareSystemError(SolveError):
     """The technosphere matrix has more products than activities, or the reverse."""
 
     exit_code = 3

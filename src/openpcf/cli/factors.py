@@ -75,20 +75,24 @@ def search(
     from rich.table import Table
 
     table = Table(title=f"{len(found)} factor(s) matching {query!r}")
-    for column in ("id", "name", "unit", "geography", "year"):
-        table.add_column(column, overflow="fold")
-    table.add_column("kg CO2e/unit (AR6)", justify="right")
-    table.add_column("source", overflow="fold")
+    table.add_column("id", no_wrap=True)  # ids are copied into models: never break them
+    table.add_column("name", ratio=2)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("geo", no_wrap=True)
+    table.add_column("year", no_wrap=True)
+    table.add_column("kg CO2e/unit (AR6)", justify="right", no_wrap=True)
+    table.add_column("source", ratio=1)
     for f in found:
         flag = " [yellow](illustrative)[/]" if f.illustrative else ""
+        publisher = f.source.split(",")[0]
         table.add_row(
             f.id,
             f.name + flag,
             f.unit,
             f.geography,
             str(f.year),
-            f"{_ar6(f):.6g}",
-            _shorten(f.source),
+            f"{_ar6(f):.4g}",
+            _shorten(publisher, 32),
         )
     Console().print(table)
 

@@ -75,12 +75,14 @@ class LayeredSolution:
 
     @property
     def per_process(self) -> np.ndarray:
-        return self.direct + self.upstream
+        both: np.ndarray = self.direct + self.upstream
+        return both
 
     @property
     def total(self) -> np.ndarray:
         """Footprint per column of ``Q`` (k,)."""
-        return np.asarray(self.per_process.sum(axis=0))
+        total: np.ndarray = self.per_process.sum(axis=0)
+        return total
 
 
 def _array_hash(Q: np.ndarray) -> str:
@@ -177,7 +179,7 @@ def solve_layered(
     fg = system.foreground
     fact = factorise(fg.A, labels=fg.activities, cache=None)
     s_f = fact.solve(np.asarray(f, dtype=np.float64))
-    direct = np.asarray((fg.B.T @ Q2)) * s_f[:, None]
+    direct = np.asarray(fg.B.T @ Q2) * s_f[:, None]
     upstream = np.asarray(-(system.A_bf.T @ lam_b)) * s_f[:, None]
     return LayeredSolution(s_f=s_f, direct=direct, upstream=upstream, lambda_b=lam_b)
 

@@ -130,15 +130,15 @@ def _singular_activities(A: sp.csc_array, labels: Sequence[str]) -> list[str]:
     n = A.shape[1]
     empty = np.flatnonzero(np.diff(A.indptr) == 0)
     if empty.size:
-        return [labels[j] for j in empty]
+        return [labels[int(j)] for j in empty]
     matching = maximum_bipartite_matching(sp.csr_array(A), perm_type="row")
     unmatched = np.flatnonzero(matching < 0)
     if unmatched.size:
-        return [labels[j] for j in unmatched]
+        return [labels[int(j)] for j in unmatched]
     if n <= _DENSE_DIAGNOSIS_LIMIT:
-        _, sigma, vt = np.linalg.svd(A.toarray())
+        _, _, vt = np.linalg.svd(A.toarray())
         v = np.abs(vt[-1])
-        return [labels[j] for j in np.flatnonzero(v > 1e-8 * v.max())]
+        return [labels[int(j)] for j in np.flatnonzero(v > 1e-8 * v.max())]
     return ["(too large to isolate: check recent edits to loops and co-products)"]
 
 

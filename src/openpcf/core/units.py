@@ -41,9 +41,11 @@ PACT_UNITS: dict[str, str] = {
 
 
 @cache
-def registry() -> pint.UnitRegistry:
+def registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
     """The one unit registry of OpenPCF (created once; pint registries are expensive)."""
-    ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
+    ureg: pint.UnitRegistry = pint.UnitRegistry(  # type: ignore[type-arg]
+        on_redefinition="ignore", cache_folder=None
+    )
     for line in _DEFINITIONS.strip().splitlines():
         ureg.define(line)
     ureg.define("ton = tonne")

@@ -172,7 +172,9 @@ def grid_electricity(
             if chosen is not None:
                 note = _note(kind, chosen, year, level, label, chain[0][2], basis)
                 return GridChoice(
-                    factor=by_year[chosen], requested=geography, used_level=level,
+                    factor=by_year[chosen],
+                    requested=geography,
+                    used_level=level,
                     fallback_note=note,
                 )
     raise UnknownFactorError(
@@ -182,9 +184,7 @@ def grid_electricity(
     )
 
 
-def _note(
-    kind: str, chosen: int, year: int, level: str, label: str, first: str, basis: str
-) -> str:
+def _note(kind: str, chosen: int, year: int, level: str, label: str, first: str, basis: str) -> str:
     """Say in one sentence what was used and why."""
     used = f"used {label} {chosen}"
     if kind == "exact" and label == first:
@@ -194,7 +194,9 @@ def _note(
     elif kind == "earlier":
         why = f"no {year} factor at any level for {first}; latest earlier {level} year is {chosen}"
     else:
-        why = f"no factor for {year} or earlier for {first}; earliest later {level} year is {chosen}"
+        why = (
+            f"no factor for {year} or earlier for {first}; earliest later {level} year is {chosen}"
+        )
     extra = ""
     if basis == "footprint" and level == "national":
         extra = " (only national electricity carbon-footprint factors are published)"

@@ -115,7 +115,9 @@ def _row_to_factor(
     try:
         year = int(_text(row["year"]))
     except ValueError:
-        raise _fail(where, f"year {row['year']!r} is not a whole number", "Give e.g. 2023.") from None
+        raise _fail(
+            where, f"year {row['year']!r} is not a whole number", "Give e.g. 2023."
+        ) from None
     if not 1900 <= year <= 2100:
         raise _fail(where, f"year {year} is out of range", "Give the data's reference year.")
     flag = _text(row.get("illustrative")).lower()

@@ -126,12 +126,8 @@ def gwp_set(name: str) -> GWPSet:
     by_key = {_normalise(set_id): set_id for set_id in GWP_SET_IDS}
     set_id = by_key.get(_normalise(name))
     if set_id is None:
-        raise InputError(
-            f"Unknown GWP set {name!r}; choose one of {', '.join(GWP_SET_IDS)}."
-        )
-    return GWPSet(
-        id=set_id, name=_NAMES[set_id], source=_SOURCES[set_id], values=_table()[set_id]
-    )
+        raise InputError(f"Unknown GWP set {name!r}; choose one of {', '.join(GWP_SET_IDS)}.")
+    return GWPSet(id=set_id, name=_NAMES[set_id], source=_SOURCES[set_id], values=_table()[set_id])
 
 
 def characterisation_vector(gwp: GWPSet, gas_ids: Sequence[str]) -> npt.NDArray[np.float64]:

@@ -134,7 +134,9 @@ class _Compiler:
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> CompiledModel:
         self.params = parameters.resolve(
-            self.model.parameters, self.overrides, where=self.loaded.where("parameters")
+            self.model.parameters,
+            self.overrides,
+            where=lambda name: f"{self.loaded.where('parameters', name)}: parameter {name!r}",
         )
         self._check_boundary()
         shares = {p.id: self._shares(i, p) for i, p in enumerate(self.model.processes)}
@@ -450,4 +452,3 @@ def _with_model_sets(loaded: LoadedModel, factors: FactorSet) -> FactorSet:
             raise ModelFileError(f"{loaded.where('factor_sets', k)}: factor set {name!r} not found")
         result = result.merged(load_factor_set(path))
     return result
-

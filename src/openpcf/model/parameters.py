@@ -118,7 +118,7 @@ def resolve(
     definitions: Mapping[str, Value],
     overrides: Mapping[str, Value] | None = None,
     *,
-    where: str = "parameters",
+    where: Callable[[str], str] = lambda name: f"parameter {name!r}",
 ) -> dict[str, float]:
     """Evaluate all parameters, in dependency order, after applying ``overrides``.
 
@@ -134,11 +134,7 @@ def resolve(
             raise ParameterError(f"--param {name}: the model has no such parameter ({known})")
         defs[name] = value
     deps = {
-        name: (
-            set()
-            if isinstance(v, int | float)
-            else names_in(parse(str(v), where=f"{where}.{name}"))
-        )
+        name: (set() if isinstance(v, int | float) else names_in(parse(str(v), where=where(name))))
         for name, v in defs.items()
     }
     values: dict[str, float] = {}
@@ -149,17 +145,19 @@ def resolve(
             return
         if name in visiting:
             cycle = " -> ".join([*visiting[visiting.index(name) :], name])
-            raise ParameterError(f"{where}: parameters refer to each other in a cycle: {cycle}")
+            raise ParameterError(
+                f"{where(name)}: parameters refer to each other in a cycle: {cycle}"
+            )
         visiting.append(name)
         for dep in sorted(deps[name]):
             if dep not in defs:
                 known = ", ".join(sorted(defs)) or "none defined"
                 raise ParameterError(
-                    f"{where}.{name}: unknown name {dep!r} in {defs[name]!r} (parameters: {known})"
+                    f"{where(name)}: unknown name {dep!r} in {defs[name]!r} (parameters: {known})"
                 )
             visit(dep)
         visiting.pop()
-        values[name] = evaluate(defs[name], values, where=f"{where}.{name}")
+        values[name] = evaluate(defs[name], values, where=where(name))
 
     for name in defs:
         visit(name)

@@ -76,4 +76,4 @@ def _build(node: yaml.Node, loc: PathKey, lines: dict[PathKey, int]) -> Any:
 def _scalar(node: yaml.Node) -> Any:
     """Construct a scalar with the safe loader's type resolution (ints, floats, dates...)."""
     constructor = yaml.constructor.SafeConstructor()
-    return constructor.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return constructor.construct_object(node, deep=True)

@@ -82,7 +82,7 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "superlu") -> 
     )
     lam_b = sol.lambda_b @ c
     exchanges = tuple(_exchange(e, sol.s_f, lam_b, c) for e in compiled.entries)
-    stages = {s: 0.0 for s in BOUNDARY_STAGES[compiled.model.boundary]}
+    stages = dict.fromkeys(BOUNDARY_STAGES[compiled.model.boundary], 0.0)
     for pc in processes:
         stages[pc.stage] = stages.get(pc.stage, 0.0) + pc.total
 
@@ -244,7 +244,11 @@ def provenance(compiled: CompiledModel, *, backend: str) -> dict[str, str]:
 
 
 def _notes(compiled: CompiledModel) -> tuple[str, ...]:
-    notes = [g.fallback_note for g in compiled.grid_choices if g.fallback_note]
+    notes = [
+        f"electricity: {g.fallback_note}"
+        for g in compiled.grid_choices
+        if g.fallback_note and not g.fallback_note.startswith("exact match")
+    ]
     notes += [
         f"factor {f.id} is illustrative (no open published figure): {f.notes}"
         for f in compiled.factors

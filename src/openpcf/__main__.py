@@ -1,0 +1,3 @@
+from openpcf.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""The ``openpcf`` command line: parsing and error translation only."""

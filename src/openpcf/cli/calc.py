@@ -1,0 +1,164 @@
+"""``openpcf calc`` and ``openpcf validate``."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from openpcf.core.results import FootprintResult
+    from openpcf.services.calculate import Calculation
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    pact = "pact"
+
+
+ModelArg = Annotated[Path, typer.Argument(help="Product model file (YAML).", show_default=False)]
+GwpOpt = Annotated[
+    str | None, typer.Option("--gwp", help="GWP set: AR6 (default), AR5, AR5-CCF or AR4.")
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="Override a parameter: name=value (repeatable)."),
+]
+FactorsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--factors", help="Extra factor set (CSV or YAML), used with the bundled one."),
+]
+
+
+def _calculate(
+    model: Path, gwp: str | None, params: list[str] | None, extra: list[Path] | None
+) -> Calculation:
+    from openpcf.model.parameters import parse_overrides
+    from openpcf.services.calculate import calculate
+    from openpcf.services.factor_sets import active_factor_set
+
+    return calculate(
+        model,
+        overrides=parse_overrides(params or []),
+        gwp=gwp,
+        factors=active_factor_set(extra or []),
+    )
+
+
+def calc(
+    model: ModelArg,
+    gwp: GwpOpt = None,
+    param: ParamOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    factors: FactorsOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Calculate the carbon footprint of a product model, per declared unit."""
+    calculation = _calculate(model, gwp, param, factors)
+    if fmt is Format.table:
+        text = None
+        render_table(calculation.result)
+    elif fmt is Format.json:
+        from openpcf.services.result_json import result_to_dict
+
+        text = json.dumps(result_to_dict(calculation.result), indent=2, ensure_ascii=False)
+    else:
+        from openpcf.exchange.pact import product_footprint
+
+        text = json.dumps(product_footprint(calculation), indent=2, ensure_ascii=False)
+    if text is not None:
+        if output:
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            typer.echo(text)
+
+
+def validate(
+    model: ModelArg,
+    param: ParamOpt = None,
+    factors: FactorsOpt = None,
+) -> None:
+    """Check a model file: schema, references, units, parameters and solvability."""
+    calculation = _calculate(model, None, param, factors)
+    compiled = calculation.compiled
+    typer.echo(
+        f"{model}: valid — {len(compiled.columns)} activities, {len(compiled.factors)} "
+        f"background factors, {len(compiled.entries)} exchanges, "
+        f"{len(compiled.parameters)} parameters"
+    )
+
+
+def render_table(result: FootprintResult, *, top: int = 8) -> None:
+    """Human summary: total, stages, gases, fossil/biogenic split, top contributors, quality."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    unit = f"kg CO2e per {result.declared_amount:g} {result.declared_unit}"
+    console.print(
+        f"[bold]{result.product}[/bold]: [bold green]{result.total:.4g}[/] {unit} ({result.gwp})"
+    )
+
+    stages = Table(title="By life-cycle stage", show_edge=False)
+    stages.add_column("stage")
+    stages.add_column("kg CO2e", justify="right")
+    stages.add_column("share", justify="right")
+    for stage, value in result.by_stage.items():
+        stages.add_row(stage.replace("_", " "), f"{value:.4g}", _pct(value, result.total))
+    console.print(stages)
+
+    gases = Table(title="By gas", show_edge=False)
+    for col in ("gas", "kg", "kg CO2e", "share"):
+        gases.add_column(col, justify="left" if col == "gas" else "right")
+    for gas, kg in result.by_gas_kg.items():
+        if kg:
+            co2e = result.by_gas_co2e[gas]
+            gases.add_row(gas, f"{kg:.4g}", f"{co2e:.4g}", _pct(co2e, result.total))
+    console.print(gases)
+
+    split = Table(title="Fossil and biogenic (ISO 14067 7.2, PACT v3)", show_edge=False)
+    split.add_column("part")
+    split.add_column("kg CO2e", justify="right")
+    for label, value in (
+        ("fossil GHG emissions", result.fossil),
+        ("biogenic emissions", result.biogenic),
+        ("biogenic CO2 uptake", result.uptake),
+        ("direct land-use change", result.luc),
+        ("aircraft (included above)", result.aircraft),
+        ("PCF excluding biogenic uptake", result.pcf_excluding_biogenic_uptake),
+        ("PCF including biogenic uptake", result.pcf_including_biogenic_uptake),
+    ):
+        split.add_row(label, f"{value:.4g}")
+    console.print(split)
+
+    contributors = Table(title=f"Top {top} contributors", show_edge=False)
+    for col in ("process", "exchange", "amount", "kg CO2e", "share"):
+        contributors.add_column(col, justify="right" if col in {"kg CO2e", "share"} else "left")
+    for e in result.top_contributors(top):
+        contributors.add_row(
+            e.process,
+            e.label,
+            f"{e.amount:.4g} {e.unit}",
+            f"{e.co2e:.4g}",
+            _pct(e.co2e, result.total),
+        )
+    console.print(contributors)
+
+    q = result.quality
+    console.print(
+        f"Data quality (1 best – 5 worst): technological {q.technological:.2f}, geographical "
+        f"{q.geographical:.2f}, temporal {q.temporal:.2f} → {q.label}; pedigree coverage "
+        f"{q.coverage:.0%}. Primary data share {result.primary_data_share:.1f} %."
+    )
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False, markup=True)
+
+
+def _pct(value: float, total: float) -> str:
+    return f"{100 * value / total:.1f} %" if total else "–"

@@ -1,0 +1,51 @@
+"""Entry point of the ``openpcf`` command.
+
+Commands raise :class:`~openpcf.errors.OpenPCFError` subclasses; :func:`run` is the one place
+that turns them into a red message on stderr and a non-zero exit code (2 for bad input, 3 for
+an unsolvable system). Users never see a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from openpcf.cli import calc, factors
+
+app = typer.Typer(
+    name="openpcf",
+    help="Product carbon footprints (ISO 14067 / GB/T 24067) on a transparent matrix LCA engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("calc")(calc.calc)
+app.command("validate")(calc.validate)
+app.add_typer(factors.app, name="factors")
+
+
+def run() -> None:
+    """Console-script entry point with error translation."""
+    from openpcf.errors import OpenPCFError
+
+    try:
+        app()  # standalone: click reports usage errors itself and exits 2
+    except OpenPCFError as e:
+        _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _fail(message: str, code: int) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]error:[/bold red] {escape(message)}", markup=True
+    )
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    run()
