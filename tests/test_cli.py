@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,8 +119,6 @@ def test_bad_input_is_a_clear_error(tmp_path, case):
     out = openpcf("calc", str(path))
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "Traceback" not in out.stderr
-    import re
-
     assert re.search(pattern, " ".join(out.stderr.split())), out.stderr
 
 
@@ -128,7 +127,8 @@ def test_yaml_syntax_error(tmp_path):
     path.write_text("product:\n  name: [unclosed\nboundary: x\n", encoding="utf-8")
     out = openpcf("calc", str(path))
     assert out.returncode == 2
-    assert "broken.yaml:3:" in out.stderr and "YAML syntax error" in out.stderr
+    assert "broken.yaml:3:" in out.stderr
+    assert "YAML syntax error" in out.stderr
     assert "Traceback" not in out.stderr
 
 
@@ -146,7 +146,8 @@ def test_wrong_declared_unit_names_choices(tmp_path):
     path.write_text(MODEL.format(exchanges="").replace("kilogram", "tonne"), encoding="utf-8")
     out = openpcf("calc", str(path))
     assert out.returncode == 2
-    assert "product.declared_unit" in out.stderr and "'kilogram'" in out.stderr
+    assert "product.declared_unit" in out.stderr
+    assert "'kilogram'" in out.stderr
 
 
 def test_singular_system_names_processes(tmp_path):
@@ -160,7 +161,9 @@ def test_singular_system_names_processes(tmp_path):
     path.write_text(text, encoding="utf-8")
     out = openpcf("calc", str(path))
     assert out.returncode == 3
-    assert "singular" in out.stderr and "'main'" in out.stderr and "'loop'" in out.stderr
+    assert "singular" in out.stderr
+    assert "'main'" in out.stderr
+    assert "'loop'" in out.stderr
 
 
 def test_missing_file():
@@ -178,4 +181,5 @@ def test_bad_param_syntax():
 def test_unknown_gwp_set():
     out = openpcf("calc", str(FIXTURE), "--gwp", "AR7")
     assert out.returncode == 2
-    assert "AR7" in out.stderr and "AR6" in out.stderr
+    assert "AR7" in out.stderr
+    assert "AR6" in out.stderr

@@ -182,10 +182,14 @@ def test_biogenic_uptake_and_stages(write_model, calc):
         output: {product: burnt board, amount: 1, unit: kg}
         emissions: [{gas: CO2-biogenic, amount: 1.8}, {gas: CH4-biogenic, amount: 2, unit: g}]
     """
-    path = write_model(body.replace("output: {product: board, amount: 1, unit: kg}",
-                                    "output: {product: board, amount: 1, unit: kg}\n"
-                                    "        inputs: [{process: burn, amount: 1, unit: kg}]"),
-                       boundary="cradle-to-grave")
+    path = write_model(
+        body.replace(
+            "output: {product: board, amount: 1, unit: kg}",
+            "output: {product: board, amount: 1, unit: kg}\n"
+            "        inputs: [{process: burn, amount: 1, unit: kg}]",
+        ),
+        boundary="cradle-to-grave",
+    )
     result = calc(path).result
     np.testing.assert_allclose(result.total, 0.054, rtol=1e-9)
     np.testing.assert_allclose(result.uptake, -1.8, rtol=RTOL)
@@ -295,7 +299,9 @@ def test_allocation_needs_properties(write_model, calc):
         calc(write_model(body))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     amounts=st.lists(st.floats(0.0, 1e3, allow_nan=False), min_size=4, max_size=4),
     demand=st.floats(0.01, 100.0),
@@ -309,13 +315,17 @@ def test_stage_totals_sum_and_linearity(write_model, calc, amounts, demand):
         name: Use
         stage: use
         output: {{product: x, amount: 1, unit: kg}}
-        inputs: [{{process: make, amount: 1, unit: kg}}, {{factor: test.power, amount: {a}, unit: kWh}}]
+        inputs:
+          - {{process: make, amount: 1, unit: kg}}
+          - {{factor: test.power, amount: {a}, unit: kWh}}
         emissions: [{{gas: N2O, amount: {b}, unit: g}}]
       - id: make
         name: Make
         stage: production
         output: {{product: y, amount: 1, unit: kg}}
-        inputs: [{{factor: test.steel, amount: {c}, unit: kg}}, {{process: ship, amount: 1, unit: kg}}]
+        inputs:
+          - {{factor: test.steel, amount: {c}, unit: kg}}
+          - {{process: ship, amount: 1, unit: kg}}
       - id: ship
         name: Ship
         stage: distribution
@@ -327,7 +337,8 @@ def test_stage_totals_sum_and_linearity(write_model, calc, amounts, demand):
     np.testing.assert_allclose(sum(result.by_stage.values()), result.total, rtol=1e-9, atol=1e-12)
     expected = 0.5 * a + 0.273 * b + 2.0 * c + 0.1 * d
     np.testing.assert_allclose(result.total, expected, rtol=1e-9, atol=1e-12)
-    scaled = path.read_text().replace("mass_per_declared_unit: 1",
-                                      f"mass_per_declared_unit: 1\n  declared_amount: {demand}")
+    scaled = path.read_text().replace(
+        "mass_per_declared_unit: 1", f"mass_per_declared_unit: 1\n  declared_amount: {demand}"
+    )
     path.write_text(scaled)
     np.testing.assert_allclose(calc(path).result.total, demand * expected, rtol=1e-9, atol=1e-12)
