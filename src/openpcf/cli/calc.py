@@ -58,6 +58,9 @@ def calc(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
+    pact_version: Annotated[
+        str, typer.Option("--pact-version", help="PACT version for --format pact: 3 or 2.")
+    ] = "3",
 ) -> None:
     """Calculate the carbon footprint of a product model, per declared unit."""
     calculation = _calculate(model, gwp, param, factors)
@@ -71,7 +74,10 @@ def calc(
     else:
         from openpcf.exchange.pact import product_footprint
 
-        text = json.dumps(product_footprint(calculation), indent=2, ensure_ascii=False)
+        if pact_version not in ("3", "2"):
+            raise typer.BadParameter("--pact-version is 3 or 2")
+        doc = product_footprint(calculation, version="3" if pact_version == "3" else "2")
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
     if text is not None:
         if output:
             output.write_text(text + "\n", encoding="utf-8")

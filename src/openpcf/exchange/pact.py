@@ -22,10 +22,11 @@ import datetime as dt
 import math
 import re
 import uuid
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from openpcf.errors import InputError
+from openpcf.exchange.supplier import SUPPLIER_SET
 from openpcf.model.schema import BOUNDARY_STAGES
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from openpcf.services.calculate import Calculation
 
 SPEC_VERSIONS = {"3": "3.0.0", "2": "2.3.0"}
-#: ``Factor.set_name`` of factors made from supplier footprints (see exchange.supplier).
-SUPPLIER_SET = "supplier"
 
 #: UN M49 regions and subregions PACT accepts in ``geographyRegionOrSubregion``.
 UN_REGIONS: frozenset[str] = frozenset(
@@ -99,7 +98,9 @@ def decimal_string(x: float | int | Decimal, places: int = PLACES) -> str:
         d = x if isinstance(x, Decimal) else Decimal(repr(float(x)) if isinstance(x, float) else x)
         if not d.is_finite():
             raise ValueError(f"{x!r} cannot be written as a PACT decimal")
-        d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+        with localcontext() as context:  # enough digits for 1e20 at 10 places
+            context.prec = max(28, d.adjusted() + places + 2)
+            d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
     except InvalidOperation:
         raise ValueError(f"{x!r} cannot be written as a PACT decimal") from None
     if d.is_zero():
@@ -162,10 +163,8 @@ class _Context:
         self.file = str(self.loaded.path)
 
     def where(self, *loc: str | int) -> str:
-        try:
-            return self.loaded.where(*loc)
-        except Exception:  # a location the YAML does not spell out (a default value)
-            return self.file
+        """``file:line`` of a model value (just the file for a default the YAML omits)."""
+        return self.loaded.where(*loc)
 
     # identity ---------------------------------------------------------------------------
 
@@ -428,9 +427,7 @@ def _v2(ctx: _Context, pf_id: uuid.UUID, created: str) -> dict[str, Any]:
         "unitaryProductAmount": decimal_string(p.declared_amount),
         "productMassPerDeclaredUnit": decimal_string(p.mass_per_declared_unit),
         # v2 "excluding biogenic": fossil + dLUC + biogenic non-CO2 (same terms as v3).
-        "pCfExcludingBiogenic": ctx.amount(
-            "pCfExcludingBiogenic", r.pcf_excluding_biogenic_uptake
-        ),
+        "pCfExcludingBiogenic": ctx.amount("pCfExcludingBiogenic", r.pcf_excluding_biogenic_uptake),
         # v2 "including all biogenic emissions (CO2 and otherwise)" and the withdrawal: the
         # ISO 14067 total of emissions and removals.
         "pCfIncludingBiogenic": ctx.amount("pCfIncludingBiogenic", r.total, ""),
@@ -450,10 +447,10 @@ def _v2(ctx: _Context, pf_id: uuid.UUID, created: str) -> dict[str, Any]:
         "referencePeriodStart": start,
         "referencePeriodEnd": end,
         **ctx.geography(),
-        "exemptedEmissionsPercent": float(exempted),
+        "exemptedEmissionsPercent": _number(decimal_string(exempted)),
         "exemptedEmissionsDescription": exempted_why,
         "packagingEmissionsIncluded": False,
-        "primaryDataShare": float(decimal_string(_clamp(r.primary_data_share, 0, 100), 2)),
+        "primaryDataShare": _number(decimal_string(_clamp(r.primary_data_share, 0, 100), 2)),
         # v2 dqi needs 1..3 ratings plus coverage, completeness and reliability, which the
         # 1..5 pedigree rating does not give: left undefined (primaryDataShare is reported).
     }
@@ -490,6 +487,11 @@ _V2_UNITS = (
     "ton kilometer",
     "square meter",
 )
+
+
+def _number(text: str) -> int | float:
+    """A JSON number for v2's Percent fields, from an already rounded decimal string."""
+    return float(text) if "." in text else int(text)
 
 
 def _clamp(x: float, low: float, high: float) -> float:

@@ -254,4 +254,5 @@ def _notes(compiled: CompiledModel) -> tuple[str, ...]:
         for f in compiled.factors
         if f.illustrative
     ]
+    notes += [f"{f.id}: {f.notes}" for f in compiled.factors if f.id.startswith("supplier.")]
     return tuple(dict.fromkeys(notes))

@@ -1,0 +1,358 @@
+"""A supplier's PACT ProductFootprint as an emission factor (primary data).
+
+A model input ``supplier_footprint: <ref>`` brings a purchased product's footprint into the
+calculation. The compiler calls :func:`supplier_factor`, which turns the footprint into a
+:class:`~openpcf.factors.schema.Factor` per **one** declared unit (PACT amounts are per
+``declaredUnitAmount`` units, so every amount is divided by it), in kilograms of OpenPCF gas
+flows:
+
+=====================================================  =================================
+PACT v3 (v2.3)                                         OpenPCF gas
+=====================================================  =================================
+fossilGhgEmissions + biogenicNonCO2Emissions            ``CO2e`` (already characterised
+(otherBiogenicGhgEmissions) + landManagement-           by the supplier with the GWP set
+BiogenicCO2Emissions (landManagementGhgEmissions)       in ``gwp_basis``)
+landUseChangeGhgEmissions (dLucGhgEmissions)            ``CO2-luc``
+biogenicCO2Uptake (biogenicCarbonWithdrawal), ≤ 0       ``CO2-uptake``, as a positive mass
+=====================================================  =================================
+
+so that the factor reproduces the supplier's ``pcfExcludingBiogenicUptake`` (v3 formula) and
+``pcfIncludingBiogenicUptake``. Land-management, CCS and technological *removals* are not
+imported yet: a footprint that reports them non-zero is refused rather than overstated.
+
+References: today ``ref`` is a path to a JSON file (relative to the model file's folder),
+optionally ``path#<footprint id>``. The file holds one ProductFootprint (v3 or v2.3), a
+GetFootprint response ``{"data": {...}}`` or a ListFootprints response ``{"data": [...]}``.
+URN references (``urn:...``) will be resolved from a PACT store once it exists; see
+:func:`supplier_factor`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpcf.core.units import PACT_UNITS
+from openpcf.errors import InputError
+from openpcf.factors.schema import Factor
+
+#: ``Factor.set_name`` of supplier factors (they are primary data, not a secondary set).
+SUPPLIER_SET = "supplier"
+LICENCE = "supplier data, shared under PACT"
+#: PACT v3 declared units pint can read, beyond the ones the model language itself allows.
+UNITS: dict[str, str] = {**PACT_UNITS, "hour": "hour"}
+
+
+class SupplierFootprintError(InputError):
+    """A supplier's PACT footprint cannot be read or used; the message names file and field."""
+
+
+def supplier_factor(ref: str, *, base: Path) -> Factor:
+    """The emission factor per one declared unit of the supplier footprint ``ref`` points to.
+
+    Parameters
+    ----------
+    ref
+        ``path/to/footprint.json`` or ``path/to/footprints.json#<footprint id>``, relative to
+        ``base`` unless absolute.
+    base
+        Folder of the model file.
+
+    Raises
+    ------
+    SupplierFootprintError
+        Missing or unreadable file, malformed JSON (with line and column), no or several
+        footprints without ``#id``, an unknown ``#id``, missing or non-numeric pcf fields,
+        amounts with the wrong sign, unsupported units or removals, and references that are
+        not file paths.
+    """
+    text = ref.strip()
+    if not text:
+        raise SupplierFootprintError(
+            "supplier_footprint is empty: give the path of a supplier's PACT footprint JSON"
+        )
+    if _looks_like_path(text):
+        return _from_file(text, base)
+    # Later: "urn:..." resolved from the PACT store (a database of received footprints).
+    raise SupplierFootprintError(
+        f"supplier_footprint {ref!r}: only file references are supported until the PACT store "
+        "exists: give a path to a footprint JSON (e.g. suppliers/steel.json or "
+        "suppliers/list.json#<footprint id>)"
+    )
+
+
+def _looks_like_path(ref: str) -> bool:
+    return not re.match(r"^(urn:|[a-z][a-z0-9+.-]*://)", ref, flags=re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------------------------
+# reading and selecting
+
+
+def _from_file(ref: str, base: Path) -> Factor:
+    file_part, _, wanted = ref.partition("#")
+    path = Path(file_part)
+    if not path.is_absolute():
+        path = Path(base) / path
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SupplierFootprintError(
+            f"supplier footprint file {label} does not exist (supplier_footprint {ref!r} is "
+            f"read relative to the model's folder {base}); check the path"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SupplierFootprintError(
+            f"supplier footprint file {label} cannot be read: {e}"
+        ) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SupplierFootprintError(
+            f"{label}:{e.lineno}:{e.colno}: not valid JSON ({e.msg}); a supplier footprint must "
+            "be a PACT ProductFootprint JSON document"
+        ) from None
+    footprint = _select(doc, wanted.strip(), label)
+    return _to_factor(footprint, label)
+
+
+def _select(doc: Any, wanted: str, label: str) -> Mapping[str, Any]:
+    if isinstance(doc, dict) and "data" in doc and "pcf" not in doc:
+        doc = doc["data"]
+    candidates = doc if isinstance(doc, list) else [doc]
+    footprints = [c for c in candidates if isinstance(c, dict)]
+    if len(footprints) != len(candidates) or not footprints:
+        raise SupplierFootprintError(
+            f'{label}: expected a PACT ProductFootprint object, a {{"data": footprint}} or a '
+            f'{{"data": [footprints]}} response, found {_kind(doc)}'
+        )
+    ids = [str(f.get("id", "")) for f in footprints]
+    if wanted:
+        hits = [f for f, i in zip(footprints, ids, strict=True) if i.lower() == wanted.lower()]
+        if not hits:
+            raise SupplierFootprintError(
+                f"{label}: no footprint with id {wanted!r} (the file has: {', '.join(ids)})"
+            )
+        return hits[0]
+    if len(footprints) > 1:
+        raise SupplierFootprintError(
+            f"{label}: the file holds {len(footprints)} footprints; pick one by appending "
+            f"'#<footprint id>' to the path (ids: {', '.join(ids)})"
+        )
+    return footprints[0]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an empty list" if not value else "a list of non-objects"
+    return f"a JSON {type(value).__name__}"
+
+
+# --------------------------------------------------------------------------------------------
+# conversion
+
+
+class _Reader:
+    """Typed access to one footprint's fields with errors that name file and field."""
+
+    def __init__(self, footprint: Mapping[str, Any], label: str) -> None:
+        self.fp = footprint
+        self.label = label
+        pcf = footprint.get("pcf")
+        fid = footprint.get("id")
+        if not isinstance(fid, str) or not fid.strip():
+            raise SupplierFootprintError(f"{label}: footprint has no 'id' (a UUID string)")
+        self.id = fid.strip()
+        self.where = f"{label} (footprint {self.id})"
+        if not isinstance(pcf, dict):
+            raise SupplierFootprintError(
+                f"{self.where}: missing 'pcf' (the CarbonFootprint object)"
+            )
+        self.pcf: Mapping[str, Any] = pcf
+        spec = str(footprint.get("specVersion") or "")
+        if spec.startswith("2") or (not spec and "declaredUnit" in pcf):
+            self.version = "2"
+        else:
+            self.version = "3"
+        self.spec = spec or f"{self.version}.x (no specVersion)"
+
+    def text(self, name: str) -> str | None:
+        value = self.pcf.get(name)
+        return value if isinstance(value, str) and value.strip() else None
+
+    def decimal(self, name: str, *, required: bool = False) -> Decimal:
+        value = self.pcf.get(name)  # PACT: null means undefined
+        if value is None:
+            if required:
+                raise SupplierFootprintError(
+                    f"{self.where}: missing pcf.{name}, which OpenPCF needs to use the footprint"
+                )
+            return Decimal(0)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise SupplierFootprintError(
+                f'{self.where}: pcf.{name} must be a decimal string such as "1.25", not {value!r}'
+            )
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite():
+            raise SupplierFootprintError(
+                f"{self.where}: pcf.{name} = {value!r} is not a number; PACT decimals are "
+                'strings such as "1.25" (a dot as decimal separator, no units)'
+            )
+        return number
+
+    def sign(self, name: str, value: Decimal, *, positive: bool) -> Decimal:
+        if (positive and value < 0) or (not positive and value > 0):
+            need = ">= 0" if positive else "<= 0"
+            raise SupplierFootprintError(
+                f"{self.where}: pcf.{name} = {value} must be {need} kg CO2e per declared unit; "
+                "ask the supplier to correct the footprint"
+            )
+        return value
+
+
+_REMOVALS_V3 = (
+    "landManagementBiogenicCO2Removals",
+    "technologicalCO2Removals",
+    "ccsTechnologicalCO2Capture",
+)
+
+
+def _to_factor(footprint: Mapping[str, Any], label: str) -> Factor:
+    r = _Reader(footprint, label)
+    v3 = r.version == "3"
+    unit_field = "declaredUnitOfMeasurement" if v3 else "declaredUnit"
+    amount_field = "declaredUnitAmount" if v3 else "unitaryProductAmount"
+    pact_unit = r.text(unit_field)
+    if pact_unit is None:
+        raise SupplierFootprintError(f'{r.where}: missing pcf.{unit_field} (e.g. "kilogram")')
+    if pact_unit not in UNITS:
+        raise SupplierFootprintError(
+            f"{r.where}: pcf.{unit_field} {pact_unit!r} is not supported; OpenPCF reads "
+            f"{', '.join(UNITS)}"
+        )
+    amount = r.decimal(amount_field, required=True)
+    if amount <= 0:
+        raise SupplierFootprintError(
+            f"{r.where}: pcf.{amount_field} = {amount} must be > 0 (the number of "
+            f"{pact_unit} the footprint is for)"
+        )
+
+    if v3:
+        fossil_f, bio_f, luc_f, uptake_f = (
+            "fossilGhgEmissions",
+            "biogenicNonCO2Emissions",
+            "landUseChangeGhgEmissions",
+            "biogenicCO2Uptake",
+        )
+        land_f, pcf_f = "landManagementBiogenicCO2Emissions", "pcfExcludingBiogenicUptake"
+        for name in _REMOVALS_V3:
+            if r.decimal(name) != 0:
+                raise SupplierFootprintError(
+                    f"{r.where}: pcf.{name} = {r.decimal(name)} is not supported yet (OpenPCF "
+                    "does not import land-management, CCS or technological removals); ask for "
+                    "a footprint without them or model the supplier's product explicitly"
+                )
+    else:
+        fossil_f, bio_f, luc_f, uptake_f = (
+            "fossilGhgEmissions",
+            "otherBiogenicGhgEmissions",
+            "dLucGhgEmissions",
+            "biogenicCarbonWithdrawal",
+        )
+        land_f, pcf_f = "landManagementGhgEmissions", "pCfExcludingBiogenic"
+    fossil = r.sign(fossil_f, r.decimal(fossil_f, required=True), positive=True)
+    bio = r.sign(bio_f, r.decimal(bio_f), positive=True)
+    land = r.sign(land_f, r.decimal(land_f), positive=True)
+    luc = r.sign(luc_f, r.decimal(luc_f), positive=True)
+    uptake = r.sign(uptake_f, r.decimal(uptake_f), positive=False)
+    stated = r.decimal(pcf_f, required=True)
+
+    co2e = fossil + bio + land
+    emissions = {"CO2e": float(co2e / amount)}
+    if luc:
+        emissions["CO2-luc"] = float(luc / amount)
+    if uptake:
+        emissions["CO2-uptake"] = float(-uptake / amount)
+
+    reports = _reports(r)
+    notes = [
+        f"from {label}, PACT {r.spec} footprint {r.id}",
+        f"{pcf_f} {stated} kg CO2e per {amount} {pact_unit}",
+        f"CO2e = {fossil_f} {fossil} + {bio_f} {bio} + {land_f} {land}",
+    ]
+    if abs((co2e + luc) - stated) > Decimal("1e-6") * max(Decimal(1), abs(stated)):
+        notes.append(
+            f"the components sum to {co2e + luc}, not the stated {pcf_f} {stated}: the "
+            "components are used"
+        )
+    return Factor(
+        id=f"supplier.{r.id.lower()}",
+        name=_name(r),
+        unit=UNITS[pact_unit],
+        emissions=emissions,
+        category="material",
+        geography=_geography(r.pcf),
+        year=_year(r),
+        source=(
+            f"PACT footprint {r.id} from {footprint.get('companyName') or 'unnamed company'}, "
+            f"created {footprint.get('created') or 'unknown'}"
+        ),
+        licence=LICENCE,
+        gwp_basis=", ".join(reports) if reports else "unstated",
+        notes="; ".join(notes),
+        set_name=SUPPLIER_SET,
+    )
+
+
+def _name(r: _Reader) -> str:
+    for key in ("productNameCompany", "productDescription"):
+        value = r.fp.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return f"supplier product {r.id}"
+
+
+def _reports(r: _Reader) -> list[str]:
+    found: list[str] = []
+    for key in ("ipccCharacterizationFactors", "ipccCharacterizationFactorsSources"):
+        value = r.pcf.get(key)
+        if isinstance(value, list):
+            found.extend(str(v) for v in value)
+    legacy = r.pcf.get("characterizationFactors")
+    if isinstance(legacy, str):
+        found.append(legacy)
+    return sorted({f for f in found if re.fullmatch(r"AR\d+", f)}, key=lambda s: int(s[2:]))
+
+
+def _geography(pcf: Mapping[str, Any]) -> str:
+    for key in ("geographyCountrySubdivision", "geographyCountry", "geographyRegionOrSubregion"):
+        value = pcf.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return "GLO"
+
+
+def _year(r: _Reader) -> int:
+    """Year of the data: the reference period's (exclusive) end, less an instant."""
+    value = r.pcf.get("referencePeriodEnd")
+    if not isinstance(value, str):
+        raise SupplierFootprintError(
+            f"{r.where}: missing pcf.referencePeriodEnd (an ISO 8601 date-time)"
+        )
+    try:
+        end = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise SupplierFootprintError(
+            f"{r.where}: pcf.referencePeriodEnd {value!r} is not an ISO 8601 date-time "
+            "such as 2024-12-31T00:00:00Z"
+        ) from None
+    return (end - dt.timedelta(microseconds=1)).year
