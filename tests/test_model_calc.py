@@ -342,3 +342,35 @@ def test_stage_totals_sum_and_linearity(write_model, calc, amounts, demand):
     )
     path.write_text(scaled)
     np.testing.assert_allclose(calc(path).result.total, demand * expected, rtol=1e-9, atol=1e-12)
+
+
+def test_coproduct_switched_off_and_property_expressions(write_model, calc):
+    """Energy allocation with the H2 heating value as a parameter (lhv = 120 MJ/kg) and the
+    heat co-product switched off (heat = 0): share of H2 = 120 / (120 + 8 x 0) = 1, so all
+    27.5 kg CO2 (55 kWh x 0.5) stay with 1 kg H2."""
+    body = """
+    parameters: {lhv: 120, heat: 0}
+    processes:
+      - id: main
+        name: Electrolysis
+        stage: production
+        output: {product: hydrogen, amount: 1, unit: kg, energy: lhv}
+        co_products:
+          - {product: oxygen, amount: 8, unit: kg, energy: 0}
+          - {product: heat, amount: heat, unit: MJ}
+        allocation: {method: energy}
+        inputs: [{factor: test.power, amount: 55, unit: kWh}]
+    """
+    np.testing.assert_allclose(calc(write_model(body)).result.total, 27.5, rtol=RTOL)
+
+
+def test_reserved_parameter_name(write_model, calc):
+    from openpcf.errors import ModelFileError
+
+    body = """
+    parameters: {yield: 0.9}
+    processes:
+      - {id: main, name: P, stage: production, output: {product: x, amount: 1, unit: kg}}
+    """
+    with pytest.raises(ModelFileError, match=r"reserved words"):
+        calc(write_model(body))

@@ -146,7 +146,7 @@ def render_table(result: FootprintResult, *, top: int = 8) -> None:
     contributors = Table(title=f"Top {top} contributors", show_edge=False)
     for col in ("process", "exchange", "amount", "kg CO2e", "share"):
         contributors.add_column(col, justify="right" if col in {"kg CO2e", "share"} else "left")
-    for e in result.top_contributors(top):
+    for e in (x for x in result.top_contributors(top) if x.co2e):
         contributors.add_row(
             e.process,
             e.label,

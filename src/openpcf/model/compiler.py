@@ -168,20 +168,33 @@ class _Compiler:
         where = f"{self.loaded.where('processes', i, 'allocation')}: process {p.id!r}: "
         method = p.allocation.method
         amounts = {o.product: self._amount(o.amount, i, p, "output") for o in self._outputs(p)}
+        negative = [name for name, a in amounts.items() if a < 0]
+        if negative:
+            raise AllocationError(f"{where}output amounts must be >= 0: {negative}")
+        # a co-product switched off by a parameter (amount 0) gets no column and no share
+        amounts = {n: a for n, a in amounts.items() if a > 0 or n == p.output.product}
         if method == "factors":
             props = dict(p.allocation.factors or {})
             unknown = sorted(set(props) - set(amounts))
             if unknown:
                 raise AllocationError(f"{where}factors name unknown products {unknown}")
         else:
-            props = {o.product: self._property(o, method, where) for o in self._outputs(p)}
+            props = {
+                o.product: self._property(i, p, k, o, method, where)
+                for k, o in enumerate(self._outputs(p))
+                if o.product in amounts
+            }
         return allocation_shares(amounts=amounts, properties=props, method=method, where=where)  # type: ignore[arg-type]
 
-    def _property(self, o: Output, method: str, where: str) -> float:
+    def _property(self, i: int, p: Process, k: int, o: Output, method: str, where: str) -> float:
         """Mass (kg), energy (MJ) or price per unit of output ``o``."""
         given = {"mass": o.mass, "energy": o.energy, "economic": o.price}[method]
         if given is not None:
-            return float(given)
+            loc = ("output",) if k == 0 else ("co_products", k - 1)
+            value = self._amount(given, i, p, *loc)
+            if value < 0:
+                raise AllocationError(f"{where}{method} value of {o.product!r} must be >= 0")
+            return value
         natural = {"mass": "kg", "energy": "MJ"}.get(method)
         if natural and same_dimension(o.unit, natural):
             return conversion_factor(o.unit, natural)

@@ -13,6 +13,7 @@ factors and units are checked by the compiler, which knows the factor sets.
 from __future__ import annotations
 
 import datetime as dt
+import keyword
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -142,9 +143,9 @@ class Output(Strict):
     product: str
     amount: Amount
     unit: str
-    mass: float | None = Field(None, ge=0, description="kg per unit of this output")
-    energy: float | None = Field(None, ge=0, description="MJ per unit of this output")
-    price: float | None = Field(None, ge=0, description="price per unit (any one currency)")
+    mass: Amount | None = Field(None, description="kg per unit of this output (>= 0)")
+    energy: Amount | None = Field(None, description="MJ per unit of this output (>= 0)")
+    price: Amount | None = Field(None, description="price per unit, any one currency (>= 0)")
     substitutes: str | None = Field(
         None, description="for substitution: the factor id or process the co-product displaces"
     )
@@ -230,6 +231,15 @@ class ProductModel(Strict):
     gwp: str = "AR6"
     factor_sets: list[str] = []
     parameters: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Amount] = {}
+
+    @field_validator("parameters")
+    @classmethod
+    def _not_keywords(cls, value: dict[str, Amount]) -> dict[str, Amount]:
+        reserved = sorted(name for name in value if keyword.iskeyword(name))
+        if reserved:
+            raise ValueError(f"parameter names {reserved} are reserved words; rename them")
+        return value
+
     processes: list[Process] = Field(min_length=1)
     exclusions: list[str] = []
     comment: str = ""
