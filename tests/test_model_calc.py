@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -374,3 +376,38 @@ def test_reserved_parameter_name(write_model, calc):
     """
     with pytest.raises(ModelFileError, match=r"reserved words"):
         calc(write_model(body))
+
+
+def test_shipment_and_market_electricity_inputs(write_model, calc, tmp_path, monkeypatch):
+    """A product model using an ISO 14083 shipment and a market-based electricity claim.
+
+    Shipment fixture: 2218.9 kg CO2e WTW for 10 t of cargo = 0.22189 kg CO2e per kg
+    (tests/test_logistics.py works the chain out by hand); 1 kg shipped -> 0.22189.
+    Claim fixture (Jiangsu 2023, 1 GWh, 400 MWh of certificates at 0, 600 MWh at the
+    residual factor 0.6096): 365,760 kg / 1,000,000 kWh = 0.36576 kg CO2/kWh; 10 kWh ->
+    3.6576. Total 3.87949.
+    """
+    import shutil
+
+    from openpcf.settings import get_settings
+
+    monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    fixtures = Path(__file__).parent / "fixtures"
+    for name in ("logistics_export_chain.yaml", "electricity_claims_suzhou_2023.yaml"):
+        shutil.copy(fixtures / name, tmp_path / name)
+    body = """
+    processes:
+      - id: main
+        name: Delivered product
+        stage: distribution
+        output: {product: x, amount: 1, unit: kg}
+        inputs:
+          - {shipment: logistics_export_chain.yaml, amount: 1, unit: kg}
+          - {electricity_claim: electricity_claims_suzhou_2023.yaml, amount: 10, unit: kWh}
+    """
+    result = calc(write_model(body, boundary="cradle-to-grave")).result
+    get_settings.cache_clear()
+    np.testing.assert_allclose(result.total, 0.22189 + 3.6576, rtol=1e-9)
+    kinds = {e.kind for e in result.exchanges}
+    assert {"shipment", "electricity_claim"} <= kinds

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from openpcf.cli import calc, factors
+from openpcf.cli import calc, electricity, factors, transport
 
 app = typer.Typer(
     name="openpcf",
@@ -23,6 +23,8 @@ app = typer.Typer(
 app.command("calc")(calc.calc)
 app.command("validate")(calc.validate)
 app.add_typer(factors.app, name="factors")
+app.add_typer(transport.app, name="transport")
+app.add_typer(electricity.app, name="electricity")
 
 
 def run() -> None:

@@ -60,7 +60,7 @@ class Entry:
 
     column: int
     process: str
-    kind: str  # process | factor | electricity | supplier_footprint | emission | substitution
+    kind: str  # an INPUT_SOURCES name, emission, substitution or process-credit
     label: str
     row: int  # row of A_ff (process), A_bf (factor-like) or B (emission)
     amount: float  # consumed (>0) or credited (<0), in the row's reference unit
@@ -321,10 +321,19 @@ class _Compiler:
                 )
                 self.grid_choices.append(choice)
                 return choice.factor
+            base = self.loaded.path.parent
+            if inp.shipment is not None:
+                from openpcf.logistics import shipment_factor
+
+                return shipment_factor(inp.shipment, base=base)
+            if inp.electricity_claim is not None:
+                from openpcf.electricity import electricity_factor
+
+                return electricity_factor(inp.electricity_claim, base=base)
             from openpcf.exchange.supplier import supplier_factor
 
             assert inp.supplier_footprint is not None
-            return supplier_factor(inp.supplier_footprint, base=self.loaded.path.parent)
+            return supplier_factor(inp.supplier_footprint, base=base)
         except OpenPCFError as e:
             raise type(e)(f"{where}: {e}") from None
 

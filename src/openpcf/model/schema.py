@@ -81,6 +81,17 @@ class GridRef(Strict):
     basis: Literal["co2", "footprint"] = "co2"
 
 
+#: Where an input can come from; exactly one per input.
+INPUT_SOURCES: tuple[str, ...] = (
+    "process",
+    "factor",
+    "electricity",
+    "electricity_claim",
+    "supplier_footprint",
+    "shipment",
+)
+
+
 class Input(Strict):
     """An input: exactly one of ``process``, ``factor``, ``electricity``, ``supplier_footprint``."""
 
@@ -89,6 +100,8 @@ class Input(Strict):
     factor: str | None = None
     electricity: GridRef | None = None
     supplier_footprint: str | None = None
+    shipment: str | None = None  # ISO 14083 shipment file; amount = kg of product shipped
+    electricity_claim: str | None = None  # market-based claims file; amount in kWh
     amount: Amount
     unit: str
     comment: str = ""
@@ -97,12 +110,10 @@ class Input(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> Input:
-        sources = [self.process, self.factor, self.electricity, self.supplier_footprint]
-        given = sum(s is not None for s in sources)
+        given = sum(getattr(self, name) is not None for name in INPUT_SOURCES)
         if given != 1:
             raise ValueError(
-                "an input needs exactly one of 'process', 'factor', 'electricity' or "
-                f"'supplier_footprint' (found {given})"
+                f"an input needs exactly one of {', '.join(INPUT_SOURCES)} (found {given})"
             )
         if self.product is not None and self.process is None:
             raise ValueError("'product' selects an output of a 'process' input")
@@ -110,13 +121,7 @@ class Input(Strict):
 
     @property
     def kind(self) -> str:
-        if self.process is not None:
-            return "process"
-        if self.factor is not None:
-            return "factor"
-        if self.electricity is not None:
-            return "electricity"
-        return "supplier_footprint"
+        return next(name for name in INPUT_SOURCES if getattr(self, name) is not None)
 
 
 class Emission(Strict):

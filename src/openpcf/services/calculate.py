@@ -30,7 +30,14 @@ from openpcf.model.loading import load_model
 from openpcf.model.parameters import Value
 from openpcf.model.schema import BOUNDARY_STAGES
 
-FACTOR_KINDS = ("factor", "electricity", "supplier_footprint", "substitution")
+FACTOR_KINDS = (
+    "factor",
+    "electricity",
+    "electricity_claim",
+    "supplier_footprint",
+    "shipment",
+    "substitution",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,81 @@
+"""``openpcf electricity``: location- vs market-based electricity, and the claim registry.
+
+Heavy imports happen inside the commands; errors are translated by the main CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+app = typer.Typer(help="Electricity accounting: grid, certificates, PPAs.", no_args_is_help=True)
+
+Format = Literal["table", "json"]
+
+
+@app.command()
+def calc(
+    claims: Annotated[Path, typer.Argument(help="Claims YAML (site, period, instruments).")],
+    output: Annotated[Format, typer.Option("--format", help="table or json.")] = "table",
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="Record the claimed instruments in the certificate registry (default: yes).",
+        ),
+    ] = True,
+) -> None:
+    """Location-based and market-based emissions side by side; records the certificates."""
+    from openpcf.electricity import calculate_claims
+
+    both = calculate_claims(claims, register=register)
+    if output == "json":
+        data = {
+            "claim": both.claims.claim,
+            "file": both.file,
+            "location_based": both.location.to_dict(),
+            "market_based": both.market.to_dict(),
+        }
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    loc, mkt = both.location, both.market
+    table = Table(title=f"{both.claims.site}, {both.claims.period} ({mkt.gas}, {mkt.basis} basis)")
+    table.add_column("")
+    table.add_column("location-based", justify="right")
+    table.add_column("market-based", justify="right")
+    table.add_row("consumption kWh", f"{loc.consumption_kwh:,.0f}", f"{mkt.consumption_kwh:,.0f}")
+    table.add_row("covered by instruments kWh", "-", f"{mkt.covered_kwh:,.0f}")
+    table.add_row("residual kWh", "-", f"{mkt.residual_kwh:,.0f}")
+    table.add_row("kg per kWh", f"{loc.kg_per_kwh:.4f}", f"{mkt.kg_per_kwh:.4f}")
+    table.add_row("emissions kg", f"{loc.emissions_kg:,.1f}", f"{mkt.emissions_kg:,.1f}")
+    console = Console()
+    console.print(table)
+    console.print(f"Grid factor: {loc.grid_factor_id} - {loc.grid_note}", markup=False)
+    for u in mkt.instruments:
+        line = f"{u.type} {u.id}: {u.kwh:,.0f} kWh at {u.kg_per_kwh:g} kg/kWh ({u.source})"
+        console.print(line, markup=False)
+    console.print(f"Residual mix {mkt.residual_kg_per_kwh:g} kg/kWh: {mkt.residual_source}",
+                  markup=False)  # fmt: skip
+    if register:
+        console.print(f"{len(mkt.instruments)} instrument(s) recorded in the certificate registry.")
+
+
+@app.command()
+def release(
+    certificate_id: Annotated[str, typer.Argument(metavar="CERT_ID", help="Certificate id.")],
+) -> None:
+    """Release a claimed certificate or contract id so that it can be claimed again."""
+    from openpcf.electricity import CertificateRegistry
+
+    registry = CertificateRegistry()
+    record = registry.release(certificate_id)
+    typer.echo(
+        f"Released {certificate_id} (was claimed by {record.get('claim')!r}, site "
+        f"{record.get('site')!r}, period {record.get('period')}) from {registry.path}"
+    )

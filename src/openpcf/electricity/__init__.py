@@ -1,0 +1,49 @@
+"""Electricity accounting: location-based and market-based, certificates, PPAs, registry.
+
+Public API: :func:`location_based`, :func:`market_based`, :func:`calculate_claims`,
+:func:`load_claims`, :func:`electricity_factor`, :class:`CertificateRegistry` and the result
+types. See ``docs/electricity.md``.
+"""
+
+from __future__ import annotations
+
+from openpcf.electricity.accounting import (
+    ElectricityResult,
+    InstrumentUse,
+    location_based,
+    market_based,
+    residual_mix,
+)
+from openpcf.electricity.claims import SideBySide, calculate_claims, electricity_factor, load_claims
+from openpcf.electricity.errors import (
+    ClaimError,
+    ClaimFileError,
+    DoubleClaimError,
+    RegistryError,
+    ResidualMixError,
+)
+from openpcf.electricity.registry import CertificateRegistry, default_registry_path
+from openpcf.electricity.schema import Claims, Instrument, Period, Residual
+
+__all__ = [
+    "CertificateRegistry",
+    "ClaimError",
+    "ClaimFileError",
+    "Claims",
+    "DoubleClaimError",
+    "ElectricityResult",
+    "Instrument",
+    "InstrumentUse",
+    "Period",
+    "RegistryError",
+    "Residual",
+    "ResidualMixError",
+    "SideBySide",
+    "calculate_claims",
+    "default_registry_path",
+    "electricity_factor",
+    "load_claims",
+    "location_based",
+    "market_based",
+    "residual_mix",
+]

@@ -1,0 +1,213 @@
+"""Sourced fuel factors and default intensities for ISO 14083 transport chains.
+
+Two bundled tables live in ``logistics/data/`` (see its README for sources):
+
+- ``fuels.csv``: fuel factors per kg of fuel, tank-to-wheel (TTW) and well-to-wheel (WTW), in
+  kg CO2e/kg. The well-to-tank part is derived, never stored: ``WTT = WTW - TTW``.
+- ``default_intensities.csv``: default emission intensities of transport operation categories
+  (TOCs), in kg CO2e per ``activity_unit`` (``tkm`` or ``TEU-km``). A row holds whichever of
+  WTT, TTW and WTW its source gives; a missing part is *absent*, not zero.
+
+Users add their own rows (e.g. from a licensed copy of the GLEC Framework) in the shipment
+file; an id may not shadow a bundled one. Nothing here is guessed: a TOC or fuel without a
+sourced row is reported as absent by :meth:`Library.fuel` / :meth:`Library.default`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+from openpcf.logistics.errors import MissingDefaultError, ShipmentError
+
+ACTIVITY_UNITS = ("tkm", "TEU-km", "t", "TEU")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FuelFactor:
+    """GHG emissions of burning 1 kg of a fuel, with its upstream supply, in kg CO2e/kg.
+
+    Attributes
+    ----------
+    ttw : float
+        Tank-to-wheel (combustion) kg CO2e per kg of fuel.
+    wtw : float
+        Well-to-wheel kg CO2e per kg of fuel; ``wtt = wtw - ttw`` is the fuel supply part.
+    """
+
+    id: str
+    name: str
+    ttw: float
+    wtw: float
+    year: int
+    source: str
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.ttw) and math.isfinite(self.wtw)) or self.ttw < 0:
+            raise ShipmentError(f"fuel {self.id!r}: TTW and WTW must be finite numbers >= 0")
+        if self.wtw < self.ttw:
+            raise ShipmentError(
+                f"fuel {self.id!r}: WTW {self.wtw:g} is below TTW {self.ttw:g} kg CO2e/kg; "
+                "WTW includes TTW"
+            )
+        if not self.source.strip():
+            raise ShipmentError(f"fuel {self.id!r}: a fuel factor needs its source")
+
+    @property
+    def wtt(self) -> float:
+        """Well-to-tank kg CO2e per kg of fuel, ``wtw - ttw``."""
+        return self.wtw - self.ttw
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DefaultIntensity:
+    """A default emission intensity of one transport operation category (TOC).
+
+    Attributes
+    ----------
+    wtt, ttw, wtw : float or None
+        kg CO2e per ``activity_unit``; ``None`` where the source gives no such figure.
+        When all three are given, ``wtw`` must equal ``wtt + ttw``.
+    """
+
+    toc: str
+    mode: str
+    name: str
+    activity_unit: str
+    wtt: float | None
+    ttw: float | None
+    wtw: float | None
+    year: int
+    source: str
+    temperature: str = "ambient"
+    gwp_basis: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        parts = [p for p in (self.wtt, self.ttw, self.wtw) if p is not None]
+        if not parts:
+            raise ShipmentError(f"default TOC {self.toc!r}: give at least one of wtt, ttw, wtw")
+        if any(not math.isfinite(p) or p < 0 for p in parts):
+            raise ShipmentError(f"default TOC {self.toc!r}: intensities must be finite and >= 0")
+        if self.activity_unit not in ACTIVITY_UNITS:
+            raise ShipmentError(
+                f"default TOC {self.toc!r}: activity unit {self.activity_unit!r} is not one of "
+                f"{', '.join(ACTIVITY_UNITS)}"
+            )
+        if (
+            self.wtt is not None
+            and self.ttw is not None
+            and self.wtw is not None
+            and not math.isclose(self.wtt + self.ttw, self.wtw, rel_tol=1e-6)
+        ):
+            raise ShipmentError(f"default TOC {self.toc!r}: wtw must equal wtt + ttw")
+        if not self.source.strip():
+            raise ShipmentError(f"default TOC {self.toc!r}: a default intensity needs its source")
+
+    @property
+    def complete(self) -> bool:
+        """True when the WTW intensity is known (given, or both parts given)."""
+        return self.wtw is not None or (self.wtt is not None and self.ttw is not None)
+
+    def missing(self) -> str:
+        """Name the parts the source does not give, e.g. ``"TTW and WTW"``."""
+        names = [
+            n for n, v in (("WTT", self.wtt), ("TTW", self.ttw), ("WTW", self.wtw)) if v is None
+        ]
+        return " and ".join(names)
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Fuel factors and default intensities by id, bundled plus the user's own."""
+
+    fuels: Mapping[str, FuelFactor] = field(default_factory=dict)
+    defaults: Mapping[str, DefaultIntensity] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fuels", MappingProxyType(dict(self.fuels)))
+        object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
+
+    def extended(
+        self, fuels: Iterable[FuelFactor] = (), defaults: Iterable[DefaultIntensity] = ()
+    ) -> Library:
+        """A library with extra rows; an id already present is an error (no silent override)."""
+        new_fuels, new_defaults = dict(self.fuels), dict(self.defaults)
+        for fuel in fuels:
+            if fuel.id in new_fuels:
+                raise ShipmentError(f"fuel id {fuel.id!r} is already defined; choose another id")
+            new_fuels[fuel.id] = fuel
+        for default in defaults:
+            if default.toc in new_defaults:
+                raise ShipmentError(f"TOC id {default.toc!r} is already defined; choose another")
+            new_defaults[default.toc] = default
+        return Library(new_fuels, new_defaults)
+
+    def fuel(self, fuel_id: str) -> FuelFactor:
+        """The fuel factor ``fuel_id`` or :class:`MissingDefaultError` listing what exists."""
+        found = self.fuels.get(fuel_id)
+        if found is None:
+            raise MissingDefaultError(
+                f"no sourced fuel factor for {fuel_id!r} (known: {', '.join(sorted(self.fuels))}). "
+                "Add it under 'fuels:' in the shipment file with its TTW and WTW factors and "
+                "source."
+            )
+        return found
+
+    def default(self, toc: str) -> DefaultIntensity:
+        """The default intensity of ``toc``, or :class:`MissingDefaultError`."""
+        found = self.defaults.get(toc)
+        if found is None:
+            raise MissingDefaultError(
+                f"no sourced default intensity for TOC {toc!r} "
+                f"(bundled: {', '.join(sorted(self.defaults))}): give carrier data or fuel "
+                "consumption, or add the default with its source under 'defaults:'"
+            )
+        return found
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+@cache
+def bundled_library() -> Library:
+    """The fuel factors and default intensities shipped in ``logistics/data``."""
+    data = resources.files("openpcf.logistics").joinpath("data")
+    fuels = [
+        FuelFactor(
+            id=row["id"],
+            name=row["name"],
+            ttw=float(row["ttw_kg_co2e_per_kg"]),
+            wtw=float(row["wtw_kg_co2e_per_kg"]),
+            year=int(row["year"]),
+            source=row["source"],
+            notes=row["notes"],
+        )
+        for row in csv.DictReader(data.joinpath("fuels.csv").read_text("utf-8").splitlines())
+    ]
+    text = data.joinpath("default_intensities.csv").read_text("utf-8")
+    defaults = [
+        DefaultIntensity(
+            toc=row["toc"],
+            mode=row["mode"],
+            name=row["name"],
+            activity_unit=row["activity_unit"],
+            wtt=_number(row["wtt"]),
+            ttw=_number(row["ttw"]),
+            wtw=_number(row["wtw"]),
+            year=int(row["year"]),
+            source=row["source"],
+            temperature=row["temperature"],
+            gwp_basis=row["gwp_basis"],
+            notes=row["notes"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    ]
+    return Library().extended(fuels, defaults)

@@ -1,0 +1,162 @@
+"""Read shipment YAML files and order-book CSVs, with file:line in every error.
+
+An **order book** is a CSV of shipments, one per row::
+
+    order,shipment,cargo_mass,cargo_unit,teu
+    PO-1001,lanes/suzhou_rotterdam.yaml,18.5,t,2
+    PO-1002,lanes/suzhou_rotterdam.yaml,,,
+
+``shipment`` is a shipment YAML (relative to the CSV's folder) that describes the lane;
+``cargo_mass``/``cargo_unit``/``teu`` (optional) replace its cargo for that order.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from openpcf.errors import OpenPCFError
+from openpcf.factors import FactorSet
+from openpcf.logistics.calculate import ShipmentResult, calculate_shipment
+from openpcf.logistics.errors import ShipmentFileError
+from openpcf.logistics.library import Library
+from openpcf.logistics.schema import Cargo, ShipmentSpec
+from openpcf.model.loading import dotted
+from openpcf.model.yamlfile import YamlDocument, load
+
+ORDER_COLUMNS = ("order", "shipment")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedShipment:
+    spec: ShipmentSpec
+    doc: YamlDocument
+
+
+def load_shipment(path: Path | str) -> LoadedShipment:
+    """Read and validate a shipment YAML file (errors name file, line and field)."""
+    doc = load(Path(path))
+    if not isinstance(doc.data, dict):
+        raise ShipmentFileError(
+            f"{doc.path}: a shipment file is a YAML mapping with 'shipment', 'year', 'cargo' "
+            "and 'chain'"
+        )
+    try:
+        spec = ShipmentSpec.model_validate(doc.data)
+    except ValidationError as e:
+        raise ShipmentFileError(describe(doc, e)) from None
+    return LoadedShipment(spec=spec, doc=doc)
+
+
+#: Names pydantic adds to an error location for union members; not part of the data path.
+_UNION_TAGS = frozenset({"leg", "hub", "default", "fuel", "carrier", "str", "Place"})
+
+
+def describe(doc: YamlDocument, error: ValidationError, limit: int = 8) -> str:
+    """Schema errors as ``file:line: data.path: message`` lines (as the model loader does)."""
+    problems = []
+    for item in error.errors()[:limit]:
+        loc: list[str | int] = []
+        for part in item["loc"]:
+            if isinstance(part, str) and part in _UNION_TAGS and (*loc, part) not in doc.lines:
+                continue
+            loc.append(part)
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{doc.where(tuple(loc))}: {dotted(tuple(loc))}: {message}")
+    more = len(error.errors()) - limit
+    tail = f"\n  ... and {more} more" if more > 0 else ""
+    return (
+        f"{doc.path}: the shipment does not follow the schema:\n  " + "\n  ".join(problems) + tail
+    )
+
+
+def calculate_file(
+    path: Path | str,
+    *,
+    library: Library | None = None,
+    factors: FactorSet | None = None,
+    cargo: Cargo | None = None,
+) -> ShipmentResult:
+    """Load and compute one shipment file, optionally with another cargo."""
+    loaded = load_shipment(path)
+    spec = loaded.spec
+    if cargo is not None:
+        spec = spec.model_copy(update={"cargo": cargo})
+    return calculate_shipment(
+        spec,
+        library=library,
+        factors=factors,
+        where=lambda loc: loaded.doc.where(loc),
+        origin=str(loaded.doc.path),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderBookResult:
+    """Every order's shipment result and the order book total (kg CO2e)."""
+
+    path: str
+    orders: tuple[tuple[str, ShipmentResult], ...]
+
+    @property
+    def wtw_kg(self) -> float:
+        return sum(r.wtw_kg for _, r in self.orders)
+
+
+def calculate_order_book(
+    path: Path | str, *, library: Library | None = None, factors: FactorSet | None = None
+) -> OrderBookResult:
+    """Compute each row of an order-book CSV (see module doc)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise ShipmentFileError(f"{path}: cannot read: {e}") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in ORDER_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ShipmentFileError(
+            f"{path}:1: order book lacks column(s) {', '.join(missing)}; header must include "
+            "order,shipment (optional cargo_mass,cargo_unit,teu)"
+        )
+    orders = []
+    for line, row in enumerate(reader, start=2):
+        where = f"{path}:{line}"
+        order = (row.get("order") or "").strip()
+        ref = (row.get("shipment") or "").strip()
+        if not order or not ref:
+            raise ShipmentFileError(f"{where}: 'order' and 'shipment' must not be empty")
+        cargo = _cargo(row, where)
+        try:
+            result = calculate_file(
+                path.parent / ref, library=library, factors=factors, cargo=cargo
+            )
+        except OpenPCFError as e:
+            raise type(e)(f"{where}: order {order!r}: {e}") from None
+        orders.append((order, result))
+    if not orders:
+        raise ShipmentFileError(f"{path}: the order book has no rows")
+    return OrderBookResult(path=str(path), orders=tuple(orders))
+
+
+def _cargo(row: dict[str, str | None], where: str) -> Cargo | None:
+    mass = (row.get("cargo_mass") or "").strip()
+    teu = (row.get("teu") or "").strip()
+    if not mass and not teu:
+        return None
+    if not mass:
+        raise ShipmentFileError(f"{where}: 'teu' given without 'cargo_mass'")
+    try:
+        return Cargo(
+            mass=float(mass),
+            unit=(row.get("cargo_unit") or "t").strip() or "t",
+            teu=float(teu) if teu else None,
+        )
+    except ValidationError as e:
+        msg = "; ".join(x["msg"].removeprefix("Value error, ") for x in e.errors())
+        raise ShipmentFileError(f"{where}: bad cargo: {msg}") from None
+    except ValueError:
+        raise ShipmentFileError(f"{where}: cargo_mass and teu must be numbers") from None
