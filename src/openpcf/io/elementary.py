@@ -101,8 +101,10 @@ def gas_for(name: str, cas: str, compartment: str) -> str | None:
     if "air" not in comp:
         return None
     biogenic = "biogenic" in lname or "non-fossil" in lname
-    luc = "from soil or biomass stock" in lname or "land transformation" in lname or (
-        "land use change" in lname
+    luc = (
+        "from soil or biomass stock" in lname
+        or "land transformation" in lname
+        or ("land use change" in lname)
     )
     if s == "CO2":
         if luc:
