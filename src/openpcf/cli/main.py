@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from openpcf.cli import calc, electricity, factors, transport
+from openpcf.cli import calc, cbam, electricity, factors, transport
 
 app = typer.Typer(
     name="openpcf",
@@ -25,6 +25,7 @@ app.command("validate")(calc.validate)
 app.add_typer(factors.app, name="factors")
 app.add_typer(transport.app, name="transport")
 app.add_typer(electricity.app, name="electricity")
+app.add_typer(cbam.app, name="cbam")
 
 
 def run() -> None:

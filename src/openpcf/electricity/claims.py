@@ -20,8 +20,7 @@ from openpcf.electricity.registry import CertificateRegistry
 from openpcf.electricity.schema import Claims
 from openpcf.errors import OpenPCFError
 from openpcf.factors import Factor, FactorSet
-from openpcf.model.loading import dotted
-from openpcf.model.yamlfile import load
+from openpcf.model.yamlfile import load, schema_errors
 
 CLAIM_SET = "electricity claim"
 
@@ -46,14 +45,7 @@ def load_claims(path: Path | str) -> Claims:
     try:
         return Claims.model_validate(doc.data)
     except ValidationError as e:
-        lines = []
-        for item in e.errors()[:8]:
-            loc = tuple(x for x in item["loc"] if isinstance(x, str | int))
-            message = item["msg"].removeprefix("Value error, ")
-            lines.append(f"{doc.where(loc)}: {dotted(loc)}: {message}")
-        raise ClaimFileError(
-            f"{doc.path}: the claims file does not follow the schema:\n  " + "\n  ".join(lines)
-        ) from None
+        raise ClaimFileError(schema_errors(doc, e, what="the claims file")) from None
 
 
 def calculate_claims(

@@ -24,8 +24,7 @@ from openpcf.logistics.calculate import ShipmentResult, calculate_shipment
 from openpcf.logistics.errors import ShipmentFileError
 from openpcf.logistics.library import Library
 from openpcf.logistics.schema import Cargo, ShipmentSpec
-from openpcf.model.loading import dotted
-from openpcf.model.yamlfile import YamlDocument, load
+from openpcf.model.yamlfile import YamlDocument, load, schema_errors
 
 ORDER_COLUMNS = ("order", "shipment")
 
@@ -47,30 +46,14 @@ def load_shipment(path: Path | str) -> LoadedShipment:
     try:
         spec = ShipmentSpec.model_validate(doc.data)
     except ValidationError as e:
-        raise ShipmentFileError(describe(doc, e)) from None
+        raise ShipmentFileError(
+            schema_errors(doc, e, what="the shipment", union_tags=_UNION_TAGS)
+        ) from None
     return LoadedShipment(spec=spec, doc=doc)
 
 
 #: Names pydantic adds to an error location for union members; not part of the data path.
 _UNION_TAGS = frozenset({"leg", "hub", "default", "fuel", "carrier", "str", "Place"})
-
-
-def describe(doc: YamlDocument, error: ValidationError, limit: int = 8) -> str:
-    """Schema errors as ``file:line: data.path: message`` lines (as the model loader does)."""
-    problems = []
-    for item in error.errors()[:limit]:
-        loc: list[str | int] = []
-        for part in item["loc"]:
-            if isinstance(part, str) and part in _UNION_TAGS and (*loc, part) not in doc.lines:
-                continue
-            loc.append(part)
-        message = item["msg"].removeprefix("Value error, ")
-        problems.append(f"{doc.where(tuple(loc))}: {dotted(tuple(loc))}: {message}")
-    more = len(error.errors()) - limit
-    tail = f"\n  ... and {more} more" if more > 0 else ""
-    return (
-        f"{doc.path}: the shipment does not follow the schema:\n  " + "\n  ".join(problems) + tail
-    )
 
 
 def calculate_file(

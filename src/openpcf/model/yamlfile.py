@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from openpcf.errors import ModelFileError
 
@@ -77,3 +78,44 @@ def _scalar(node: yaml.Node) -> Any:
     """Construct a scalar with the safe loader's type resolution (ints, floats, dates...)."""
     constructor = yaml.constructor.SafeConstructor()
     return constructor.construct_object(node, deep=True)
+
+
+#: Names pydantic adds to error locations for union members; not part of the data path.
+_UNION_TAGS = frozenset({"float", "str", "int", "bool", "function-after", "function-before"})
+_MAX_REPORTED = 8
+
+
+def dotted(loc: PathKey) -> str:
+    """``("processes", 2, "inputs", 0)`` as ``processes[2].inputs[0]``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def schema_errors(
+    doc: YamlDocument,
+    error: ValidationError,
+    *,
+    what: str,
+    union_tags: frozenset[str] = frozenset(),
+) -> str:
+    """Pydantic errors as ``file:line: data.path: message`` lines, one per problem.
+
+    ``what`` names the document in the heading, e.g. "the model" or "the shipment";
+    ``union_tags`` are the schema's discriminator tags, dropped from data paths like the
+    built-in union member names.
+    """
+    tags = _UNION_TAGS | union_tags
+    problems = []
+    for item in error.errors()[:_MAX_REPORTED]:
+        loc: list[str | int] = []
+        for part in item["loc"]:
+            if isinstance(part, str) and part in tags and (*loc, part) not in doc.lines:
+                continue
+            loc.append(part)
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{doc.where(tuple(loc))}: {dotted(tuple(loc))}: {message}")
+    more = len(error.errors()) - _MAX_REPORTED
+    tail = f"\n  ... and {more} more" if more > 0 else ""
+    return f"{doc.path}: {what} does not follow the schema:\n  " + "\n  ".join(problems) + tail
