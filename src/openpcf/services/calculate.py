@@ -154,46 +154,25 @@ def _tree(
 ) -> TreeNode:
     system = compiled.system
     lam_f = foreground_intensities(system, lambda_b, np.eye(len(GAS_IDS))) @ c
-    A = system.foreground.A.toarray()
+    outputs = system.foreground.A.diagonal()
     by_column: dict[int, list[Edge]] = {j: [] for j in range(len(compiled.columns))}
     direct: dict[int, float] = {}
     for e in compiled.entries:
-        out = A[e.column, e.column]
-        if e.kind == "process":
-            by_column[e.column].append(
-                Edge(
-                    kind="process",
-                    label=e.label,
-                    child=e.row,
-                    amount=e.amount / out,
-                    unit=e.unit,
-                    intensity=float(lam_f[e.row]),
-                )
+        per_unit = e.amount / outputs[e.column]
+        if e.kind == "emission":
+            direct[e.column] = direct.get(e.column, 0.0) + per_unit * float(c[e.row])
+            continue
+        foreground = e.kind not in FACTOR_KINDS  # a supply from, or credit to, a process
+        by_column[e.column].append(
+            Edge(
+                kind="process" if foreground else "factor",
+                label=e.label,
+                child=e.row if foreground else None,
+                amount=per_unit,
+                unit=e.unit,
+                intensity=float(lam_f[e.row] if foreground else lam_b[e.row]),
             )
-        elif e.kind in FACTOR_KINDS:
-            by_column[e.column].append(
-                Edge(
-                    kind="factor",
-                    label=e.label,
-                    child=None,
-                    amount=e.amount / out,
-                    unit=e.unit,
-                    intensity=float(lam_b[e.row]),
-                )
-            )
-        elif e.kind == "emission":
-            direct[e.column] = direct.get(e.column, 0.0) + e.amount / out * float(c[e.row])
-        else:  # credit to a foreground process
-            by_column[e.column].append(
-                Edge(
-                    kind="process",
-                    label=e.label,
-                    child=e.row,
-                    amount=e.amount / out,
-                    unit=e.unit,
-                    intensity=float(lam_f[e.row]),
-                )
-            )
+        )
     for j, value in direct.items():
         by_column[j].append(
             Edge(
