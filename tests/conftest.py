@@ -11,6 +11,8 @@ import pytest
 from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
 from openpcf.services.calculate import Calculation, calculate
 
+pytest_plugins = ["db_fixtures"]
+
 HEADER = """
 openpcf: 1
 product:

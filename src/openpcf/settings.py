@@ -2,6 +2,8 @@
 
 ``OPENPCF_HOME`` names the directory for user data: imported databases, stored results, keys
 and user factor sets. By default it is the platform's user data directory.
+``OPENPCF_DATABASE_URL`` names the SQL database (default: SQLite ``$OPENPCF_HOME/openpcf.db``;
+``postgresql+psycopg://user@host:port/db`` for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 @dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
+    database_url: str
 
     @property
     def factor_dir(self) -> Path:
@@ -31,4 +34,5 @@ def get_settings() -> Settings:
         from platformdirs import user_data_dir
 
         home = Path(user_data_dir("openpcf", appauthor=False))
-    return Settings(home=home)
+    url = os.environ.get("OPENPCF_DATABASE_URL") or f"sqlite:///{home / 'openpcf.db'}"
+    return Settings(home=home, database_url=url)

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from openpcf.cli import calc, cbam, electricity, factors, transport
+from openpcf.cli import calc, cbam, electricity, factors, publish, transport
 
 app = typer.Typer(
     name="openpcf",
@@ -26,6 +26,8 @@ app.add_typer(factors.app, name="factors")
 app.add_typer(transport.app, name="transport")
 app.add_typer(electricity.app, name="electricity")
 app.add_typer(cbam.app, name="cbam")
+app.command("publish")(publish.publish)
+app.add_typer(publish.storage_app, name="storage")
 
 
 def run() -> None:

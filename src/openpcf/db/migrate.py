@@ -1,0 +1,75 @@
+"""Run the Alembic migrations from Python, wherever the current directory is.
+
+The Alembic configuration is built in code and points at the ``migrations`` folder inside the
+installed package, so no ``alembic.ini`` and no particular working directory are needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from openpcf.db.engine import make_engine, normalise_url
+from openpcf.db.errors import SchemaOutdatedError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic configuration for this package's migrations (and ``url``, if given)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        # ConfigParser interpolation: a literal % in a password must be doubled.
+        config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Migrate the database at ``url`` (default: the configured one) up to ``revision``."""
+    _run(url, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(url: str | None, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``"base"`` drops every table)."""
+    _run(url, lambda config: command.downgrade(config, revision))
+
+
+def heads() -> tuple[str, ...]:
+    """The head revision(s) of the migration scripts (one, unless branches were left unmerged)."""
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current(url: str | None = None) -> str | None:
+    """The revision the database at ``url`` is at; ``None`` for an empty database."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def require_current(url: str | None = None) -> None:
+    """Raise :class:`SchemaOutdatedError` unless the database is at the head revision."""
+    at, head = current(url), heads()
+    if at not in head:
+        raise SchemaOutdatedError(
+            f"the database is at revision {at or '(empty)'}, this OpenPCF needs "
+            f"{', '.join(head)}; run `openpcf storage upgrade` first"
+        )
+
+
+def _run(url: str | None, action: object) -> None:
+    engine = make_engine(url)
+    config = alembic_config(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            action(config)  # type: ignore[operator]
+    finally:
+        engine.dispose()

@@ -1,0 +1,269 @@
+"""Tables of the PACT exchange: organisations, API clients, products, footprints, events.
+
+A footprint row holds the PACT document exactly as published (``document``) plus columns copied
+out of it so the host can filter in SQL on both backends:
+
+* ``status``, ``reference_period_*``, ``geography_*`` and ``spec_version`` are plain columns;
+* ``validity_start``/``validity_end`` hold the *effective* validity: the document's
+  ``validityPeriodStart``/``End`` or, when absent, PACT's default ``referencePeriodEnd`` …
+  ``referencePeriodEnd + 3 years``, so the ``validOn``/``validAfter``/``validBefore`` filters are
+  plain comparisons;
+* the list-valued filter keys (product ids, company ids, classifications and the geography
+  codes) are rows of :class:`FootprintKey`, lower-cased, one per value.
+
+Design note: the key table rather than JSON-array columns because "any of these values, ignoring
+case" on a JSON array needs ``json_each`` on SQLite and ``jsonb`` operators on PostgreSQL, cannot
+use an index and gets case-insensitivity wrong on one of them. With the key table every v3 filter
+is the same portable ``EXISTS (… kind = ? AND value IN (…))`` on an indexed column.
+
+Footprints are immutable (PACT v3 ADR-41): a listener refuses any update of a footprint other
+than deprecating it, which changes ``status``, ``status_changed_at`` and the ``status`` member of
+the document (plus ``version``/``updated`` for a v2.x document, whose lifecycle asks for that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+
+from openpcf.db.base import Base, utcnow
+from openpcf.db.errors import ImmutableFootprintError
+
+ACTIVE = "Active"
+DEPRECATED = "Deprecated"
+STATUSES = (ACTIVE, DEPRECATED)
+
+#: Kinds of :class:`FootprintKey` rows, named after the v3 ListFootprints query parameters.
+KEY_KINDS = ("productId", "companyId", "classification", "geography")
+
+
+class Organisation(Base):
+    """A data owner: the company whose footprints are stored and shared."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    company_ids: Mapped[list[str]] = mapped_column(default=list)
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApiClient(Base):
+    """OAuth2 client credentials a data owner gave to one recipient.
+
+    ``secret_hash`` is ``scrypt$n$r$p$<salt b64>$<hash b64>``; the plaintext is never stored.
+    """
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class Product(Base):
+    """A product of an organisation, known by its PACT product ids (URNs)."""
+
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    product_ids: Mapped[list[str]] = mapped_column()
+    name: Mapped[str] = mapped_column(String(500))
+    cn_code: Mapped[str | None] = mapped_column(String(16))
+    cpc: Mapped[str | None] = mapped_column(String(16))
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class CalculationRecord(Base):
+    """The calculation a published footprint was made from: result and provenance, frozen."""
+
+    __tablename__ = "calculation_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column()
+    provenance: Mapped[dict[str, Any]] = mapped_column()
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Footprint(Base):
+    """One PACT ProductFootprint; ``id`` is the PACT ``id``."""
+
+    __tablename__ = "footprint"
+    __table_args__ = (
+        CheckConstraint("status IN ('Active', 'Deprecated')", name="status"),
+        Index("ix_footprint_product_status", "product_id", "status"),
+        Index("ix_footprint_organisation_stored", "organisation_id", "stored_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    calculation_id: Mapped[int | None] = mapped_column(ForeignKey("calculation_record.id"))
+    spec_version: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column()
+    created: Mapped[dt.datetime] = mapped_column()
+    stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    preceding_pf_ids: Mapped[list[str]] = mapped_column(default=list)
+    reference_period_start: Mapped[dt.datetime] = mapped_column()
+    reference_period_end: Mapped[dt.datetime] = mapped_column()
+    validity_start: Mapped[dt.datetime] = mapped_column(index=True)
+    validity_end: Mapped[dt.datetime] = mapped_column(index=True)
+    geography_region: Mapped[str | None] = mapped_column(String(64))
+    geography_country: Mapped[str | None] = mapped_column(String(2))
+    geography_subdivision: Mapped[str | None] = mapped_column(String(8))
+
+    organisation: Mapped[Organisation] = relationship()
+    product: Mapped[Product] = relationship()
+    keys: Mapped[list[FootprintKey]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FootprintKey(Base):
+    """One lower-cased filter value of a footprint (see the module's design note)."""
+
+    __tablename__ = "footprint_key"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('productId', 'companyId', 'classification', 'geography')", name="kind"
+        ),
+        Index("ix_footprint_key_kind_value", "kind", "value"),
+    )
+
+    footprint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("footprint.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)
+
+
+class FootprintAccess(Base):
+    """The data owner lets one client see every footprint of one product."""
+
+    __tablename__ = "footprint_access"
+    __table_args__ = (UniqueConstraint("client_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_client.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    granted: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """An inbound CloudEvent; ``(source, event_id)`` is unique so a replay is refused."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(1024))
+    type: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id", ondelete="SET NULL"))
+    received: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+
+
+class OutboxEvent(Base):
+    """An outgoing event, retried with exponential backoff until delivered or abandoned."""
+
+    __tablename__ = "outbox_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE")
+    )
+    target_url: Mapped[str] = mapped_column(String(2048))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column()
+    abandoned_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+# --------------------------------------------------------------------------------------------
+# immutability guard
+
+#: Columns a deprecation may change; every other column of a stored footprint is frozen.
+_DEPRECATION_COLUMNS = frozenset({"status", "status_changed_at", "document"})
+#: Document members a deprecation may change (``version``/``updated`` only exist in v2.x).
+_DEPRECATION_MEMBERS = frozenset({"status", "version", "updated"})
+
+
+@event.listens_for(Footprint, "before_update")
+def _refuse_changes(mapper: Mapper[Footprint], connection: Connection, target: Footprint) -> None:
+    state = inspect(target)
+    changed = {
+        attr.key for attr in mapper.column_attrs if state.attrs[attr.key].history.has_changes()
+    }
+    if not changed:
+        return
+    frozen = changed - _DEPRECATION_COLUMNS
+    if frozen:
+        raise ImmutableFootprintError(
+            f"footprint {target.id}: {', '.join(sorted(frozen))} cannot change once published; "
+            "publish a new footprint that names this one in precedingPfIds"
+        )
+    old_status = _old_value(state, connection, target, "status")
+    if old_status == DEPRECATED:
+        raise ImmutableFootprintError(
+            f"footprint {target.id} is Deprecated and can never change again"
+        )
+    if "document" in changed:
+        old = _old_value(state, connection, target, "document")
+        new = target.document
+        keys = (set(old) | set(new)) - _DEPRECATION_MEMBERS
+        if any(old.get(k) != new.get(k) for k in keys) or new.get("status") != target.status:
+            raise ImmutableFootprintError(
+                f"footprint {target.id}: only its status may change once published (PACT v3 "
+                "ADR-41); publish a new footprint that names this one in precedingPfIds"
+            )
+
+
+def _old_value(state: Any, connection: Connection, target: Footprint, key: str) -> Any:
+    """The value of ``key`` before this flush (read from the database if never loaded)."""
+    history = state.attrs[key].history
+    if history.deleted:
+        return history.deleted[0]
+    if not history.added:
+        return getattr(target, key)
+    column = Footprint.__table__.c[key]
+    return connection.execute(select(column).where(Footprint.__table__.c.id == target.id)).scalar()

@@ -1,0 +1,95 @@
+"""Repository functions: everything the PACT host and the publishing service read and write.
+
+All functions take an open :class:`~sqlalchemy.orm.Session` (see
+:func:`openpcf.db.engine.session_scope`) and keyword arguments only. They flush but never
+commit: the caller's transaction decides. Timestamps are aware UTC datetimes.
+
+Use them through this package (``from openpcf.db import repositories as repo``); the modules
+group them by subject: :mod:`.owners` (organisations, API clients, grants, products,
+calculations), :mod:`.footprints` (publishing, deprecation, get and list with the v3 filters)
+and :mod:`.events` (inbound events and the outbox).
+"""
+
+from openpcf.db.repositories.events import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    RETRY_DEADLINE,
+    backoff_delay,
+    due_outbox,
+    enqueue_outbox,
+    mark_delivered,
+    mark_failed,
+    record_event,
+)
+from openpcf.db.repositories.footprints import (
+    DEFAULT_VALIDITY_YEARS,
+    FootprintFilter,
+    FootprintPage,
+    add_years,
+    deprecate_footprint,
+    find_active_footprint,
+    footprint_facts,
+    get_footprint,
+    list_footprints,
+    parse_datetime,
+    publish_footprint,
+)
+from openpcf.db.repositories.owners import (
+    KNOWN_SCOPES,
+    IssuedCredentials,
+    authenticate_client,
+    create_client,
+    create_organisation,
+    disable_client,
+    ensure_organisation,
+    find_product,
+    get_client,
+    get_organisation,
+    get_product,
+    grant_access,
+    hash_secret,
+    record_calculation,
+    revoke_access,
+    upsert_product,
+    verify_secret,
+)
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "DEFAULT_VALIDITY_YEARS",
+    "KNOWN_SCOPES",
+    "RETRY_DEADLINE",
+    "FootprintFilter",
+    "FootprintPage",
+    "IssuedCredentials",
+    "add_years",
+    "authenticate_client",
+    "backoff_delay",
+    "create_client",
+    "create_organisation",
+    "deprecate_footprint",
+    "disable_client",
+    "due_outbox",
+    "enqueue_outbox",
+    "ensure_organisation",
+    "find_active_footprint",
+    "find_product",
+    "footprint_facts",
+    "get_client",
+    "get_footprint",
+    "get_organisation",
+    "get_product",
+    "grant_access",
+    "hash_secret",
+    "list_footprints",
+    "mark_delivered",
+    "mark_failed",
+    "parse_datetime",
+    "publish_footprint",
+    "record_calculation",
+    "record_event",
+    "revoke_access",
+    "upsert_product",
+    "verify_secret",
+]

@@ -1,0 +1,426 @@
+"""Footprints: publishing, deprecation, and what an API client may see (with the v3 filters).
+
+Visibility rule of the host: a client sees a footprint only if the footprint belongs to the
+client's organisation (the data owner that issued the credentials) *and* the owner granted the
+client the footprint's product (:func:`~openpcf.db.repositories.grant_access`).
+:func:`get_footprint` raises :class:`NotFoundError` both for an unknown id and for one the
+client may not see, so that a client cannot learn that a footprint exists.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, false, select
+from sqlalchemy.orm import Session
+
+from openpcf.db.base import utcnow
+from openpcf.db.errors import (
+    DuplicateError,
+    FootprintDocumentError,
+    ImmutableFootprintError,
+    NotFoundError,
+    StorageError,
+)
+from openpcf.db.models import (
+    ACTIVE,
+    DEPRECATED,
+    STATUSES,
+    ApiClient,
+    CalculationRecord,
+    Footprint,
+    FootprintAccess,
+    FootprintKey,
+    Organisation,
+    Product,
+)
+from openpcf.errors import InputError
+
+# --------------------------------------------------------------------------------------------
+# footprints: facts copied out of the document
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    id: uuid.UUID
+    spec_version: str
+    created: dt.datetime
+    reference_period: tuple[dt.datetime, dt.datetime]
+    validity: tuple[dt.datetime, dt.datetime]
+    geography: tuple[str | None, str | None, str | None]  # region, country, subdivision
+    keys: frozenset[tuple[str, str]]
+
+
+def parse_datetime(value: object, where: str) -> dt.datetime:
+    """A PACT ``DateTime`` (RFC 3339 with a zone, e.g. ``2024-01-01T00:00:00Z``) in UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("z", "Z"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise FootprintDocumentError(
+            f"{where}: {value!r} is not an RFC 3339 date-time with a time zone, "
+            "e.g. '2024-01-01T00:00:00Z'"
+        )
+    return moment.astimezone(dt.UTC)
+
+
+def add_years(moment: dt.datetime, years: int) -> dt.datetime:
+    """``moment`` plus calendar years (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+#: PACT: without a validity period a footprint is valid for 3 years after its reference period.
+DEFAULT_VALIDITY_YEARS = 3
+
+
+def footprint_facts(document: Mapping[str, Any]) -> _Facts:
+    """What storage copies out of a PACT v3 (or v2.x) ProductFootprint document."""
+    pf = document.get("id", "<no id>")
+    try:
+        pf_id = uuid.UUID(str(document.get("id")))
+    except ValueError:
+        raise FootprintDocumentError(f"footprint id {pf!r} is not a UUID") from None
+    spec = str(document.get("specVersion", ""))
+    if not (spec.startswith("3.") or spec.startswith("2.")):
+        raise FootprintDocumentError(
+            f"footprint {pf}: specVersion {spec!r} is not a PACT 3.x or 2.x version"
+        )
+    pcf = document.get("pcf")
+    if not isinstance(pcf, Mapping):
+        raise FootprintDocumentError(f"footprint {pf}: the document has no 'pcf' object")
+    start = parse_datetime(pcf.get("referencePeriodStart"), f"footprint {pf} referencePeriodStart")
+    end = parse_datetime(pcf.get("referencePeriodEnd"), f"footprint {pf} referencePeriodEnd")
+    valid_from = document.get("validityPeriodStart")
+    valid_to = document.get("validityPeriodEnd")
+    validity = (
+        parse_datetime(valid_from, f"footprint {pf} validityPeriodStart") if valid_from else end,
+        parse_datetime(valid_to, f"footprint {pf} validityPeriodEnd")
+        if valid_to
+        else add_years(end, DEFAULT_VALIDITY_YEARS),
+    )
+    geography = tuple(
+        (str(pcf[k]) if pcf.get(k) else None)
+        for k in ("geographyRegionOrSubregion", "geographyCountry", "geographyCountrySubdivision")
+    )
+    keys: set[tuple[str, str]] = set()
+    for kind, member in (
+        ("productId", "productIds"),
+        ("companyId", "companyIds"),
+        ("classification", "productClassifications"),
+    ):
+        values = document.get(member) or []
+        if not isinstance(values, list):
+            raise FootprintDocumentError(f"footprint {pf}: {member} must be a list of URNs")
+        keys.update((kind, str(v).strip().lower()) for v in values)
+    if not any(kind == "productId" for kind, _ in keys):
+        raise FootprintDocumentError(f"footprint {pf}: productIds is missing or empty")
+    keys.update(("geography", g.lower()) for g in geography if g)
+    return _Facts(
+        id=pf_id,
+        spec_version=spec,
+        created=parse_datetime(document.get("created"), f"footprint {pf} created"),
+        reference_period=(start, end),
+        validity=validity,
+        geography=geography,  # type: ignore[arg-type]
+        keys=frozenset(keys),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# footprints: publishing and deprecation
+
+
+def publish_footprint(
+    session: Session,
+    *,
+    organisation: Organisation,
+    product: Product,
+    document: Mapping[str, Any],
+    preceding: Sequence[Footprint] | None = None,
+    calculation: CalculationRecord | None = None,
+    now: dt.datetime | None = None,
+) -> Footprint:
+    """Store a new, Active PACT footprint of ``product``; it is immutable from now on.
+
+    ``preceding`` are the footprints this one replaces (PACT v3 ADR-41): their ids are added to
+    the stored document's ``precedingPfIds`` and each is deprecated (:func:`deprecate_footprint`).
+    Ids the document already lists in ``precedingPfIds`` that belong to this organisation are
+    deprecated too. The caller's ``document`` is not modified.
+
+    Raises
+    ------
+    FootprintDocumentError
+        The document is not an Active PACT footprint of this product (id, productIds,
+        reference period, ...).
+    DuplicateError
+        A footprint with this id exists: a changed footprint needs a new id.
+    ImmutableFootprintError
+        A preceding footprint is Deprecated already (supersede its successor instead).
+    """
+    now = now or utcnow()
+    if product.organisation_id != organisation.id:
+        raise StorageError(f"product {product.product_ids[0]} belongs to another organisation")
+    doc = copy.deepcopy(dict(document))
+    if doc.get("status") != ACTIVE:
+        raise FootprintDocumentError(
+            f"footprint {doc.get('id')}: a published footprint must have status 'Active', "
+            f"not {doc.get('status')!r}"
+        )
+    listed = [str(i) for i in doc.get("precedingPfIds") or []]
+    ids = list(dict.fromkeys([*listed, *(str(p.id) for p in preceding or [])]))
+    if ids:
+        doc["precedingPfIds"] = ids
+    facts = footprint_facts(doc)
+    if str(facts.id) in ids:
+        raise FootprintDocumentError(f"footprint {facts.id} cannot precede itself")
+    own = {i.lower() for i in product.product_ids}
+    if not any(kind == "productId" and value in own for kind, value in facts.keys):
+        raise FootprintDocumentError(
+            f"footprint {facts.id}: none of its productIds is an id of product "
+            f"{product.product_ids[0]}"
+        )
+    if session.get(Footprint, facts.id) is not None:
+        raise DuplicateError(
+            f"footprint {facts.id} exists already; a changed footprint needs a new id"
+        )
+    predecessors = _predecessors(session, organisation, ids)
+    region, country, subdivision = facts.geography
+    footprint = Footprint(
+        id=facts.id,
+        organisation_id=organisation.id,
+        product_id=product.id,
+        calculation_id=calculation.id if calculation else None,
+        spec_version=facts.spec_version,
+        status=ACTIVE,
+        created=facts.created,
+        stored_at=utcnow(),  # wall-clock insertion time: the listing order
+        document=doc,
+        preceding_pf_ids=ids,
+        reference_period_start=facts.reference_period[0],
+        reference_period_end=facts.reference_period[1],
+        validity_start=facts.validity[0],
+        validity_end=facts.validity[1],
+        geography_region=region,
+        geography_country=country,
+        geography_subdivision=subdivision,
+        keys=[FootprintKey(kind=k, value=v) for k, v in sorted(facts.keys)],
+    )
+    session.add(footprint)
+    for old in predecessors:
+        deprecate_footprint(session, footprint=old, now=now)
+    session.flush()
+    return footprint
+
+
+def _predecessors(session: Session, organisation: Organisation, ids: list[str]) -> list[Footprint]:
+    """Stored footprints of the organisation among ``ids``; each must still be Active."""
+    uuids = []
+    for i in ids:
+        try:
+            uuids.append(uuid.UUID(i))
+        except ValueError:
+            raise FootprintDocumentError(f"precedingPfIds: {i!r} is not a UUID") from None
+    found = session.scalars(
+        select(Footprint).where(
+            Footprint.organisation_id == organisation.id, Footprint.id.in_(uuids)
+        )
+    ).all()
+    deprecated = [str(f.id) for f in found if f.status == DEPRECATED]
+    if deprecated:
+        raise ImmutableFootprintError(
+            f"footprint(s) {', '.join(deprecated)} are Deprecated already; a new footprint "
+            "must name the Active footprint that replaced them in precedingPfIds"
+        )
+    return list(found)
+
+
+def deprecate_footprint(
+    session: Session, *, footprint: Footprint, now: dt.datetime | None = None
+) -> Footprint:
+    """Set a footprint Deprecated, in its row and in its stored document (idempotent).
+
+    PACT v3 represents deprecation only by ``status: "Deprecated"`` in the document. A v2.x
+    document also gets its ``version`` incremented and ``updated`` set, as the v2 lifecycle asks.
+    """
+    if footprint.status == DEPRECATED:
+        return footprint
+    now = now or utcnow()
+    doc = dict(footprint.document)  # a new object: SQLAlchemy sees JSON changes by assignment
+    doc["status"] = DEPRECATED
+    if footprint.spec_version.startswith("2."):
+        doc["version"] = int(doc.get("version", 0)) + 1
+        doc["updated"] = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    footprint.document = doc
+    footprint.status = DEPRECATED
+    footprint.status_changed_at = now
+    session.flush()
+    return footprint
+
+
+def find_active_footprint(
+    session: Session,
+    *,
+    product: Product,
+    reference_period: tuple[dt.datetime, dt.datetime],
+) -> Footprint | None:
+    """The last stored Active footprint of ``product`` for exactly this reference period."""
+    start, end = reference_period
+    return session.scalar(
+        select(Footprint)
+        .where(
+            Footprint.product_id == product.id,
+            Footprint.status == ACTIVE,
+            Footprint.reference_period_start == start,
+            Footprint.reference_period_end == end,
+        )
+        .order_by(Footprint.stored_at.desc())
+        .limit(1)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# footprints: what a client sees
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FootprintFilter:
+    """The PACT v3 ListFootprints filters (also the criteria of a RequestCreated event).
+
+    Repeated values of one filter are ORed, different filters are ANDed; text matches ignore
+    case. ``geography`` matches the region, country or subdivision. Validity is the document's
+    validity period or, without one, ``referencePeriodEnd`` … ``+3 years``; ``valid_on`` is
+    inclusive at both ends, ``valid_after`` means start > value, ``valid_before`` end < value.
+    An unknown ``status`` matches nothing (PACT wants an empty list, not an error).
+    """
+
+    product_ids: tuple[str, ...] = ()
+    company_ids: tuple[str, ...] = ()
+    geographies: tuple[str, ...] = ()
+    classifications: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    valid_on: dt.datetime | None = None
+    valid_after: dt.datetime | None = None
+    valid_before: dt.datetime | None = None
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str | Sequence[str]]) -> FootprintFilter:
+        """From v3 query parameters or event criteria (``productId``, ``validOn``, ...).
+
+        Each value may be a string or a list of strings. Unknown names are ignored (vendor
+        extensions ``x-<vendor>-<name>`` included); a malformed date raises
+        :class:`FootprintDocumentError` (an :class:`InputError`).
+        """
+
+        def many(name: str) -> tuple[str, ...]:
+            value = params.get(name) or ()
+            return (value,) if isinstance(value, str) else tuple(value)
+
+        def moment(name: str) -> dt.datetime | None:
+            values = many(name)
+            return parse_datetime(values[-1], name) if values else None
+
+        return cls(
+            product_ids=many("productId"),
+            company_ids=many("companyId"),
+            geographies=many("geography"),
+            classifications=many("classification"),
+            statuses=many("status"),
+            valid_on=moment("validOn"),
+            valid_after=moment("validAfter"),
+            valid_before=moment("validBefore"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FootprintPage:
+    """One page of footprints; ``next_offset`` is ``None`` on the last page."""
+
+    items: list[Footprint]
+    next_offset: int | None
+
+
+def _visible_to(client: ApiClient) -> Any:
+    """SELECT of the footprints ``client`` may see (nothing for a disabled client)."""
+    granted = select(FootprintAccess.product_id).where(FootprintAccess.client_id == client.id)
+    stmt = select(Footprint).where(
+        Footprint.organisation_id == client.organisation_id, Footprint.product_id.in_(granted)
+    )
+    return stmt.where(false()) if client.disabled else stmt
+
+
+def get_footprint(session: Session, *, client: ApiClient, pf_id: uuid.UUID | str) -> Footprint:
+    """The footprint ``pf_id`` if it is shared with ``client``; :class:`NotFoundError` if not."""
+    try:
+        key = pf_id if isinstance(pf_id, uuid.UUID) else uuid.UUID(str(pf_id))
+    except ValueError:
+        raise NotFoundError(f"no footprint {pf_id}") from None
+    footprint: Footprint | None = session.scalar(_visible_to(client).where(Footprint.id == key))
+    if footprint is None:
+        raise NotFoundError(f"no footprint {key}")
+    return footprint
+
+
+def list_footprints(
+    session: Session,
+    *,
+    client: ApiClient,
+    filters: FootprintFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> FootprintPage:
+    """The footprints shared with ``client`` that pass ``filters``, in the order stored.
+
+    Ordered by ``(stored_at, id)`` so that a page link returns the same items when called
+    again and newly published footprints land at the end.
+    """
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be a positive integer, not {limit}")
+    if offset < 0:
+        raise InputError(f"offset must be >= 0, not {offset}")
+    stmt = _filtered(_visible_to(client), filters or FootprintFilter())
+    stmt = stmt.order_by(Footprint.stored_at, Footprint.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit + 1)  # one more tells whether there is a next page
+    items = list(session.scalars(stmt))
+    if limit is not None and len(items) > limit:
+        return FootprintPage(items[:limit], offset + limit)
+    return FootprintPage(items, None)
+
+
+def _filtered(stmt: Any, f: FootprintFilter) -> Any:
+    for kind, values in (
+        ("productId", f.product_ids),
+        ("companyId", f.company_ids),
+        ("geography", f.geographies),
+        ("classification", f.classifications),
+    ):
+        if values:
+            wanted = sorted({v.strip().lower() for v in values})
+            stmt = stmt.where(
+                exists().where(
+                    FootprintKey.footprint_id == Footprint.id,
+                    FootprintKey.kind == kind,
+                    FootprintKey.value.in_(wanted),
+                )
+            )
+    if f.statuses:
+        asked = {s.strip().lower() for s in f.statuses}
+        stmt = stmt.where(Footprint.status.in_([s for s in STATUSES if s.lower() in asked]))
+    if f.valid_on is not None:
+        stmt = stmt.where(
+            Footprint.validity_start <= f.valid_on, Footprint.validity_end >= f.valid_on
+        )
+    if f.valid_after is not None:
+        stmt = stmt.where(Footprint.validity_start > f.valid_after)
+    if f.valid_before is not None:
+        stmt = stmt.where(Footprint.validity_end < f.valid_before)
+    return stmt
