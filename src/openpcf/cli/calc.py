@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 if TYPE_CHECKING:
     from openpcf.core.results import FootprintResult
+    from openpcf.core.solver import Backend
     from openpcf.services.calculate import Calculation
 
 
@@ -28,6 +29,12 @@ ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Override a parameter: name=value (repeatable)."),
 ]
+SolverOpt = Annotated[
+    str,
+    typer.Option(
+        "--solver", help="Sparse solver: auto (PARDISO when installed), superlu or pardiso."
+    ),
+]
 FactorsOpt = Annotated[
     list[Path] | None,
     typer.Option("--factors", help="Extra factor set (CSV or YAML), used with the bundled one."),
@@ -35,7 +42,11 @@ FactorsOpt = Annotated[
 
 
 def _calculate(
-    model: Path, gwp: str | None, params: list[str] | None, extra: list[Path] | None
+    model: Path,
+    gwp: str | None,
+    params: list[str] | None,
+    extra: list[Path] | None,
+    solver: str = "auto",
 ) -> Calculation:
     from openpcf.model.parameters import parse_overrides
     from openpcf.services.calculate import calculate
@@ -46,7 +57,14 @@ def _calculate(
         overrides=parse_overrides(params or []),
         gwp=gwp,
         factors=active_factor_set(extra or []),
+        backend=_backend(solver),
     )
+
+
+def _backend(solver: str) -> Backend:
+    if solver not in ("auto", "superlu", "pardiso"):
+        raise typer.BadParameter(f"--solver {solver!r}: use auto, superlu or pardiso")
+    return cast("Backend", solver)
 
 
 def calc(
@@ -55,6 +73,7 @@ def calc(
     param: ParamOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     factors: FactorsOpt = None,
+    solver: SolverOpt = "auto",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
@@ -63,7 +82,7 @@ def calc(
     ] = "3",
 ) -> None:
     """Calculate the carbon footprint of a product model, per declared unit."""
-    calculation = _calculate(model, gwp, param, factors)
+    calculation = _calculate(model, gwp, param, factors, solver)
     if fmt is Format.table:
         text = None
         render_table(calculation.result)

@@ -19,11 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar
 
 from openpcf.core.quality import QualityRating
 
 
-def frozen_map(data: Mapping[str, float]) -> Mapping[str, float]:
+V = TypeVar("V")
+
+
+def frozen_map(data: Mapping[str, V]) -> Mapping[str, V]:
     return MappingProxyType(dict(data))
 
 

@@ -51,7 +51,7 @@ class Factorisation:
     ) -> None:
         self.A = sp.csc_array(A, dtype=np.float64)
         self.labels = tuple(labels) or tuple(f"activity {j}" for j in range(self.A.shape[1]))
-        self.backend = _resolve(backend)
+        self.backend = resolve_backend(backend)
         self._lu: Any = None
         self._pardiso: dict[bool, Any] = {}
         if self.A.shape[0] and structural_rank(self.A) < self.A.shape[0]:
@@ -109,7 +109,7 @@ class Factorisation:
         return x
 
 
-def _resolve(backend: Backend) -> Literal["superlu", "pardiso"]:
+def resolve_backend(backend: Backend) -> Literal["superlu", "pardiso"]:
     if backend == "auto":
         return "pardiso" if pardiso_available() else "superlu"
     if backend == "pardiso" and not pardiso_available():
@@ -157,7 +157,7 @@ class FactorisationCache:
     def get(
         self, A: sp.csc_array, *, labels: Sequence[str] = (), backend: Backend = "superlu"
     ) -> Factorisation:
-        key = (matrix_hash(sp.csc_array(A)), _resolve(backend))
+        key = (matrix_hash(sp.csc_array(A)), resolve_backend(backend))
         if key in self._items:
             self.hits += 1
             self._items.move_to_end(key)

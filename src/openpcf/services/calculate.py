@@ -20,7 +20,7 @@ from openpcf.core.results import (
     TreeNode,
     frozen_map,
 )
-from openpcf.core.solver import Backend
+from openpcf.core.solver import Backend, resolve_backend
 from openpcf.core.tree import Edge, build_tree
 from openpcf.factors import Factor, FactorSet, bundled_factor_set
 from openpcf.methods.gases import BY_ID, GAS_IDS
@@ -52,7 +52,7 @@ def calculate(
     overrides: Mapping[str, Value] | None = None,
     gwp: str | None = None,
     factors: FactorSet | None = None,
-    backend: Backend = "superlu",
+    backend: Backend = "auto",
 ) -> Calculation:
     """Footprint of the product described by the model file at ``path``."""
     loaded = load_model(path)
@@ -62,7 +62,7 @@ def calculate(
     return Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
 
 
-def solve_compiled(compiled: CompiledModel, *, backend: Backend = "superlu") -> FootprintResult:
+def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> FootprintResult:
     """Solve a compiled model and assemble every breakdown from one solution."""
     system = compiled.system
     identity = np.eye(len(GAS_IDS))
@@ -124,7 +124,7 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "superlu") -> 
         quality=rate(weights, [e.pedigree for e in compiled.entries]),
         primary_data_share=100.0 * primary / denominator if denominator else 0.0,
         parameters=frozen_map(compiled.parameters),
-        provenance=frozen_map(provenance(compiled, backend=backend)),  # type: ignore[arg-type]
+        provenance=frozen_map(provenance(compiled, backend=backend)),
         notes=_notes(compiled),
     )
 
@@ -212,7 +212,7 @@ def factor_rows_hash(factors: Sequence[Factor]) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
-def provenance(compiled: CompiledModel, *, backend: str) -> dict[str, str]:
+def provenance(compiled: CompiledModel, *, backend: Backend) -> dict[str, str]:
     text = compiled.loaded.doc.text
     params = json.dumps(dict(sorted(compiled.parameters.items())), sort_keys=True)
     return {
@@ -224,7 +224,7 @@ def provenance(compiled: CompiledModel, *, backend: str) -> dict[str, str]:
         "factor_set_sha256": compiled.factor_set.content_hash,
         "gwp_set": compiled.gwp.id,
         "gwp_source": compiled.gwp.source,
-        "solver": backend,
+        "solver": resolve_backend(backend),
         "openpcf_version": __version__,
     }
 
