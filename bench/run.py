@@ -18,6 +18,7 @@ from typing import Any
 #: Benchmark name -> module.
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.engine",
+    "lci": "bench.lci",
 }
 
 RESULTS = Path(__file__).resolve().parent / "results"

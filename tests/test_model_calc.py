@@ -411,3 +411,35 @@ def test_shipment_and_market_electricity_inputs(write_model, calc, tmp_path, mon
     np.testing.assert_allclose(result.total, 0.22189 + 3.6576, rtol=1e-9)
     kinds = {e.kind for e in result.exchanges}
     assert {"shipment", "electricity_claim"} <= kinds
+
+
+def test_background_process_from_imported_database(write_model, calc, tmp_path, monkeypatch):
+    """A model input from an imported LCI database, by UUID and by exact name.
+
+    The fixture database's 'widget assembly' has a cradle-to-gate footprint of h per kg (its
+    hand-worked value is in tests/test_databases.py); 2 kg by id plus 1 kg by name = 3 h.
+    """
+    from openpcf.services.databases import all_footprints, import_database
+    from openpcf.settings import get_settings
+
+    monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        import_database("jsonld", Path(__file__).parent / "fixtures" / "jsonld_small", name="small")
+        widget = "ee000000-0000-4000-8000-000000000006"
+        h = next(r.kg_co2e for r in all_footprints("small") if r.process_id == widget)
+        body = f"""
+        processes:
+          - id: main
+            name: Uses background
+            stage: production
+            output: {{product: x, amount: 1, unit: kg}}
+            inputs:
+              - {{background: "small:{widget}", amount: 2, unit: kg}}
+              - {{background: "small:widget assembly", amount: 1000, unit: g}}
+        """
+        result = calc(write_model(body)).result
+    finally:
+        get_settings.cache_clear()
+    np.testing.assert_allclose(result.total, 3 * h, rtol=1e-12)
+    assert {e.kind for e in result.exchanges} == {"background"}

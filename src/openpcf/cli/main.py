@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from openpcf.cli import calc, cbam, electricity, factors, publish, transport
+from openpcf.cli import calc, cbam, db, electricity, factors, publish, transport
 
 app = typer.Typer(
     name="openpcf",
@@ -23,6 +23,8 @@ app = typer.Typer(
 app.command("calc")(calc.calc)
 app.command("validate")(calc.validate)
 app.add_typer(factors.app, name="factors")
+app.add_typer(db.import_app, name="import")
+app.add_typer(db.db_app, name="db")
 app.add_typer(transport.app, name="transport")
 app.add_typer(electricity.app, name="electricity")
 app.add_typer(cbam.app, name="cbam")

@@ -23,7 +23,6 @@ from typing import TypeVar
 
 from openpcf.core.quality import QualityRating
 
-
 V = TypeVar("V")
 
 

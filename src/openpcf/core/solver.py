@@ -35,6 +35,7 @@ Backend = Literal["auto", "superlu", "pardiso"]
 
 #: Largest system for which a singular matrix is diagnosed with a dense SVD.
 _DENSE_DIAGNOSIS_LIMIT = 2500
+_TINY = 1e-200
 #: Relative residual above which a solution is treated as coming from a singular system.
 _RESIDUAL_TOLERANCE = 1e-8
 
@@ -100,6 +101,8 @@ class Factorisation:
     def _checked(self, M: Any, x: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """Reject non-finite or inaccurate solutions: the signature of a singular ``A``."""
         scale = float(np.abs(rhs).max(initial=0.0))
+        if scale < _TINY:  # a (sub)normal right-hand side: the residual test is meaningless
+            scale = 0.0
         if not np.all(np.isfinite(x)):
             raise singular_error(self.A, self.labels)
         if scale > 0.0:

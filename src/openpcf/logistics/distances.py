@@ -50,7 +50,7 @@ def air_distance(gcd_km: float) -> Distance:
 
 def sea_distance(lon1: float, lat1: float, lon2: float, lat2: float, label: str) -> Distance:
     """Shortest sea route in km between two positions over searoute's maritime network."""
-    import searoute  # type: ignore[import-untyped]  # no stubs or py.typed
+    import searoute
 
     feature = searoute.searoute([lon1, lat1], [lon2, lat2], units="km")
     km = float(feature["properties"]["length"])

@@ -11,7 +11,7 @@ the model file's lines.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +38,8 @@ from openpcf.model.loading import LoadedModel
 from openpcf.model.schema import BOUNDARY_STAGES, Emission, Input, Output, Process, ProductModel
 
 GAS_INDEX = {g: i for i, g in enumerate(GAS_IDS)}
+#: Turns ``"<database>[@version]:<process>"`` into the process's cradle-to-gate factor.
+BackgroundResolver = Callable[[str], Factor]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +97,7 @@ def compile_model(
     factors: FactorSet,
     overrides: Mapping[str, parameters.Value] | None = None,
     gwp: str | None = None,
+    background: BackgroundResolver | None = None,
 ) -> CompiledModel:
     """Turn a validated model into a :class:`LayeredSystem` plus the records to explain it.
 
@@ -104,7 +107,7 @@ def compile_model(
         (and subclasses) naming file, line, process and exchange for unknown factors or
         processes, unconvertible units, bad amounts, parameter errors and allocation errors.
     """
-    return _Compiler(loaded, factors, overrides or {}, gwp).run()
+    return _Compiler(loaded, factors, overrides or {}, gwp, background).run()
 
 
 class _Compiler:
@@ -114,8 +117,10 @@ class _Compiler:
         factors: FactorSet,
         overrides: Mapping[str, parameters.Value],
         gwp: str | None,
+        background: BackgroundResolver | None,
     ) -> None:
         self.loaded = loaded
+        self.background = background
         self.model = loaded.model
         self.factor_set = _with_model_sets(loaded, factors)
         self.overrides = overrides
@@ -312,6 +317,13 @@ class _Compiler:
         try:
             if inp.factor is not None:
                 return self.factor_set.get(inp.factor)
+            if inp.background is not None:
+                if self.background is None:
+                    raise InputError(
+                        "background processes need an LCI database store; calculate the model "
+                        "with openpcf.services.calculate (or pass background=) to resolve them"
+                    )
+                return self.background(inp.background)
             if inp.electricity is not None:
                 choice = grid_electricity(
                     geography=inp.electricity.geography,

@@ -85,6 +85,7 @@ class GridRef(Strict):
 INPUT_SOURCES: tuple[str, ...] = (
     "process",
     "factor",
+    "background",
     "electricity",
     "electricity_claim",
     "supplier_footprint",
@@ -98,6 +99,7 @@ class Input(Strict):
     process: str | None = None
     product: str | None = None  # which output of ``process`` (default: its reference product)
     factor: str | None = None
+    background: str | None = None  # "<database>[@version]:<process uuid or exact name>"
     electricity: GridRef | None = None
     supplier_footprint: str | None = None
     shipment: str | None = None  # ISO 14083 shipment file; amount = kg of product shipped

@@ -29,9 +29,11 @@ from openpcf.model.compiler import CompiledModel, Entry, compile_model
 from openpcf.model.loading import load_model
 from openpcf.model.parameters import Value
 from openpcf.model.schema import BOUNDARY_STAGES
+from openpcf.services.databases import background_factor
 
 FACTOR_KINDS = (
     "factor",
+    "background",
     "electricity",
     "electricity_claim",
     "supplier_footprint",
@@ -57,7 +59,11 @@ def calculate(
     """Footprint of the product described by the model file at ``path``."""
     loaded = load_model(path)
     compiled = compile_model(
-        loaded, factors=factors or bundled_factor_set(), overrides=overrides, gwp=gwp
+        loaded,
+        factors=factors or bundled_factor_set(),
+        overrides=overrides,
+        gwp=gwp,
+        background=background_factor,
     )
     return Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
 

@@ -1,0 +1,281 @@
+"""``openpcf import …`` and ``openpcf db …``: take in LCI databases and browse them.
+
+Two typer apps: :data:`import_app` (``jsonld``, ``ilcd``, ``ecospold2``) and :data:`db_app`
+(``list``, ``show``, ``search``, ``footprints``). Heavy imports happen inside the command
+bodies; errors are not caught here (the main CLI translates every OpenPCFError once).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from openpcf.services.databases import ImportResult
+
+import_app = typer.Typer(
+    help="Import an LCI database (openLCA JSON-LD, ILCD, ecospold2) as a background database.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(help="Browse imported background databases.", no_args_is_help=True)
+
+PathArg = Annotated[Path, typer.Argument(exists=True, help="The export: a folder or a zip file.")]
+NameOption = Annotated[
+    str | None, typer.Option("--name", help="Database name (default: the file name).")
+]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        exists=True,
+        dir_okay=False,
+        help="Link rules: YAML (providers: {flow: process}, prefer_locations: [..]) or CSV "
+        "(flow,provider), used when a flow has several producers.",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+DbArg = Annotated[str, typer.Argument(metavar="NAME", help="Database name, or NAME@VERSION.")]
+
+
+class OutputFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+#: Start drawing a progress bar only once work has taken this long (seconds).
+PROGRESS_DELAY = 1.0
+
+
+@contextmanager
+def _progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback that shows a rich bar after one second."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    start = time.perf_counter()
+    bar = Progress(console=Console(stderr=True), transient=True)
+    state: dict[str, Any] = {"task": None}
+
+    def update(done: int, total: int) -> None:
+        if not enabled:
+            return
+        if state["task"] is None:
+            if time.perf_counter() - start < PROGRESS_DELAY:
+                return
+            bar.start()
+            state["task"] = bar.add_task(label, total=total)
+        bar.update(state["task"], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if state["task"] is not None:
+            bar.stop()
+
+
+def _import(fmt: str, path: Path, name: str | None, rules: Path | None, as_json: bool) -> None:
+    from openpcf.io.linking import LinkRules
+    from openpcf.services.databases import import_database
+
+    link_rules = LinkRules.from_file(rules) if rules else None
+    with _progress(f"reading {path.name}", enabled=not as_json) as progress:
+        result = import_database(fmt, path, name=name, rules=link_rules, progress=progress)
+    if as_json:
+        out = {"name": result.name, "version": result.version, "was_new": result.was_new}
+        typer.echo(json.dumps({**out, "report": result.report}, ensure_ascii=False, indent=2))
+        return
+    _print_report(result)
+
+
+def _print_report(result: ImportResult) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    report = result.report
+    ref = f"{result.name}@{result.version}"
+    if not result.was_new:
+        console.print(f"[bold]{ref}[/] is already imported (same content): nothing to do.")
+    else:
+        console.print(f"Imported [bold]{ref}[/] from {escape(report.get('source', ''))}.")
+    counts = Table(title="Counts", show_header=False)
+    for key, value in report["counts"].items():
+        counts.add_row(key.replace("_", " "), f"{value:,}")
+    console.print(counts)
+    if report["linked"]:
+        linked = ", ".join(f"{v:,} by {k}" for k, v in report["linked"].items())
+        console.print(f"Linked inputs: {linked}.")
+    for title, section in (("Unlinked exchanges (cut off)", "unlinked"), ("Problems", "problems")):
+        if not report[section]:
+            continue
+        table = Table(title=title)
+        table.add_column("reason" if section == "unlinked" else "kind")
+        table.add_column("count", justify="right")
+        table.add_column("examples", overflow="fold")
+        for reason, info in report[section].items():
+            table.add_row(reason, f"{info['count']:,}", escape("\n".join(info["examples"][:3])))
+        console.print(table)
+    if report["unit_conversions"]:
+        console.print("Unit conversions: " + escape("; ".join(report["unit_conversions"])))
+    el = report["elementary"]
+    mapped = ", ".join(f"{g} ({n})" for g, n in el["mapped_flows"].items()) or "none"
+    console.print(
+        f"Greenhouse-gas flows mapped: {mapped}. Not greenhouse gases or not recognised: "
+        f"{el['unmapped_flows']:,} flows, e.g. {escape(', '.join(el['unmapped_examples'][:5]))}."
+    )
+
+
+@import_app.command("jsonld")
+def import_jsonld(
+    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOption = False
+) -> None:
+    """Import an openLCA JSON-LD export (folder or zip)."""
+    _import("jsonld", path, name, rules, as_json)
+
+
+@import_app.command("ilcd")
+def import_ilcd(
+    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOption = False
+) -> None:
+    """Import an ILCD export (folder or zip), e.g. TianGong or an EU EPD node."""
+    _import("ilcd", path, name, rules, as_json)
+
+
+@import_app.command("ecospold2")
+def import_ecospold2(
+    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOption = False
+) -> None:
+    """Import an ecospold2 export (folder or zip of .spold files)."""
+    _import("ecospold2", path, name, rules, as_json)
+
+
+@db_app.command("list")
+def list_cmd(as_json: JsonOption = False) -> None:
+    """List the imported databases and their current versions."""
+    from openpcf.services.databases import list_databases
+
+    rows = list_databases()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} background database(s)")
+    for col in ("name", "version", "format", "activities", "imported (UTC)", "source"):
+        table.add_column(col, no_wrap=col in {"name", "version"})
+    for r in rows:
+        more = f" (+{len(r['versions']) - 1} older)" if len(r["versions"]) > 1 else ""
+        table.add_row(
+            r["name"],
+            r["version"] + more,
+            r["format"],
+            f"{r['activities']:,}",
+            r["imported_utc"],
+            r["source_file"],
+        )
+    Console().print(table)
+
+
+@db_app.command("show")
+def show_cmd(db: DbArg, as_json: JsonOption = False) -> None:
+    """Show a database's provenance, versions, licence and import report."""
+    from openpcf.services.databases import show_database
+
+    info = show_database(db)
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(show_header=False, title=f"{info['name']}@{info['version']}")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    versions = ", ".join(f"{v['version']} ({v['imported_utc']})" for v in info["versions"])
+    licence = (info.get("licence") or "not stated").strip().splitlines()[0]
+    for key, value in (
+        ("format", info["format"]),
+        ("source", info["source"]),
+        ("imported (UTC)", info["imported_utc"]),
+        ("sha256", info["content_sha256"]),
+        ("licence", licence),
+        ("versions", versions),
+        *((k.replace("_", " "), f"{v:,}") for k, v in info["counts"].items()),
+        *((f"unlinked: {k}", f"{v['count']:,}") for k, v in info["report"]["unlinked"].items()),
+        *((f"problem: {k}", f"{v['count']:,}") for k, v in info["report"]["problems"].items()),
+    ):
+        table.add_row(key, escape(str(value)))
+    Console().print(table)
+
+
+@db_app.command("search")
+def search_cmd(
+    db: DbArg,
+    query: Annotated[str, typer.Argument(help="Words that must all appear (English or 中文).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Search a database's processes by English or Chinese name."""
+    from dataclasses import asdict
+
+    from openpcf.services.databases import search_processes
+
+    found = search_processes(db, query)
+    if as_json:
+        typer.echo(json.dumps([asdict(c) for c in found], ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(found)} process(es) matching {query!r}")
+    table.add_column("id", overflow="fold")  # folded, never cut: ids are copied into models
+    table.add_column("name", ratio=2)
+    table.add_column("reference product", ratio=1)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("location", no_wrap=True)
+    for c in found:
+        name = f"{c.name}\n{c.name_zh}" if c.name_zh and c.name_zh != c.name else c.name
+        table.add_row(c.id, name, c.product, c.unit, c.location)
+    Console().print(table)
+
+
+FOOTPRINT_COLUMNS = ("process_id", "name", "reference_product", "unit", "location", "kg_co2e")
+
+
+@db_app.command("footprints")
+def footprints_cmd(
+    db: DbArg,
+    gwp: Annotated[str, typer.Option("--gwp", help="AR6, AR5, AR5-CCF or AR4.")] = "AR6",
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.csv,
+    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False)] = None,
+) -> None:
+    """Cradle-to-gate kg CO2e of one unit of every process's reference product."""
+    import csv
+    import io
+    from dataclasses import asdict
+
+    from openpcf.services.databases import all_footprints
+
+    rows = all_footprints(db, gwp)
+    if fmt is OutputFormat.json:
+        text = json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2) + "\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(FOOTPRINT_COLUMNS)
+        for r in rows:
+            writer.writerow([*(getattr(r, k) for k in FOOTPRINT_COLUMNS[:-1]), repr(r.kg_co2e)])
+        text = buf.getvalue()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")

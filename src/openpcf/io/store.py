@@ -1,0 +1,243 @@
+"""Versioned background databases on disk.
+
+Layout (``root`` is ``$OPENPCF_HOME/databases``)::
+
+    root/<name>/CURRENT                 the default version (text)
+    root/<name>/<version>/meta.json     name, version, format, source, import date (UTC),
+                                        licence, counts, content hash, gases
+    root/<name>/<version>/report.json   the import report
+    root/<name>/<version>/A.npz, B.npz  the linked system (scipy sparse)
+    root/<name>/<version>/processes.csv one row per activity (column)
+    root/<name>/<version>/intensities.npz  Λ = A⁻ᵀ Bᵀ (kg of each gas per unit, n x 17)
+
+``version`` is the first 12 hex digits of the SHA-256 of the input (a zip's bytes; for a
+folder, the sorted (relative path, bytes) pairs), so re-importing the same data is a no-op
+and a changed file is a new version. A version is written into a temporary folder next to its
+place and moved there with :func:`os.replace`: a failed import leaves nothing half-written.
+
+Design note: the gas intensities are stored, not a footprint per GWP set, because one
+``n x 17`` matrix answers every GWP set (``Λ c``) and every per-gas question (PACT fossil /
+biogenic splits) without solving again.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from openpcf.core.system import MatrixSystem
+from openpcf.errors import InputError
+from openpcf.io.linking import Column
+
+VERSION_LENGTH = 12
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class DatabaseNotFoundError(InputError, LookupError):
+    """No background database (or version) of that name is stored."""
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, or of a folder's sorted (relative path, bytes) pairs."""
+    h = hashlib.sha256()
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(file.relative_to(path).as_posix().encode())
+            h.update(b"\x00")
+            h.update(file.read_bytes())
+            h.update(b"\x00")
+        return h.hexdigest()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def database_name(text: str) -> str:
+    """A safe folder name, lower case ``[a-z0-9_.-]``: ``"USLCI 2024"`` -> ``"uslci-2024"``."""
+    name = re.sub(r"[^a-z0-9_.-]+", "-", text.strip().lower()).strip("-.")
+    if not name or not _NAME.match(name):
+        raise InputError(f"{text!r} cannot be a database name; use letters, digits, '-', '_'.")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """One stored version: its folder and metadata, with the arrays loaded on demand."""
+
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.meta["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def report(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.path / "report.json").read_text("utf-8"))
+        return data
+
+    def columns(self) -> list[Column]:
+        return _read_columns(self.path / "processes.csv")
+
+    def system(self) -> MatrixSystem:
+        cols = self.columns()
+        return MatrixSystem(
+            A=sp.csc_array(sp.load_npz(self.path / "A.npz")),
+            B=sp.csc_array(sp.load_npz(self.path / "B.npz")),
+            activities=tuple(c.id for c in cols),
+            flows=tuple(self.meta["gases"]),
+        )
+
+    def intensities(self) -> np.ndarray:
+        """Kg of each gas (columns: ``meta["gases"]``) per unit of each activity's product."""
+        with np.load(self.path / "intensities.npz") as data:
+            lam: np.ndarray = data["intensities"]
+        return lam
+
+
+class DatabaseStore:
+    """The background databases under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / "CURRENT").is_file())
+
+    def versions(self, name: str) -> list[StoredVersion]:
+        """Every stored version of ``name``, oldest import first."""
+        folder = self.root / name
+        if not folder.is_dir():
+            return []
+        found = [
+            StoredVersion(p, json.loads((p / "meta.json").read_text("utf-8")))
+            for p in folder.iterdir()
+            if (p / "meta.json").is_file()
+        ]
+        # the import time has one-second resolution: the file time breaks ties
+        return sorted(
+            found,
+            key=lambda v: (
+                str(v.meta.get("imported_utc", "")),
+                (v.path / "meta.json").stat().st_mtime_ns,
+            ),
+        )
+
+    def get(self, ref: str) -> StoredVersion:
+        """``name`` (its current version) or ``name@version`` (a version prefix is enough).
+
+        Raises
+        ------
+        DatabaseNotFoundError
+            If the name or version is not stored; the message lists what is.
+        """
+        name, _, version = ref.partition("@")
+        versions = self.versions(name)
+        if not versions:
+            known = ", ".join(self.names()) or "none yet"
+            raise DatabaseNotFoundError(
+                f"No background database {name!r} (stored: {known}). Import one with "
+                "'openpcf import jsonld|ilcd|ecospold2 PATH --name NAME'."
+            )
+        if not version:
+            version = (self.root / name / "CURRENT").read_text("utf-8").strip()
+        hits = [v for v in versions if v.version.startswith(version)]
+        if len(hits) != 1:
+            listed = ", ".join(v.version for v in versions)
+            raise DatabaseNotFoundError(
+                f"Database {name!r} has no single version {version!r}; stored versions: {listed}."
+            )
+        return hits[0]
+
+    def has(self, name: str, version: str) -> bool:
+        return (self.root / name / version / "meta.json").is_file()
+
+    def write(
+        self,
+        *,
+        meta: dict[str, Any],
+        report: dict[str, Any],
+        system: MatrixSystem,
+        columns: list[Column] | tuple[Column, ...],
+        intensities: Callable[[], np.ndarray],
+    ) -> StoredVersion:
+        """Write one version atomically and make it the current one."""
+        name, version = str(meta["name"]), str(meta["version"])
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=folder))
+        try:
+            sp.save_npz(tmp / "A.npz", sp.csc_matrix(system.A))
+            sp.save_npz(tmp / "B.npz", sp.csc_matrix(system.B))
+            _write_columns(tmp / "processes.csv", columns)
+            np.savez_compressed(tmp / "intensities.npz", intensities=intensities())
+            _write_json(tmp / "report.json", report)
+            _write_json(tmp / "meta.json", {**meta, "gases": list(system.flows)})
+            tmp.chmod(0o755)  # mkdtemp makes it private; a database is ordinary user data
+            os.replace(tmp, folder / version)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.set_current(name, version)
+        meta_text = (folder / version / "meta.json").read_text("utf-8")
+        return StoredVersion(folder / version, json.loads(meta_text))
+
+    def set_current(self, name: str, version: str) -> None:
+        folder = self.root / name
+        tmp = folder / ".CURRENT.tmp"
+        tmp.write_text(version + "\n", encoding="utf-8")
+        os.replace(tmp, folder / "CURRENT")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+_COLUMN_FIELDS = [f.name for f in fields(Column)]
+
+
+def _write_columns(path: Path, columns: list[Column] | tuple[Column, ...]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=_COLUMN_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for c in columns:
+        writer.writerow(asdict(c))
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _read_columns(path: Path) -> list[Column]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [Column(**{k: row[k] for k in _COLUMN_FIELDS}) for row in csv.DictReader(fh)]
+
+
+__all__ = [
+    "VERSION_LENGTH",
+    "DatabaseNotFoundError",
+    "DatabaseStore",
+    "StoredVersion",
+    "content_hash",
+    "database_name",
+]
