@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,27 @@ from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
 from openpcf.services.calculate import Calculation, calculate
 
 pytest_plugins = ["db_fixtures"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep user data (audit trail, keys, registries, databases) of the whole test session,
+    subprocesses included, in a temp folder instead of the real user data directory."""
+    import os
+
+    from openpcf.settings import get_settings
+
+    home = tmp_path_factory.mktemp("openpcf-home")
+    previous = os.environ.get("OPENPCF_HOME")
+    os.environ["OPENPCF_HOME"] = str(home)
+    get_settings.cache_clear()
+    yield
+    if previous is None:
+        os.environ.pop("OPENPCF_HOME", None)
+    else:
+        os.environ["OPENPCF_HOME"] = previous
+    get_settings.cache_clear()
+
 
 HEADER = """
 openpcf: 1

@@ -48,17 +48,21 @@ def _calculate(
     extra: list[Path] | None,
     solver: str = "auto",
 ) -> Calculation:
+    from openpcf.audit import record_calculation
     from openpcf.model.parameters import parse_overrides
     from openpcf.services.calculate import calculate
     from openpcf.services.factor_sets import active_factor_set
 
-    return calculate(
+    calculation = calculate(
         model,
         overrides=parse_overrides(params or []),
         gwp=gwp,
         factors=active_factor_set(extra or []),
         backend=_backend(solver),
     )
+    # every calculation a user runs is recorded in the append-only audit trail
+    record_calculation(calculation, context={"command": "calc"})
+    return calculation
 
 
 def _backend(solver: str) -> Backend:

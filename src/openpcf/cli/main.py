@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from openpcf.cli import calc, cbam, db, electricity, factors, publish, transport
+from openpcf.cli import calc, cbam, certify, db, electricity, factors, publish, transport
 
 app = typer.Typer(
     name="openpcf",
@@ -30,6 +30,11 @@ app.add_typer(electricity.app, name="electricity")
 app.add_typer(cbam.app, name="cbam")
 app.command("publish")(publish.publish)
 app.add_typer(publish.storage_app, name="storage")
+app.add_typer(certify.keys_app, name="keys")
+app.add_typer(certify.certificate_app, name="certificate")
+app.add_typer(certify.audit_app, name="audit")
+app.command("package")(certify.package)
+app.command("reproduce")(certify.reproduce)
 
 
 def run() -> None:

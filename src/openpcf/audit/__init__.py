@@ -1,0 +1,32 @@
+"""Audit trail: every calculation recorded append-only in a hash chain.
+
+Public API: :func:`record_calculation`, :func:`verify_trail`, :func:`list_records`,
+:class:`AuditTrail`, :class:`AuditRecord`, and the errors :class:`AuditError` and
+:class:`TrailTamperedError`. See ``docs/audit.md``.
+"""
+
+from __future__ import annotations
+
+from openpcf.audit.errors import AuditError, TrailTamperedError
+from openpcf.audit.record import (
+    calculation_record,
+    default_trail,
+    list_records,
+    record_calculation,
+    verify_trail,
+)
+from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport, record_hash
+
+__all__ = [
+    "AuditError",
+    "AuditRecord",
+    "AuditTrail",
+    "TrailReport",
+    "TrailTamperedError",
+    "calculation_record",
+    "default_trail",
+    "list_records",
+    "record_calculation",
+    "record_hash",
+    "verify_trail",
+]

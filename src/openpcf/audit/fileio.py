@@ -1,0 +1,98 @@
+"""Durable file writes: an exclusive lock, atomic replace and fsync'd appends.
+
+The audit trail, the key store, the status list and the verification package all write files
+that must never be seen half-written: a reader either sees the old content or the new one.
+
+- :func:`exclusive_lock` holds an OS advisory lock on a ``.lock`` file beside the target, so two
+  ``openpcf`` processes appending to the same trail queue up instead of interleaving lines.
+- :func:`atomic_write` writes a temporary file in the same folder, fsyncs it, renames it over
+  the target (atomic on POSIX and Windows) and fsyncs the folder so the rename survives a crash.
+- :func:`append_line` appends one line and fsyncs before returning.
+
+Design note: advisory locks only exclude cooperating writers (other ``openpcf`` processes). The
+audit trail does not rely on the lock for integrity: the hash chain detects any change made
+behind its back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+
+    def _unlock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def exclusive_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``target`` (via ``target.lock``) for the ``with`` block."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.with_name(target.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _lock(fd)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if sys.platform == "win32":  # pragma: no cover - directories cannot be opened on Windows
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(target: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Replace ``target`` with ``data`` atomically (temp file + fsync + rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def append_line(target: Path, line: str) -> None:
+    """Append ``line`` plus a newline to ``target`` and fsync it (create the file if needed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    created = not target.exists()
+    with open(target, "ab") as handle:
+        handle.write(line.encode("utf-8") + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    if created:
+        _fsync_dir(target.parent)

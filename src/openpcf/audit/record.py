@@ -1,0 +1,145 @@
+"""What the audit trail records about a calculation, and the default trail location.
+
+:func:`record_calculation` is meant to be called once per calculation from the edge that runs
+it (CLI command, API route, batch job), right after :func:`openpcf.services.calculate.calculate`
+returns. The record holds everything a verifier needs to tell whether a later result was made
+from the same inputs: the hashes of the model text, the resolved parameters, the exact factor
+rows used (overall and per source database or side file), the factor sets loaded, the sector
+rules applied, the GWP set, the solver and the software version, plus the result's own hash.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import rfc8785
+
+from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport
+
+if TYPE_CHECKING:
+    from openpcf.services.calculate import Calculation
+
+TRAIL_FILE = "trail.jsonl"
+
+
+def default_trail() -> AuditTrail:
+    """The trail at ``$OPENPCF_HOME/audit/trail.jsonl``."""
+    from openpcf.settings import get_settings
+
+    return AuditTrail(get_settings().home / "audit" / TRAIL_FILE)
+
+
+def _trail(trail: AuditTrail | Path | str | None) -> AuditTrail:
+    if trail is None:
+        return default_trail()
+    return trail if isinstance(trail, AuditTrail) else AuditTrail(trail)
+
+
+def _sha256(data: Any) -> str:
+    return hashlib.sha256(rfc8785.dumps(data)).hexdigest()
+
+
+def calculation_record(calculation: Calculation) -> dict[str, Any]:
+    """The data of an audit record for ``calculation`` (JSON-ready, no timestamps)."""
+    from openpcf.services.result_json import result_to_dict
+
+    compiled, result = calculation.compiled, calculation.result
+    prov = dict(result.provenance)
+    in_set = compiled.factor_set.factors
+    sources: dict[str, list[Any]] = {}
+    for f in compiled.factors:
+        # rows not in the factor set were derived from side files (supplier PACT footprints,
+        # shipments, electricity claims): their "database" is that side file
+        origin = f.set_name or ("factor set" if f.id in in_set else "side file")
+        sources.setdefault(origin, []).append(f.canonical())
+    databases = [
+        {"name": name, "rows_used": len(rows), "rows_sha256": _sha256(rows)}
+        for name, rows in sorted(sources.items())
+    ]
+    return {
+        "product": result.product,
+        "product_ids": list(compiled.model.product.ids),
+        "declared_unit": result.declared_unit,
+        "declared_amount": result.declared_amount,
+        "kg_co2e": result.total,
+        "result_sha256": _sha256(result_to_dict(result)),
+        "model_file": prov.get("model_file", str(compiled.loaded.path)),
+        "model_sha256": prov.get("model_sha256"),
+        "parameters": dict(sorted(compiled.parameters.items())),
+        "parameters_sha256": prov.get("parameters_sha256"),
+        "factor_rows_sha256": prov.get("factor_rows_sha256"),
+        "factor_rows": len(compiled.factors),
+        "factor_set": prov.get("factor_set"),
+        "factor_set_sha256": prov.get("factor_set_sha256"),
+        "factor_sets_loaded": list(compiled.factor_set.set_names),
+        "databases": databases,
+        # no sector-rule layer exists yet; the key is kept so records stay one shape
+        "rules": prov.get("rules", []),
+        "gwp_set": prov.get("gwp_set"),
+        "gwp_source": prov.get("gwp_source"),
+        "solver": prov.get("solver"),
+        "openpcf_version": prov.get("openpcf_version"),
+    }
+
+
+def _actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (containers without a passwd entry)
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def record_calculation(
+    calculation: Calculation,
+    *,
+    trail: AuditTrail | Path | str | None = None,
+    kind: str = "calculation",
+    context: Mapping[str, str] | None = None,
+) -> AuditRecord:
+    """Append a record of ``calculation`` to the trail and return it.
+
+    Parameters
+    ----------
+    calculation
+        What :func:`openpcf.services.calculate.calculate` returned.
+    trail
+        The trail, or its file path; ``$OPENPCF_HOME/audit/trail.jsonl`` by default.
+    kind
+        "calculation" (default), "package", "certificate", "reproduction", ...
+    context
+        Extra strings to keep with the record, e.g. ``{"command": "openpcf calc ..."}``.
+
+    Raises
+    ------
+    TrailTamperedError
+        If the stored trail is damaged at its end (a damaged chain is never extended).
+    """
+    data = calculation_record(calculation)
+    data["actor"] = _actor()
+    if context:
+        data["context"] = dict(context)
+    return _trail(trail).append(kind, json.loads(json.dumps(data)))
+
+
+def verify_trail(trail: AuditTrail | Path | str | None = None) -> TrailReport:
+    """Check every record of the trail and its head anchor.
+
+    Raises
+    ------
+    TrailTamperedError
+        Naming the first bad record and what is wrong (edited, deleted, reordered, inserted,
+        cut off the end).
+    """
+    return _trail(trail).verify()
+
+
+def list_records(trail: AuditTrail | Path | str | None = None) -> list[AuditRecord]:
+    """Every record of the trail in stored order (unchecked; see :func:`verify_trail`)."""
+    return _trail(trail).records()
