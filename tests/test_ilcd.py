@@ -12,8 +12,18 @@ import pytest
 
 from openpcf.errors import InputError
 from openpcf.io.archive import Archive, ArchiveError
-from openpcf.io.ilcd import EF_GHG_FLOWS, IlcdError, ghg_name, normalise_unit, read_ilcd
+from openpcf.io.elementary import gas_for
+from openpcf.io.ilcd import (
+    EF_GHG_FLOWS,
+    EF_ZERO_CO2_FROM_AIR,
+    IlcdError,
+    ghg_name,
+    normalise_unit,
+    read_ilcd,
+)
 from openpcf.io.inventory import Exchange, Flow, Problem, Process
+from openpcf.io.linking import gas_intensity_matrix, link
+from openpcf.methods.gases import GAS_IDS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ilcd_small"
 TIANGONG = Path(__file__).parents[2] / "shared" / "data" / "tiangong-lca-data-a55b302.zip"
@@ -29,8 +39,13 @@ CH4B = "fe0acd60-3ddc-11dd-a8e8-0050c2490048"
 HFC116 = "08a91e70-3ddc-11dd-933e-0050c2490048"
 CO2AIR = "dddddddd-0000-4000-8000-000000000001"
 CH4W = "dddddddd-0000-4000-8000-000000000002"
-P1, P2, P3, P4 = (f"11111111-0000-4000-8000-00000000000{i}" for i in range(1, 5))
+FC14 = "dddddddd-0000-4000-8000-000000000003"
+LIMESTONE = "cccccccc-0000-4000-8000-000000000007"
+CEMENT = "cccccccc-0000-4000-8000-000000000008"
+CO2_FOSSIL_FROM_AIR = "726a7406-294b-4da6-b772-5612b0be0014"  # EF 3.1, factor 0
+P1, P2, P3, P4, P5, P6 = (f"11111111-0000-4000-8000-00000000000{i}" for i in range(1, 7))
 AIR = "Emissions/Emissions to air/Emissions to air, unspecified"
+FROM_AIR = "Resources/Resources from air/Renewable material resources from air"
 
 EXPECTED_FLOWS = {
     STEEL: Flow(id=STEEL, name="Steel, hot rolled", name_zh="钢, 热轧", kind="product", unit="kg"),
@@ -80,6 +95,27 @@ EXPECTED_FLOWS = {
         compartment="Emissions/Emissions to water/Emissions to fresh water",
         gas=None,
     ),
+    # EF's technical flow for fossil CO2 captured from air (CCS/DAC): factor 0, not uptake
+    CO2_FOSSIL_FROM_AIR: Flow(
+        id=CO2_FOSSIL_FROM_AIR,
+        name="carbon dioxide (fossil)",
+        kind="elementary",
+        unit="kg",
+        cas="124-38-9",
+        compartment=FROM_AIR,
+        gas=None,
+    ),
+    # EF short name, no CAS, stratosphere compartment without the word "air"
+    FC14: Flow(
+        id=FC14,
+        name="FC-14",
+        kind="elementary",
+        unit="kg",
+        compartment="Emissions/Emissions to lower stratosphere and upper troposphere",
+        gas="CF4",
+    ),
+    LIMESTONE: Flow(id=LIMESTONE, name="Limestone", kind="product", unit="kg"),
+    CEMENT: Flow(id=CEMENT, name="Cement", kind="product", unit="kg"),
 }
 
 EXPECTED_PROCESSES = (
@@ -131,9 +167,37 @@ EXPECTED_PROCESSES = (
         location="GLO",
         exchanges=(Exchange(flow=STEEL, amount=0.01, is_input=True),),
     ),
+    Process(  # quantitative reference: an *input* of a product (TianGong 4081f390)
+        id=P5,
+        name="Copper slag recycling",
+        location="CN",
+        exchanges=(
+            Exchange(flow=LIMESTONE, amount=311.4, is_input=True, is_reference=True),
+            Exchange(flow=CO2F, amount=318.9, is_input=False),
+            Exchange(flow=CO2_FOSSIL_FROM_AIR, amount=11.0, is_input=True),
+        ),
+    ),
+    Process(
+        id=P6,
+        name="Cement production",
+        location="CN",
+        exchanges=(
+            Exchange(flow=CEMENT, amount=1000.0, is_input=False, is_reference=True),
+            Exchange(flow=LIMESTONE, amount=1246.0, is_input=True),
+            Exchange(flow=CO2F, amount=800.0, is_input=False),
+            Exchange(flow=FC14, amount=1e-5, is_input=False),
+        ),
+    ),
 )
 
 EXPECTED_PROBLEMS = (
+    Problem(
+        kind="unmapped-elementary",
+        where=f"flows/{CO2_FOSSIL_FROM_AIR}.xml",
+        detail=f"'carbon dioxide (fossil)' ({FROM_AIR}) is fossil CO2 taken from the air (EF's "
+        "technical flow for CCS / direct air capture, characterisation factor 0 in EF 3.1), not "
+        "biogenic uptake; not counted",
+    ),
     Problem(
         kind="unknown-unit",
         where=f"flows/{SERVICE}.xml",
@@ -202,7 +266,7 @@ def test_zip_reads_the_same_as_the_folder(tmp_path: Path) -> None:
     assert inv.flows == folder.flows
     assert inv.problems == folder.problems
     assert inv.source == "small.zip"
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert calls == [(i, 6) for i in range(1, 7)]
 
 
 def test_ghg_flows_and_reference_of_the_multi_output_process() -> None:
@@ -213,7 +277,10 @@ def test_ghg_flows_and_reference_of_the_multi_output_process() -> None:
         "methane (biogenic)": "CH4-biogenic",
         "HFC-116": "C2F6",  # no CAS, name unknown to gas_for: mapped by EF UUID
         "carbon dioxide (biogenic)": "CO2-uptake",  # resource from air
+        "FC-14": "CF4",  # EF short name, emitted to the stratosphere
     }
+    # same name, resource from air: EF's fossil CO2 for CCS/DAC, not counted
+    assert inv.flows[CO2_FOSSIL_FROM_AIR].gas is None
     steel = inv.processes[0]
     assert steel.reference == Exchange(flow=STEEL, amount=1.0, is_input=False, is_reference=True)
     assert sum(steel.allocation.values()) == pytest.approx(1.0)
@@ -225,7 +292,7 @@ def test_unreadable_files_become_problems_not_errors(tmp_path: Path) -> None:
     (root / "ILCD" / "flows" / f"{SLAG}.xml").write_text("<flowDataSet", encoding="utf-8")
     (root / "ILCD" / "processes" / "broken.xml").write_text("not xml", encoding="utf-8")
     inv = read_ilcd(root)
-    assert len(inv.processes) == 4
+    assert len(inv.processes) == 6
     kinds = Counter(p.kind for p in inv.problems)
     # 2 unreadable files, the exchange without amount, the allocation that cannot be used
     assert kinds["malformed"] == 4
@@ -285,10 +352,63 @@ def test_archive_members_and_root(tmp_path: Path) -> None:
     with Archive(FIXTURE) as archive:
         assert archive.root_of("processes") == "ILCD/"
         assert archive.root_of("nothing") is None
-        assert len(archive.members("ILCD/processes/", suffix=".XML")) == 4
+        assert len(archive.members("ILCD/processes/", suffix=".XML")) == 6
         assert archive.read("LICENSE").startswith(b"CC0")
     with pytest.raises(ArchiveError):
         Archive(tmp_path / "missing")
+
+
+# --- TianGong findings: one fixture case per fix -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "cas", "compartment", "gas"),
+    [
+        # EF 3.x fossil CO2 *from* air (CCS / direct air capture): factor 0, not uptake
+        ("carbon dioxide, fossil", "124-38-9", FROM_AIR, None),
+        ("carbon dioxide, biogenic", "124-38-9", FROM_AIR, "CO2-uptake"),
+        ("carbon dioxide, non-fossil", "124-38-9", FROM_AIR, "CO2-uptake"),
+        ("Carbon dioxide, in air", "124-38-9", "natural resource/in air", "CO2-uptake"),
+        # stratosphere compartments do not say "air"; EF short names have no CAS
+        ("nitrous oxide", "", "Emissions to lower stratosphere and upper troposphere", "N2O"),
+        ("FC-14", "", "Emissions to lower stratosphere and upper troposphere", "CF4"),
+        ("HFC-116", "", AIR, "C2F6"),
+        ("PFC-14", "", AIR, "CF4"),
+        ("methane, fossil", "", "Emissions to water", None),
+    ],
+)
+def test_gas_for_ef_flows(name: str, cas: str, compartment: str, gas: str | None) -> None:
+    assert gas_for(name, cas, compartment) == gas
+
+
+def test_ef_table_follows_the_ef_climate_change_factors() -> None:
+    # factor 0 in EF 3.1: fossil CO2 from air is not a GHG flow of the footprint
+    assert not EF_ZERO_CO2_FROM_AIR & EF_GHG_FLOWS.keys()
+    # the "lower stratosphere and upper troposphere" flows (non-zero factors) are mapped
+    assert EF_GHG_FLOWS["29061478-6556-11dd-ad8b-0800200c9a66"] == "N2O"
+    assert EF_GHG_FLOWS["08a91e70-3ddc-11dd-9c14-0050c2490048"] == "CO2-fossil"
+    assert EF_GHG_FLOWS["1f314b82-6556-11dd-ad8b-0800200c9a66"] == "SF6"
+    assert len(EF_GHG_FLOWS) == 103
+
+
+def test_input_reference_is_not_a_provider() -> None:
+    """A process whose reference is a product *input* (per 311.4 kg of limestone processed)
+    is computed for that input but does not supply limestone: cement's limestone is cut off
+    instead of carrying the recycling process's CO2 (TianGong cement 1.6 -> 0.8 kg/kg)."""
+    linked = link(read_ilcd(FIXTURE))
+    cols = {c.id: j for j, c in enumerate(linked.columns)}
+    assert P5 in cols
+    assert P6 in cols
+    cut = [(u.process_id, u.flow, u.reason) for u in linked.unlinked]
+    assert (P6, "Limestone", "no provider") in cut
+    lam = gas_intensity_matrix(linked.system)
+    co2 = GAS_IDS.index("CO2-fossil")
+    cf4 = GAS_IDS.index("CF4")
+    assert lam[cols[P6], co2] == pytest.approx(0.8, rel=1e-12)  # not 0.8 + 1.246 x 1.024
+    assert lam[cols[P6], cf4] == pytest.approx(1e-8, rel=1e-12)
+    # per kg of limestone processed; the fossil CO2 from air (factor 0) is not counted
+    assert lam[cols[P5], co2] == pytest.approx(318.9 / 311.4, rel=1e-12)
+    assert lam[cols[P5], GAS_IDS.index("CO2-uptake")] == 0.0
 
 
 # --- real data ------------------------------------------------------------------------------
@@ -318,7 +438,9 @@ def test_tiangong_lca_data() -> None:
         "bad-reference": 153,  # 150 refObjectIds that are names, 3 without refObjectId
         "no-reference": 137,  # 17 without referenceToReferenceFlow, 120 reference dropped
         "malformed": 89,  # exchanges without any amount
-        "unmapped-elementary": 3,  # CO2 to soil, methane to water
+        # CO2 to soil x2, methane to water, and the 2 "carbon dioxide (fossil)" resources from
+        # air (EF's CCS/DAC flow, factor 0; mapped to CO2-uptake before this was fixed)
+        "unmapped-elementary": 5,
     }
     gases = Counter(f.gas for f in inv.flows.values() if f.gas)
     assert gases == {
@@ -327,7 +449,6 @@ def test_tiangong_lca_data() -> None:
         "CH4-biogenic": 5,
         "CO2-biogenic": 4,
         "N2O": 4,
-        "CO2-uptake": 2,
         "C2F6": 1,
         "CF4": 1,
         "NF3": 1,

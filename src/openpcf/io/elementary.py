@@ -5,7 +5,13 @@ Matching is by CAS number first, then by name, and the compartment decides the d
 - an *emission to air* of a mapped substance books its mass on the gas (fossil unless the name
   says biogenic / non-fossil; CO2 "from soil or biomass stock" or from land transformation is
   direct land-use change, ``CO2-luc``);
-- a *resource from air* of CO2 ("Carbon dioxide, in air") is biogenic uptake (``CO2-uptake``).
+- a *resource from air* of CO2 ("Carbon dioxide, in air") is biogenic uptake (``CO2-uptake``),
+  except CO2 named *fossil* ("carbon dioxide (fossil)", resource from air): EF 3.x's technical
+  flow for fossil CO2 captured from the air (CCS, direct air capture), which the EF 3.1
+  climate-change methods characterise 0. It is not biogenic uptake and not counted (None).
+
+Emissions to the "lower stratosphere and upper troposphere" (EF / ILCD compartment names that
+do not contain "air") are emissions to air.
 
 Everything else (emissions to water or soil, other substances) is not a greenhouse gas for a
 carbon footprint and is listed as unmapped by the importers.
@@ -56,6 +62,16 @@ _BY_NAME: dict[str, str] = {
     "hfc-134a": "HFC-134a",
     "1,1,1-trifluoroethane": "HFC-143a",
     "ethane, 1,1,1-trifluoro-": "HFC-143a",
+    # EF 3.x / ILCD short names (the EF flows are named "HFC-116", "FC-14", "PFC-14", ...)
+    "hfc-116": "C2F6",
+    "pfc-116": "C2F6",
+    "fc-116": "C2F6",
+    "fc-14": "CF4",
+    "pfc-14": "CF4",
+    "hfc-23": "HFC-23",
+    "hfc-32": "HFC-32",
+    "hfc-125": "HFC-125",
+    "hfc-143a": "HFC-143a",
 }
 _QUALIFIERS = re.compile(
     r",?\s*\b(fossil|biogenic|non-fossil|from soil or biomass stock|land transformation|"
@@ -95,12 +111,16 @@ def gas_for(name: str, cas: str, compartment: str) -> str | None:
         return None
     comp = compartment.lower()
     lname = name.lower()
+    biogenic = "biogenic" in lname or "non-fossil" in lname
     is_resource = "resource" in comp or lname.endswith(", in air")
     if is_resource:
-        return "CO2-uptake" if s == "CO2" and ("air" in comp or "in air" in lname) else None
-    if "air" not in comp:
+        if s != "CO2" or not ("air" in comp or "in air" in lname):
+            return None
+        if re.search(r"\bfossil\b", lname) and not biogenic:
+            return None  # fossil CO2 captured from air (CCS/DAC): EF 3.1 factor 0
+        return "CO2-uptake"
+    if not any(word in comp for word in ("air", "stratosphere", "troposphere")):
         return None
-    biogenic = "biogenic" in lname or "non-fossil" in lname
     luc = (
         "from soil or biomass stock" in lname
         or "land transformation" in lname

@@ -19,7 +19,10 @@ Linking an input of flow ``f`` (and a waste *output*, which is an input to a tre
 
 1. the exchange's default provider, if that process produces ``f``;
 2. a provider the user fixed for ``f`` in :class:`LinkRules`;
-3. the unique column producing ``f`` (after the user's preferred locations, if several);
+3. the unique column producing ``f`` (after the user's preferred locations, if several) —
+   for an input, a column whose own product exchange is an *output* of ``f``; for a waste
+   output, a column whose reference is an *input* of ``f`` (its treatment). A column whose
+   reference is a product *input* (ILCD "per 1 t of ore processed") is never chosen here;
 4. otherwise the exchange is *unlinked*, cut off, and listed with its reason
    (``"no provider"``, ``"ambiguous: N producers"``, ``"provider not in database"``).
 
@@ -205,10 +208,17 @@ class _Linker:
                 self.columns.append(col)
                 self.parts.append((proc, exc, share, len(cols) > 1))
         self.index = {c.id: j for j, c in enumerate(self.columns)}
+        # Candidates for automatic linking, by the direction of the column's own product
+        # exchange: an input is supplied by a column that *outputs* the flow; a waste output
+        # is taken by a column whose reference is an *input* of it (its treatment). A process
+        # whose quantitative reference is a product input ("per 1 t of ore processed") is
+        # computed for that input, but it does not supply the product to anyone.
         self.producers: dict[str, list[int]] = defaultdict(list)
+        self.treatments: dict[str, list[int]] = defaultdict(list)
         self.by_process: dict[tuple[str, str], int] = {}
         for j, c in enumerate(self.columns):
-            self.producers[c.product_id].append(j)
+            receives = self.parts[j][1].is_input
+            (self.treatments if receives else self.producers)[c.product_id].append(j)
             self.by_process[(c.process_id, c.product_id)] = j
         self.processes = {p.id for p in inventory.processes}
         self.rule_flows = self._rule_flows()
@@ -237,7 +247,8 @@ class _Linker:
         rule = self.rule_flows.get(exc.flow)
         if rule is not None and (j := self.by_process.get((rule, exc.flow))) is not None:
             return j, "link rule"
-        candidates = self.producers.get(exc.flow, [])
+        pool = self.producers if exc.is_input else self.treatments
+        candidates = pool.get(exc.flow, [])
         if len(candidates) > 1:
             preferred = self._preferred(candidates)
             if len(preferred) == 1:
