@@ -19,6 +19,8 @@ import scipy.sparse as sp
 bc = pytest.importorskip("bw2calc")
 bwp = pytest.importorskip("bw_processing")
 
+from bench.synthetic import ACTIVITY_ID0, to_datapackage  # noqa: E402
+
 from openpcf.core.engine import (  # noqa: E402
     IntensityCache,
     LayeredSystem,
@@ -33,8 +35,7 @@ N = 300
 M = 40
 P = 30  # foreground size for the layered split
 RTOL = 1e-9
-ACT0 = 1  # Brightway id of activity (and reference product) 0
-FLOW0 = 100_000  # Brightway id of flow 0
+ACT0 = ACTIVITY_ID0  # Brightway id of activity (and reference product) 0
 METHOD = "gwp"
 
 
@@ -58,38 +59,6 @@ def _random_system(seed: int, *, layered: bool = False) -> tuple[sp.csc_array, s
     c = rng.uniform(0.0, 30.0, size=M)
     c[rng.random(M) < 0.3] = 0.0  # not every flow is characterised
     return A, B, c
-
-
-def _datapackage(A: sp.csc_array, B: sp.csc_array, c: np.ndarray) -> Any:
-    dp = bwp.create_datapackage()
-    Ac = sp.coo_array(A)
-    idx = np.empty(Ac.nnz, dtype=bwp.INDICES_DTYPE)
-    idx["row"], idx["col"] = ACT0 + Ac.row, ACT0 + Ac.col
-    # Brightway: inputs positive in the data, made negative by the flip array
-    dp.add_persistent_vector(
-        matrix="technosphere_matrix",
-        name="technosphere",
-        indices_array=idx,
-        data_array=np.abs(Ac.data),
-        flip_array=Ac.data < 0,
-    )
-    Bc = sp.coo_array(B)
-    idx = np.empty(Bc.nnz, dtype=bwp.INDICES_DTYPE)
-    idx["row"], idx["col"] = FLOW0 + Bc.row, ACT0 + Bc.col
-    dp.add_persistent_vector(
-        matrix="biosphere_matrix", name="biosphere", indices_array=idx, data_array=Bc.data
-    )
-    nz = np.flatnonzero(c)
-    idx = np.empty(nz.size, dtype=bwp.INDICES_DTYPE)
-    idx["row"], idx["col"] = FLOW0 + nz, 0
-    dp.add_persistent_vector(
-        matrix="characterization_matrix",
-        name="characterization",
-        indices_array=idx,
-        data_array=c[nz],
-        identifier=[METHOD],
-    )
-    return dp
 
 
 def _system(A: sp.csc_array, B: sp.csc_array) -> MatrixSystem:
@@ -117,7 +86,7 @@ def _bw_supply(lca: Any) -> np.ndarray:
 @pytest.fixture(scope="module")
 def full() -> tuple[sp.csc_array, sp.csc_array, np.ndarray, Any]:
     A, B, c = _random_system(2024)
-    return A, B, c, _datapackage(A, B, c)
+    return A, B, c, to_datapackage(A, B, c, method=METHOD)
 
 
 DEMANDS = [
@@ -188,7 +157,7 @@ def test_all_activity_intensities_match_bw2calc_multi_demand(
 
 def test_layered_split_matches_bw2calc() -> None:
     A, B, c = _random_system(7, layered=True)
-    dp = _datapackage(A, B, c)
+    dp = to_datapackage(A, B, c, method=METHOD)
     flows = tuple(f"f{i}" for i in range(M))
     fg = MatrixSystem(
         A=A[:P, :P], B=B[:, :P], activities=tuple(f"a{j}" for j in range(P)), flows=flows
