@@ -19,6 +19,7 @@ from typing import Any
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.engine",
     "lci": "bench.lci",
+    "api": "bench.api",
 }
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -11,7 +11,19 @@ import sys
 
 import typer
 
-from openpcf.cli import calc, cbam, certify, db, electricity, factors, publish, transport
+from openpcf.cli import (
+    calc,
+    cbam,
+    certify,
+    db,
+    electricity,
+    factors,
+    pact,
+    publish,
+    report,
+    serve,
+    transport,
+)
 
 app = typer.Typer(
     name="openpcf",
@@ -22,6 +34,9 @@ app = typer.Typer(
 )
 app.command("calc")(calc.calc)
 app.command("validate")(calc.validate)
+app.command("report")(report.report)
+app.command("serve")(serve.serve)
+app.add_typer(pact.app, name="pact")
 app.add_typer(factors.app, name="factors")
 app.add_typer(db.import_app, name="import")
 app.add_typer(db.db_app, name="db")

@@ -85,6 +85,8 @@ class CompiledModel:
     reference_column: int
     grid_choices: tuple[GridChoice, ...]
     factor_set: FactorSet = field(repr=False)
+    #: how ``background:`` inputs were resolved, so variants can be recompiled the same way
+    background: BackgroundResolver | None = field(default=None, repr=False)
 
     @property
     def model(self) -> ProductModel:
@@ -455,6 +457,7 @@ class _Compiler:
             reference_column=ref,
             grid_choices=tuple(self.grid_choices),
             factor_set=self.factor_set,
+            background=self.background,
         )
 
     def _declared_in(self, col: Column) -> float:

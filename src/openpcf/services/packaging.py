@@ -613,7 +613,7 @@ def _recompute(
     from openpcf.factors import FactorSet
     from openpcf.model.compiler import compile_model
     from openpcf.model.loading import load_model
-    from openpcf.services.calculate import solve_compiled
+    from openpcf.model.result import solve_compiled
     from openpcf.services.result_json import result_to_dict
 
     if rows is None:

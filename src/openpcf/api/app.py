@@ -1,0 +1,132 @@
+"""The PACT host application: ``create_app(engine=..., config=...)``.
+
+Configuration comes from :func:`openpcf.settings.get_settings` (``OPENPCF_HOME`` for the token
+secret, the peers file and the supplier-footprint inbox; ``OPENPCF_DATABASE_URL`` for the
+database) unless the caller passes an engine and a :class:`HostConfig`.
+
+The lifespan starts the outbox sender (a background thread that delivers Fulfilled/Rejected
+answers and retries them with backoff) and stops it on shutdown. Nothing is served over plain
+HTTP: ``openpcf serve`` listens with TLS only, and as a second line of defence the app answers
+any request that did not arrive over HTTPS with 400 (it never redirects: PACT's conformance
+tests count a redirect that ends in data as a failure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from openpcf.api import errors
+from openpcf.api.deps import HostState
+from openpcf.api.routes_auth import router as auth_router
+from openpcf.api.routes_pact import make_router
+from openpcf.services.pact_auth import TOKEN_TTL, TokenSigner
+from openpcf.services.pact_outbox import OutboxSender
+from openpcf.services.pact_peers import FilePeers, PeerDirectory, peers_file
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from openpcf.services.pact_outbox import ClientFactory
+
+#: Largest request body accepted (events carry at most a few hundred footprints).
+MAX_BODY = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """Settings of one host instance (defaults from ``OPENPCF_HOME``)."""
+
+    home: Path
+    token_ttl: dt.timedelta = TOKEN_TTL
+    max_body: int = MAX_BODY
+    run_sender: bool = True
+    sender_interval: float = 5.0
+    require_https: bool = True
+    peers: PeerDirectory | None = None
+    inbox: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> HostConfig:
+        from openpcf.settings import get_settings
+
+        return cls(home=get_settings().home, **overrides)
+
+
+class HttpsOnly:
+    """ASGI middleware: refuse (never redirect) requests that did not come over HTTPS."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("scheme") != "https":
+            response = JSONResponse(
+                {"code": "BadRequest", "message": "This PACT host is served over HTTPS only."},
+                status_code=400,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    *,
+    engine: Engine | None = None,
+    config: HostConfig | None = None,
+    client_factory: ClientFactory | None = None,
+) -> FastAPI:
+    """The host app on ``engine`` (default: the configured database)."""
+    config = config or HostConfig.from_settings()
+    if engine is None:
+        from openpcf.db.engine import make_engine
+
+        engine = make_engine()
+    state = HostState(
+        engine=engine,
+        signer=TokenSigner.from_home(config.home, ttl=config.token_ttl),
+        peers=config.peers or FilePeers(peers_file(config.home)),
+        inbox=config.inbox or config.home / "supplier_footprints",
+        max_body=config.max_body,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if config.run_sender:
+            kwargs: dict[str, Callable[..., Any]] = (
+                {"client_factory": client_factory} if client_factory else {}
+            )
+            state.sender = OutboxSender(
+                engine, peers=state.peers, interval=config.sender_interval, **kwargs
+            )
+            state.sender.start()
+        try:
+            yield
+        finally:
+            if state.sender is not None:
+                state.sender.stop()
+                state.sender = None
+
+    app = FastAPI(
+        title="OpenPCF PACT host",
+        summary="PACT Technical Specifications v3.0 and v2.3 (footprint exchange)",
+        version="3.0.3",
+        lifespan=lifespan,
+    )
+    app.state.host = state
+    errors.install(app)
+    app.include_router(auth_router)
+    app.include_router(make_router("3"))
+    app.include_router(make_router("2"))
+    if config.require_https:
+        app.add_middleware(HttpsOnly)
+    return app

@@ -1,0 +1,68 @@
+"""Dependencies of the routers: the host's state, the verified bearer token, the raw body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+
+from openpcf.db.base import utcnow
+from openpcf.services.pact_auth import TokenClaims, TokenSigner
+from openpcf.services.pact_errors import InvalidTokenError, PayloadTooLargeError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from openpcf.services.pact_outbox import OutboxSender
+    from openpcf.services.pact_peers import PeerDirectory
+
+
+@dataclass
+class HostState:
+    """What every request needs; built once by :func:`openpcf.api.app.create_app`."""
+
+    engine: Engine
+    signer: TokenSigner
+    peers: PeerDirectory
+    inbox: Path
+    max_body: int
+    sender: OutboxSender | None = None
+
+
+def host_state(request: Request) -> HostState:
+    state: HostState = request.app.state.host
+    return state
+
+
+State = Annotated[HostState, Depends(host_state)]
+
+
+def bearer_claims(request: Request, state: State) -> TokenClaims:
+    """The claims of the request's ``Authorization: Bearer`` token (verified, unexpired)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidTokenError("send an access token: Authorization: Bearer <token>")
+    return state.signer.verify(token.strip(), now=utcnow())
+
+
+Claims = Annotated[TokenClaims, Depends(bearer_claims)]
+
+
+async def raw_body(request: Request, state: State) -> bytes:
+    """The request body, refused past ``max_body`` bytes (declared or actually sent)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > state.max_body:
+        raise PayloadTooLargeError(f"the body is larger than {state.max_body} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > state.max_body:
+            raise PayloadTooLargeError(f"the body is larger than {state.max_body} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+Body = Annotated[bytes, Depends(raw_body)]

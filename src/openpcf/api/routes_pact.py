@@ -1,0 +1,135 @@
+"""PACT routes of one API version: ListFootprints, GetFootprint, Events (``/3`` and ``/2``).
+
+Each route reads the request and calls one function of :mod:`openpcf.services.pact_host`;
+the PACT error body of every failure comes from :mod:`openpcf.api.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from openpcf.api.deps import Body, Claims, State
+from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
+from openpcf.services import pact_host
+from openpcf.services.pact_events import Version, parse_event
+
+_EVENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/cloudevents+json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["type", "specversion", "id", "source", "time", "data"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "specversion": {"type": "string", "const": "1.0"},
+                        "id": {"type": "string"},
+                        "source": {"type": "string"},
+                        "time": {"type": "string", "format": "date-time"},
+                        "data": {"type": "object"},
+                    },
+                }
+            }
+        },
+    }
+}
+_FILTERS_V3 = (
+    "Filters (repeatable, ORed within a name, ANDed across names, names and values ignoring "
+    "case): productId, companyId, geography, classification, validOn, validAfter, "
+    "validBefore, status. Unknown values give an empty list."
+)
+
+
+def next_link(request: Request, *, limit: int | None, offset: int) -> str:
+    """The absolute ``Link`` target of the next page: the same query, a new offset.
+
+    The link names the request's own scheme and ``host`` header (PACT) and carries the
+    filters, so it returns the same page whenever it is called: pages are offsets into the
+    list ordered by (stored time, id), where new footprints land at the end, so a link stays
+    valid far longer than the 180 s PACT asks for.
+    """
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    params.append(("offset", str(offset)))
+    return str(request.url.replace(query=urlencode(params)))
+
+
+def _events_source(request: Request, version: str) -> str:
+    return f"//{request.url.netloc}/{version}/events"
+
+
+def make_router(version: Version) -> APIRouter:
+    """The three PACT actions under ``/<version>``."""
+    router = APIRouter(prefix=f"/{version}", tags=[f"PACT v{version}"], responses=PACT_ERRORS)
+    extra_doc = _FILTERS_V3 if version == "3" else "Optional OData `$filter` subset of v2.3."
+
+    @router.get(
+        "/footprints",
+        response_model=FootprintListPublic,
+        summary="Action ListFootprints",
+        description=extra_doc,
+        operation_id=f"listFootprintsV{version}",
+    )
+    def list_footprints(
+        request: Request,
+        state: State,
+        claims: Claims,
+        limit: Annotated[int | None, Query(ge=1)] = None,
+        offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    ) -> JSONResponse:
+        page = pact_host.list_footprints(
+            state.engine,
+            claims=claims,
+            version=version,
+            params=request.query_params.multi_items(),
+            limit=limit,
+            offset=offset,
+        )
+        headers = {}
+        if page.next_offset is not None:
+            target = next_link(request, limit=limit, offset=page.next_offset)
+            headers["link"] = f'<{target}>; rel="next"'
+        return JSONResponse({"data": page.documents}, headers=headers)
+
+    @router.get(
+        "/footprints/{pf_id}",
+        response_model=FootprintPublic,
+        summary="Action GetFootprint",
+        operation_id=f"getFootprintV{version}",
+    )
+    def get_footprint(pf_id: str, state: State, claims: Claims) -> JSONResponse:
+        document = pact_host.get_footprint(
+            state.engine, claims=claims, version=version, pf_id=pf_id
+        )
+        return JSONResponse({"data": document})
+
+    @router.post(
+        "/events",
+        summary="Action Events (CloudEvents 1.0, structured mode)",
+        operation_id=f"postEventV{version}",
+        openapi_extra=_EVENT_BODY,
+        status_code=200,
+        response_class=Response,
+        responses={200: {"description": "Event accepted; empty body."}},
+    )
+    def post_event(request: Request, state: State, claims: Claims, body: Body) -> Response:
+        event = parse_event(body, content_type=request.headers.get("content-type"), version=version)
+        outcome = pact_host.receive_event(
+            state.engine,
+            claims=claims,
+            event=event,
+            peers=state.peers,
+            source=_events_source(request, version),
+            inbox=state.inbox,
+        )
+        if outcome.queued is not None and state.sender is not None:
+            state.sender.poke()
+        return Response(status_code=200)
+
+    return router

@@ -1,0 +1,283 @@
+"""``openpcf pact``: the recipient's commands and the host's outbox and peers.
+
+* ``pact pull URL``: list and fetch a supplier's footprints, validate, store them under
+  ``$OPENPCF_HOME/supplier_footprints/<id>.json``;
+* ``pact request URL``: send a RequestCreated event; the answer arrives on our own host
+  (``openpcf serve``) and is waited for;
+* ``pact deliver``: one delivery pass over the outbox (the server runs these in the
+  background);
+* ``pact peer CLIENT_ID``: where and how to send answers to the requests of one API client.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from openpcf.errors import InputError
+
+app = typer.Typer(
+    help="PACT exchange: pull supplier footprints, requests, outbox.", no_args_is_help=True
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+ClientId = Annotated[str, typer.Option("--client-id", help="OAuth2 client id at that host.")]
+Secret = Annotated[
+    str,
+    typer.Option(
+        "--client-secret",
+        envvar="OPENPCF_PACT_CLIENT_SECRET",
+        help="OAuth2 client secret (or $OPENPCF_PACT_CLIENT_SECRET).",
+    ),
+]
+CaFile = Annotated[
+    Path | None, typer.Option("--ca-file", help="Trust this CA/certificate (self-signed hosts).")
+]
+VersionOpt = Annotated[str, typer.Option("--version", help="PACT API version: 3 or 2.")]
+
+
+def _version(value: str) -> Literal["2", "3"]:
+    if value == "2":
+        return "2"
+    if value == "3":
+        return "3"
+    raise InputError(f"--version must be 3 or 2, not {value!r}")
+
+
+def _filters(values: list[str] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InputError(f"--filter {item!r}: write name=value, e.g. productId=urn:gtin:…")
+        out.setdefault(name, []).append(value)
+    return out
+
+
+@app.command("pull")
+def pull(
+    url: Annotated[str, typer.Argument(help="Base URL of the supplier's PACT host.")],
+    client_id: ClientId,
+    client_secret: Secret,
+    version: VersionOpt = "3",
+    openapi: Annotated[
+        Path | None,
+        typer.Option(
+            help="PACT OpenAPI file to validate against (default: the spec's copy "
+            "beside the repository, if present; else structural checks only)."
+        ),
+    ] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="v3 filter name=value (repeatable).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder (default: $OPENPCF_HOME/supplier_footprints).")
+    ] = None,
+    ca_file: CaFile = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Fetch a supplier's footprints and store them for ``supplier_footprint:``."""
+    from openpcf.exchange.client import PactClient
+    from openpcf.services.pact_pull import default_openapi
+    from openpcf.services.pact_pull import pull as pull_footprints
+    from openpcf.settings import get_settings
+
+    api = _version(version)
+    schema = openapi or default_openapi(api)
+    folder = out or get_settings().home / "supplier_footprints"
+    with PactClient(
+        url,
+        client_id=client_id,
+        client_secret=client_secret,
+        verify=str(ca_file) if ca_file else True,
+    ) as client:
+        report = pull_footprints(
+            client,
+            folder=folder,
+            version=api,
+            params=_filters(filter_),
+            openapi=schema,
+        )
+    if json_output:
+        typer.echo(
+            json.dumps(
+                {
+                    "stored": [str(p) for p in report.stored],
+                    "invalid": report.invalid,
+                    "schema": str(schema) if schema else None,
+                },
+                indent=2,
+            )
+        )
+    else:
+        how = f"validated against {schema}" if schema else "structural checks only (no OpenAPI)"
+        typer.echo(f"Stored {len(report.stored)} footprint(s) in {folder} ({how}).")
+        for pf_id, problems in report.invalid.items():
+            typer.echo(f"Refused {pf_id}: {'; '.join(problems[:3])}", err=True)
+    if report.invalid:
+        raise typer.Exit(1)
+
+
+@app.command("request")
+def request(
+    url: Annotated[str, typer.Argument(help="Base URL of the supplier's PACT host.")],
+    client_id: ClientId,
+    client_secret: Secret,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="Base URL of our own PACT host (where the "
+            "answer is sent), e.g. https://pcf.example.com"
+        ),
+    ],
+    product_id: Annotated[list[str], typer.Option("--product-id", help="Product id (URN).")],
+    version: VersionOpt = "3",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the answer (0: don't).")] = 60,
+    ca_file: CaFile = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Ask a supplier for footprints asynchronously and wait for the answer on our host."""
+    from openpcf.db.engine import make_engine
+    from openpcf.exchange.client import PactClient
+    from openpcf.services.pact_pull import send_request, wait_for_answer
+
+    api = _version(version)
+    with PactClient(
+        url,
+        client_id=client_id,
+        client_secret=client_secret,
+        verify=str(ca_file) if ca_file else True,
+    ) as client:
+        request_id = send_request(
+            client, source=source, criteria={"productId": product_id}, version=api
+        )
+    typer.echo(f"Sent request {request_id}; the answer goes to {source}.", err=json_output)
+    if wait <= 0:
+        return
+    engine = make_engine()
+    try:
+        answer = wait_for_answer(engine, request_id=request_id, timeout=wait)
+    finally:
+        engine.dispose()
+    if answer is None:
+        typer.echo(
+            f"No answer within {wait:g} s (is `openpcf serve` running at {source}?)", err=True
+        )
+        raise typer.Exit(1)
+    if json_output:
+        typer.echo(json.dumps(answer, indent=2))
+    elif "pfs" in answer["data"]:
+        ids = ", ".join(pf["id"] for pf in answer["data"]["pfs"])
+        typer.echo(f"Fulfilled: {ids} (stored in $OPENPCF_HOME/supplier_footprints)")
+    else:
+        error = answer["data"]["error"]
+        typer.echo(f"Rejected: {error['code']}: {error['message']}")
+        raise typer.Exit(1)
+
+
+@app.command("deliver")
+def deliver(json_output: JsonOpt = False) -> None:
+    """Deliver the due outbox events once (answers to requests, with retries)."""
+    from openpcf.db.engine import make_engine
+    from openpcf.services.pact_outbox import deliver_due
+    from openpcf.services.pact_peers import FilePeers, peers_file
+    from openpcf.settings import get_settings
+
+    engine = make_engine()
+    try:
+        report = deliver_due(engine, peers=FilePeers(peers_file(get_settings().home)))
+    finally:
+        engine.dispose()
+    counts = {k: len(getattr(report, k)) for k in ("delivered", "failed", "abandoned")}
+    typer.echo(
+        json.dumps(counts) if json_output else ", ".join(f"{v} {k}" for k, v in counts.items())
+    )
+
+
+@app.command("peer")
+def peer(
+    client_id: Annotated[str, typer.Argument(help="Our API client id (the requester).")],
+    base_url: Annotated[str, typer.Option(help="The requester's PACT host (https://…).")],
+    remote_client_id: Annotated[str, typer.Option(help="Client id it issued to us.")],
+    remote_client_secret: Annotated[
+        str, typer.Option(envvar="OPENPCF_PACT_REMOTE_SECRET", help="Client secret it issued.")
+    ],
+    auth_base_url: Annotated[str | None, typer.Option(help="Its auth host, if separate.")] = None,
+    ca_file: CaFile = None,
+) -> None:
+    """Configure where answers to a client's requests go ($OPENPCF_HOME/pact/peers.json)."""
+    from openpcf.services.pact_peers import FilePeers, Peer, peers_file
+    from openpcf.settings import get_settings
+
+    FilePeers(peers_file(get_settings().home)).save(
+        Peer(
+            client_id=client_id,
+            base_url=base_url,
+            remote_client_id=remote_client_id,
+            remote_client_secret=remote_client_secret,
+            auth_base_url=auth_base_url,
+            ca_file=str(ca_file) if ca_file else None,
+        )
+    )
+    typer.echo(f"Answers to {client_id}'s requests go to {base_url.rstrip('/')}/<2|3>/events.")
+
+
+@app.command("catenax")
+def catenax(
+    footprint: Annotated[
+        str, typer.Argument(help="A PACT v3 footprint JSON file, or the id of a stored footprint.")
+    ],
+    region: Annotated[
+        str | None, typer.Option(help="UN M49 region when the footprint names a country only.")
+    ] = None,
+    cradle_to_grave: Annotated[
+        bool, typer.Option("--cradle-to-grave", help="partialFullPcf Cradle-to-grave.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Export a footprint as Catena-X PCF 8.0.0 JSON (mapping in docs/pact-host.md)."""
+    from openpcf.exchange.catenax import catenax_pcf
+
+    path = Path(footprint)
+    if path.is_file():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise InputError(f"{path}: not valid JSON ({e})") from None
+        document = document.get("data", document)
+    else:
+        document = _stored_document(footprint)
+    doc = catenax_pcf(
+        document,
+        region=region,
+        partial_full="Cradle-to-grave" if cradle_to_grave else "Cradle-to-gate",
+    )
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+
+def _stored_document(pf_id: str) -> dict[str, object]:
+    import uuid
+
+    from openpcf.db.engine import make_engine, session_scope
+    from openpcf.db.models import Footprint
+
+    try:
+        key = uuid.UUID(pf_id)
+    except ValueError:
+        raise InputError(f"{pf_id!r} is neither a file nor a footprint id (a UUID)") from None
+    engine = make_engine()
+    try:
+        with session_scope(engine) as session:
+            found = session.get(Footprint, key)
+            if found is None:
+                raise InputError(f"no stored footprint {pf_id}")
+            return dict(found.document)
+    finally:
+        engine.dispose()

@@ -1,0 +1,38 @@
+"""``openpcf report``: the ISO 14067 CFP study report of a model, as HTML or PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openpcf.cli.calc import FactorsOpt, GwpOpt, ModelArg, ParamOpt, _calculate
+
+
+def report(
+    model: ModelArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Report file to write.", show_default=False)
+    ],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html or pdf.")] = "html",
+    lang: Annotated[
+        str, typer.Option("--lang", help="en (English) or zh (Simplified Chinese).")
+    ] = "en",
+    gwp: GwpOpt = None,
+    param: ParamOpt = None,
+    factors: FactorsOpt = None,
+) -> None:
+    """Write the CFP study report (ISO 14067:2018 clause 7) of a product model."""
+    from openpcf.reports import build_report_data, check_format, render, write_report
+    from openpcf.reports.i18n import check_language
+    from openpcf.reports.output import check_writable
+
+    # Check what is cheap to check before calculating; nothing is written until the end.
+    check_format(fmt)
+    check_language(lang)
+    check_writable(output)
+    calculation = _calculate(model, gwp, param, factors)
+    data = build_report_data(calculation, lang=lang)
+    path = write_report(output, render(data, fmt))
+    typer.echo(f"{path}: {fmt.upper()} report ({lang}), {data.total.text} {data.per_unit}")

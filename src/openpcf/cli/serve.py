@@ -1,0 +1,103 @@
+"""``openpcf serve``: run the PACT host (FastAPI + uvicorn) over HTTPS only.
+
+Give a certificate (``--cert``/``--key``) or ``--dev-cert`` for a self-signed one made in
+``$OPENPCF_HOME/tls`` (development only). There is no plain-HTTP listener and no redirect to
+HTTPS: PACT forbids serving the API over HTTP. A SQLite database is migrated on start; a
+PostgreSQL one must be at the current revision (``openpcf storage upgrade``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openpcf.errors import InputError
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8443,
+    cert: Annotated[
+        Path | None, typer.Option(help="TLS certificate chain (PEM).", show_default=False)
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option(help="TLS private key (PEM).", show_default=False)
+    ] = None,
+    dev_cert: Annotated[
+        bool,
+        typer.Option("--dev-cert", help="Use a self-signed certificate in $OPENPCF_HOME/tls."),
+    ] = False,
+    hostname: Annotated[
+        list[str] | None,
+        typer.Option("--hostname", help="Extra name for the dev certificate (repeatable)."),
+    ] = None,
+    sender_interval: Annotated[
+        float, typer.Option(help="Seconds between outbox delivery passes.")
+    ] = 5.0,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the PACT v3 and v2.3 API (HTTPS only) with its outbox sender."""
+    import os
+
+    import uvicorn
+
+    from openpcf.settings import get_settings
+
+    settings = get_settings()
+    if dev_cert:
+        if cert or key:
+            raise InputError("give either --cert/--key or --dev-cert, not both")
+        from openpcf.services.pact_tls import dev_certificate
+
+        pair = dev_certificate(settings.home / "tls", names=hostname or [])
+        cert, key = pair.cert, pair.key
+        typer.echo(f"Development certificate: {cert} (clients must trust it explicitly)")
+    if cert is None or key is None:
+        raise InputError(
+            "the PACT host serves HTTPS only: give --cert and --key, or --dev-cert for a "
+            "self-signed development certificate"
+        )
+    for path in (cert, key):
+        if not path.is_file():
+            raise InputError(f"{path} does not exist")
+    _prepare_database(settings.database_url)
+    os.environ["OPENPCF_SENDER_INTERVAL"] = str(sender_interval)  # read by app_factory
+    typer.echo(f"PACT host on https://{host}:{port} (v3: /3/footprints, v2.3: /2/footprints)")
+    uvicorn.run(
+        "openpcf.cli.serve:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        env_file=None,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def app_factory() -> object:
+    """The app uvicorn runs (each worker builds its own engine and outbox sender)."""
+    import os
+
+    from openpcf.api import HostConfig, create_app
+
+    interval = float(os.environ.get("OPENPCF_SENDER_INTERVAL", "5"))
+    return create_app(config=HostConfig.from_settings(sender_interval=interval))
+
+
+def _prepare_database(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from openpcf.db import migrate
+
+    if make_url(url).get_backend_name() == "sqlite":
+        migrate.upgrade(url)
+    else:
+        migrate.require_current(url)

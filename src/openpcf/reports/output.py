@@ -1,0 +1,76 @@
+"""Choose a renderer and write its output atomically: all of the report or nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from openpcf.reports.data import ReportData
+from openpcf.reports.errors import ReportOutputError, UnknownReportFormatError
+
+FORMATS: tuple[str, ...] = ("html", "pdf")
+
+
+def check_format(fmt: str) -> str:
+    """Return ``fmt`` if a renderer writes it, else raise :class:`UnknownReportFormatError`."""
+    if fmt not in FORMATS:
+        raise UnknownReportFormatError(
+            f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}"
+        )
+    return fmt
+
+
+def render(data: ReportData, fmt: str) -> bytes:
+    """The report in ``fmt`` as bytes (HTML is UTF-8)."""
+    if check_format(fmt) == "html":
+        from openpcf.reports.html import render_html
+
+        return render_html(data).encode("utf-8")
+    from openpcf.reports.pdf import render_pdf
+
+    return render_pdf(data)
+
+
+def check_writable(path: Path) -> None:
+    """Raise :class:`ReportOutputError` early if ``path`` cannot be written (before any work)."""
+    folder = path.parent
+    if path.is_dir():
+        raise ReportOutputError(f"cannot write the report to {path}: it is a folder; give a file")
+    if not folder.is_dir():
+        raise ReportOutputError(
+            f"cannot write the report to {path}: folder {folder} does not exist; create it first"
+        )
+    if not os.access(folder, os.W_OK):
+        raise ReportOutputError(
+            f"cannot write the report to {path}: folder {folder} is not writable; choose another"
+        )
+
+
+def write_report(path: Path | str, content: bytes) -> Path:
+    """Write ``content`` to ``path`` through a temporary file in the same folder and rename.
+
+    A reader never sees a half-written report, and a failure leaves any earlier file as it was.
+
+    Raises
+    ------
+    ReportOutputError
+        If the folder is missing or not writable, or writing fails (disk full, permissions).
+    """
+    path = Path(path)
+    check_writable(path)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise ReportOutputError(f"cannot write the report to {path}: {e.strerror or e}") from e
+    return path

@@ -1,0 +1,127 @@
+"""A simple, honest sensitivity analysis: one parameter at a time, and the GWP set.
+
+Each parameter whose definition is a number (in the model file or through a ``--param``
+override) is set to 0.9 and 1.1 times its value, every other definition kept, and the model
+recompiled and solved. Parameters defined by an expression are not varied themselves: they
+follow their inputs, so nothing is counted twice. The same inventory is also characterised with
+every other GWP100 set. Nothing here is sampled: there is no Monte Carlo in OpenPCF yet, and the
+report says so rather than inventing a range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from openpcf.errors import OpenPCFError
+from openpcf.methods.gwp import GWP_SET_IDS
+from openpcf.model import parameters
+from openpcf.model.compiler import CompiledModel, compile_model
+from openpcf.model.loading import LoadedModel
+from openpcf.model.result import solve_compiled
+
+STEP = 0.10
+
+Solver = Callable[[CompiledModel], float]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParameterEffect:
+    """CFP totals with one parameter at (1 - STEP) and (1 + STEP) times its value."""
+
+    name: str
+    value: float
+    low: float | None
+    high: float | None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sensitivity:
+    base: float
+    parameters: tuple[ParameterEffect, ...]
+    gwp: Mapping[str, float]  # other GWP set id -> CFP total
+    skipped: tuple[str, ...]  # numeric parameters not varied (value 0)
+
+
+def default_solver(compiled: CompiledModel) -> float:
+    """Total kg CO2e of a compiled model."""
+    return solve_compiled(compiled).total
+
+
+def analyse(compiled: CompiledModel, base: float, *, solve: Solver = default_solver) -> Sensitivity:
+    """Vary each numeric parameter ±:data:`STEP` and switch GWP sets; return the totals."""
+    loaded = _without_model_sets(compiled.loaded)
+    overrides = effective_overrides(compiled)
+    numeric = numeric_parameters(compiled)
+    effects = []
+    for name in numeric:
+        value = compiled.parameters[name]
+        if value == 0:
+            continue
+        totals: list[float | None] = []
+        error = ""
+        for factor in (1 - STEP, 1 + STEP):
+            try:
+                variant = compile_model(
+                    loaded,
+                    factors=compiled.factor_set,
+                    overrides={**overrides, name: value * factor},
+                    gwp=compiled.gwp.id,
+                    background=compiled.background,
+                )
+                totals.append(solve(variant))
+            except OpenPCFError as e:  # e.g. a share pushed above 1 makes an amount negative
+                totals.append(None)
+                error = str(e)
+        effects.append(
+            ParameterEffect(name=name, value=value, low=totals[0], high=totals[1], error=error)
+        )
+    gwp = {}
+    for gwp_id in GWP_SET_IDS:
+        if gwp_id != compiled.gwp.id:
+            variant = compile_model(
+                loaded,
+                factors=compiled.factor_set,
+                overrides=overrides,
+                gwp=gwp_id,
+                background=compiled.background,
+            )
+            gwp[gwp_id] = solve(variant)
+    skipped = tuple(n for n in numeric if compiled.parameters[n] == 0)
+    return Sensitivity(base=base, parameters=tuple(effects), gwp=gwp, skipped=skipped)
+
+
+def numeric_parameters(compiled: CompiledModel) -> list[str]:
+    """Names of the parameters whose effective definition is a number."""
+    defs = compiled.model.parameters
+    overridden = effective_overrides(compiled)
+    return [n for n in defs if n in overridden or isinstance(defs[n], int | float)]
+
+
+def effective_overrides(compiled: CompiledModel) -> dict[str, float]:
+    """Recover the ``--param`` overrides of a calculation from its resolved parameters.
+
+    A numeric definition whose resolved value differs was overridden; so was an expression whose
+    value under the resolved parameters differs from the resolved value (it was replaced by a
+    constant). Both are pinned, so every variant keeps the user's overrides.
+    """
+    out: dict[str, float] = {}
+    resolved = compiled.parameters
+    for name, definition in compiled.model.parameters.items():
+        if isinstance(definition, int | float):
+            expected = float(definition)
+        else:
+            expected = parameters.evaluate(definition, resolved, where=f"parameter {name!r}")
+        if expected != resolved[name]:
+            out[name] = resolved[name]
+    return out
+
+
+def _without_model_sets(loaded: LoadedModel) -> LoadedModel:
+    # compiled.factor_set already holds the model's own factor sets; adding them again would
+    # collide (ids must be unique across merged sets).
+    if not loaded.model.factor_sets:
+        return loaded
+    model = loaded.model.model_copy(update={"factor_sets": []})
+    return LoadedModel(model=model, doc=loaded.doc)

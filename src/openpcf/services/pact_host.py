@@ -1,0 +1,309 @@
+"""Use cases of the PACT host: list and get footprints, receive events, issue tokens.
+
+Each function opens one transaction (:func:`~openpcf.db.engine.session_scope`) and takes
+keyword arguments only; the API routers call exactly one of them. Visibility is the storage
+layer's rule (:mod:`openpcf.db.repositories.footprints`): a client sees the footprints of the
+products its data owner granted it, and "not yours" is indistinguishable from "no such id".
+
+Asynchronous requests (RequestCreated) are answered 200 at once; in the same transaction the
+host records the event, looks the footprints up with the same criteria as ListFootprints
+(so the async and sync paths agree, as PACT v3 demands) and queues exactly one Fulfilled or
+Rejected event in the outbox for the requester's host. :mod:`openpcf.services.pact_outbox`
+delivers it, retrying with backoff for up to 72 hours, across restarts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpcf.db import repositories as repo
+from openpcf.db.base import utcnow
+from openpcf.db.engine import session_scope
+from openpcf.db.errors import NotFoundError
+from openpcf.db.models import ApiClient, Footprint
+from openpcf.services.pact_auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
+from openpcf.services.pact_errors import (
+    AccessDeniedError,
+    BadRequestError,
+    InvalidTokenError,
+    OAuthError,
+)
+from openpcf.services.pact_events import CloudEvent, Version, build_event, not_found_code
+from openpcf.services.pact_v2 import NotMappableError, parse_filter, v2_view
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from openpcf.services.pact_peers import PeerDirectory
+
+#: The most footprints one page holds (PACT: the host MAY return fewer than ``limit``).
+MAX_PAGE = 1000
+#: The most footprints one Fulfilled event carries.
+MAX_FULFILLED = 100
+#: v3 ListFootprints filters; PACT's own example writes ``productid`` and ``validon``, so the
+#: names are matched ignoring case.
+FILTER_NAMES = {
+    n.lower(): n
+    for n in (
+        "productId",
+        "companyId",
+        "geography",
+        "classification",
+        "validOn",
+        "validAfter",
+        "validBefore",
+        "status",
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Footprint documents of one page and the offset of the next page (``None``: last)."""
+
+    documents: list[dict[str, Any]]
+    next_offset: int | None
+
+
+# --------------------------------------------------------------------------------------------
+# tokens
+
+
+def issue_token(
+    engine: Engine,
+    *,
+    client_id: str,
+    client_secret: str,
+    scope: str | None,
+    signer: TokenSigner,
+    now: dt.datetime | None = None,
+) -> IssuedToken:
+    """An access token for valid client credentials; :class:`OAuthError` otherwise."""
+    with session_scope(engine) as session:
+        client = repo.authenticate_client(session, client_id=client_id, secret=client_secret)
+        if client is None:
+            raise OAuthError("invalid_client", "Authentication failed", status=401)
+        scopes = granted_scopes(client, scope)
+    return signer.sign(client_id=client_id, scopes=scopes, now=now or utcnow())
+
+
+def _client(session: Session, claims: TokenClaims, scope: str | None) -> ApiClient:
+    try:
+        client = repo.get_client(session, client_id=claims.client_id)
+    except NotFoundError:
+        raise InvalidTokenError("the access token's client no longer exists") from None
+    if client.disabled:
+        raise InvalidTokenError("the access token's client has been disabled")
+    if scope is not None and scope not in claims.scopes:
+        raise AccessDeniedError(f"this access token lacks the scope {scope!r}")
+    return client
+
+
+# --------------------------------------------------------------------------------------------
+# ListFootprints and GetFootprint
+
+
+def v3_filter_query(params: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """The v3 filter parameters of a query string (names ignoring case, values repeatable)."""
+    query: dict[str, list[str]] = {}
+    for name, value in params:
+        canonical = FILTER_NAMES.get(name.lower())
+        if canonical is not None:
+            query.setdefault(canonical, []).append(value)
+    return query
+
+
+def list_footprints(
+    engine: Engine,
+    *,
+    claims: TokenClaims,
+    version: Version,
+    params: Sequence[tuple[str, str]] = (),
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page:
+    """One page of the footprints the token's client may see, filtered.
+
+    v3: the ``productId`` … ``status`` parameters (:func:`v3_filter_query`). v2.3: the
+    optional ``$filter`` subset (:func:`openpcf.services.pact_v2.parse_filter`); footprints
+    that cannot be expressed in v2.3 are left out.
+    """
+    if limit is not None and limit < 1:
+        raise BadRequestError(f"limit must be a positive integer, not {limit}")
+    size = min(limit or MAX_PAGE, MAX_PAGE)
+    with session_scope(engine) as session:
+        client = _client(session, claims, "footprint:list")
+        if version == "3":
+            filters = repo.FootprintFilter.from_query(v3_filter_query(params))
+            page = repo.list_footprints(
+                session, client=client, filters=filters, limit=size, offset=offset
+            )
+            return Page([dict(fp.document) for fp in page.items], page.next_offset)
+        odata = [v for k, v in params if k == "$filter"]
+        if not odata or not odata[-1].strip():
+            page = repo.list_footprints(session, client=client, limit=size, offset=offset)
+            return Page(_v2_documents(page.items), page.next_offset)
+        wanted = parse_filter(odata[-1])
+        every = repo.list_footprints(session, client=client, filters=wanted.prefilter())
+        matching = [d for d in _v2_documents(every.items) if wanted.matches(d)]
+        following = offset + size if offset + size < len(matching) else None
+        return Page(matching[offset : offset + size], following)
+
+
+def get_footprint(
+    engine: Engine, *, claims: TokenClaims, version: Version, pf_id: str
+) -> dict[str, Any]:
+    """The footprint ``pf_id`` (in ``version``'s shape) if the client may see it."""
+    try:
+        key = uuid.UUID(pf_id)
+    except ValueError:
+        raise BadRequestError(f"{pf_id!r} is not a footprint id (a UUID)") from None
+    with session_scope(engine) as session:
+        client = _client(session, claims, "footprint:read")
+        footprint = repo.get_footprint(session, client=client, pf_id=key)
+        if version == "3":
+            return dict(footprint.document)
+        try:
+            return _v2(footprint)
+        except NotMappableError as e:
+            raise NotFoundError(f"footprint {key} is not available in PACT v2.3: {e}") from None
+
+
+def _v2(footprint: Footprint) -> dict[str, Any]:
+    return v2_view(
+        footprint.document,
+        cpc=footprint.product.cpc,
+        deprecated_at=footprint.status_changed_at,
+    )
+
+
+def _v2_documents(footprints: Sequence[Footprint]) -> list[dict[str, Any]]:
+    out = []
+    for footprint in footprints:
+        try:
+            out.append(_v2(footprint))
+        except NotMappableError:
+            continue
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Events
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What the host did with an accepted event."""
+
+    kind: str
+    queued: uuid.UUID | None = None
+    """The outbox id of the answer to a RequestCreated event."""
+    stored: tuple[str, ...] = ()
+    """Supplier footprint files written for a Fulfilled event."""
+
+
+def receive_event(
+    engine: Engine,
+    *,
+    claims: TokenClaims,
+    event: CloudEvent,
+    peers: PeerDirectory,
+    source: str,
+    inbox: Path,
+    now: dt.datetime | None = None,
+) -> EventOutcome:
+    """Accept an inbound event (a replay of ``(source, id)`` is refused, nothing stored).
+
+    * RequestCreated: needs ``footprint:read`` and a peer configured for the client whose
+      ``base_url`` is the host named in the event's ``source``; queues one Fulfilled (with the
+      footprints matching the criteria) or Rejected (``NotFound``/``NoSuchFootprint``) event.
+    * Fulfilled (an answer to our own request): its footprints are written to ``inbox`` as
+      ``<id>.json`` (supplier footprints a product model can use).
+    * Published and Rejected: recorded.
+
+    ``source`` is this host's CloudEvents source for the answers (``//<host>/<v>/events``).
+    """
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        scope = "footprint:read" if event.kind == "created" else None
+        client = _client(session, claims, scope)
+        peer = None
+        if event.kind == "created":
+            peer = peers.for_client(client.client_id)
+            if peer is None:
+                raise BadRequestError(
+                    f"this host cannot answer requests of client {client.client_id}: the data "
+                    "owner has configured no events endpoint for it"
+                )
+            if not peer.accepts_source(event.source):
+                raise BadRequestError(
+                    f"event source {event.source!r} is not the host registered for this client "
+                    f"({peer.base_url}); answers go only to the registered host"
+                )
+        repo.record_event(
+            session,
+            event_id=event.id,
+            source=event.source,
+            type=event.type,
+            payload=event.raw,
+            client=client,
+            received=now,
+        )
+        if event.kind == "fulfilled":
+            return EventOutcome("fulfilled", stored=_store(event.data["pfs"], inbox))
+        if peer is None:
+            return EventOutcome(event.kind)
+        answer = _answer(session, client, event, source=source, now=now)
+        queued = repo.enqueue_outbox(
+            session,
+            target_url=peer.events_url(event.version),
+            payload=answer,
+            organisation=client.organisation,
+            now=now,
+        )
+        return EventOutcome("created", queued=queued.id)
+
+
+def _answer(
+    session: Session, client: ApiClient, event: CloudEvent, *, source: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The Fulfilled or Rejected event answering the RequestCreated ``event``."""
+    page = repo.list_footprints(session, client=client, filters=event.criteria())
+    found = list(page.items)
+    wanted_id = event.fragment_id()
+    if wanted_id is not None:
+        found = [fp for fp in found if str(fp.id) == wanted_id.lower()]
+    pfs = [dict(fp.document) for fp in found] if event.version == "3" else _v2_documents(found)
+    if pfs:
+        data: dict[str, Any] = {"requestEventId": event.id, "pfs": pfs[:MAX_FULFILLED]}
+        kind = "fulfilled"
+    else:
+        message = "No footprint shared with you matches the request's criteria."
+        data = {
+            "requestEventId": event.id,
+            "error": {"code": not_found_code(event.version), "message": message},
+        }
+        kind = "rejected"
+    return build_event(version=event.version, kind=kind, source=source, data=data, now=now)  # type: ignore[arg-type]
+
+
+def _store(pfs: Sequence[Mapping[str, Any]], inbox: Path) -> tuple[str, ...]:
+    """Write each footprint to ``inbox/<id>.json`` (atomically; ids are checked UUIDs)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    written = []
+    for pf in pfs:
+        name = str(uuid.UUID(str(pf["id"])))
+        path = inbox / f"{name}.json"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(pf, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        written.append(str(path))
+    return tuple(written)
