@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from openpcf.api import errors
 from openpcf.api.deps import HostState
 from openpcf.api.routes_auth import router as auth_router
+from openpcf.api.routes_certify import router as certify_router
 from openpcf.api.routes_pact import make_router
 from openpcf.services.pact_auth import TOKEN_TTL, TokenSigner
 from openpcf.services.pact_outbox import OutboxSender
@@ -127,6 +128,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(make_router("3"))
     app.include_router(make_router("2"))
+    app.include_router(certify_router)
     if config.require_https:
         app.add_middleware(HttpsOnly)
     return app
