@@ -225,10 +225,14 @@ def test_not_a_footprint(tmp_path: Path, doc: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "ref", ["urn:pact:boardmill.example.com:product-id:fbb-350", "https://x/y"]
+    ("ref", "message"),
+    [
+        ("urn:pact:boardmill.example.com:product-id:fbb-350", "no PACT store"),
+        ("https://x/y", "give a path to a footprint JSON"),
+    ],
 )
-def test_only_file_references_for_now(ref: str) -> None:
-    with pytest.raises(SupplierFootprintError, match="only file references are supported"):
+def test_references_that_cannot_be_resolved(ref: str, message: str) -> None:
+    with pytest.raises(SupplierFootprintError, match=message):
         supplier_factor(ref, base=FIXTURES)
 
 
@@ -243,3 +247,26 @@ def test_model_error_names_the_model_line(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"box\.yaml:\d+.*suppliers/none\.json does not exist"):
         calculate(tmp_path / "box.yaml")
+
+
+def test_received_footprints_by_id_and_product_urn(tmp_path: Path) -> None:
+    """Footprints pulled over PACT are found by footprint id or product URN; for a URN an
+    Active footprint wins over a Deprecated one, whatever their creation dates."""
+    store = tmp_path / "supplier_footprints"
+    store.mkdir()
+    board = json.loads(BOARD.read_text(encoding="utf-8"))
+    (store / f"{BOARD_ID}.json").write_text(json.dumps(board), encoding="utf-8")
+    older = copy.deepcopy(board)
+    older.update(id="00000000-0000-4000-8000-000000000001", status="Deprecated")
+    older["created"] = "2030-01-01T00:00:00Z"
+    (store / f"{older['id']}.json").write_text(json.dumps(older), encoding="utf-8")
+
+    by_id = supplier_factor(BOARD_ID.upper(), base=tmp_path, store=store)
+    assert by_id.id == f"supplier.{BOARD_ID}"
+    urn = board["productIds"][0]
+    by_urn = supplier_factor(urn.upper(), base=tmp_path, store=store)
+    assert by_urn.id == f"supplier.{BOARD_ID}"
+    with pytest.raises(SupplierFootprintError, match="no footprint with that product id"):
+        supplier_factor("urn:example:unknown", base=tmp_path, store=store)
+    with pytest.raises(SupplierFootprintError, match="openpcf pact pull"):
+        supplier_factor(BOARD_ID, base=tmp_path, store=None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -87,6 +88,7 @@ class CompiledModel:
     factor_set: FactorSet = field(repr=False)
     #: how ``background:`` inputs were resolved, so variants can be recompiled the same way
     background: BackgroundResolver | None = field(default=None, repr=False)
+    supplier_store: Path | None = field(default=None, repr=False)
 
     @property
     def model(self) -> ProductModel:
@@ -100,6 +102,7 @@ def compile_model(
     overrides: Mapping[str, parameters.Value] | None = None,
     gwp: str | None = None,
     background: BackgroundResolver | None = None,
+    supplier_store: Path | None = None,
 ) -> CompiledModel:
     """Turn a validated model into a :class:`LayeredSystem` plus the records to explain it.
 
@@ -109,7 +112,7 @@ def compile_model(
         (and subclasses) naming file, line, process and exchange for unknown factors or
         processes, unconvertible units, bad amounts, parameter errors and allocation errors.
     """
-    return _Compiler(loaded, factors, overrides or {}, gwp, background).run()
+    return _Compiler(loaded, factors, overrides or {}, gwp, background, supplier_store).run()
 
 
 class _Compiler:
@@ -120,9 +123,11 @@ class _Compiler:
         overrides: Mapping[str, parameters.Value],
         gwp: str | None,
         background: BackgroundResolver | None,
+        supplier_store: Path | None = None,
     ) -> None:
         self.loaded = loaded
         self.background = background
+        self.supplier_store = supplier_store
         self.model = loaded.model
         self.factor_set = _with_model_sets(loaded, factors)
         self.overrides = overrides
@@ -347,7 +352,7 @@ class _Compiler:
             from openpcf.exchange.supplier import supplier_factor
 
             assert inp.supplier_footprint is not None
-            return supplier_factor(inp.supplier_footprint, base=base)
+            return supplier_factor(inp.supplier_footprint, base=base, store=self.supplier_store)
         except OpenPCFError as e:
             raise type(e)(f"{where}: {e}") from None
 
@@ -458,6 +463,7 @@ class _Compiler:
             grid_choices=tuple(self.grid_choices),
             factor_set=self.factor_set,
             background=self.background,
+            supplier_store=self.supplier_store,
         )
 
     def _declared_in(self, col: Column) -> float:

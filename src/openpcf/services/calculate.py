@@ -14,6 +14,7 @@ from openpcf.model.loading import load_model
 from openpcf.model.parameters import Value
 from openpcf.model.result import solve_compiled
 from openpcf.services.databases import background_factor
+from openpcf.settings import get_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,5 +39,6 @@ def calculate(
         overrides=overrides,
         gwp=gwp,
         background=background_factor,
+        supplier_store=get_settings().home / "supplier_footprints",
     )
     return Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
