@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openpcf.audit import record_calculation
 from openpcf.db import repositories as repo
 from openpcf.db.engine import session_scope
 from openpcf.exchange.pact import product_footprint
@@ -74,6 +75,7 @@ def publish(
     The database must be migrated (:func:`openpcf.db.migrate.upgrade`).
     """
     calculation = calculate(model_path, overrides=overrides, gwp=gwp, factors=factors)
+    record_calculation(calculation, context={"command": "publish"})
     document = product_footprint(calculation, version="3", created=now)
     product_model = calculation.compiled.model.product
     owner = organisation or product_model.company_name
