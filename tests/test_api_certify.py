@@ -59,3 +59,10 @@ def test_certificate_verifies_against_served_keys_and_status(host: Host) -> None
         verify_certificate(
             cert.token, jwks=served_keys.json(), status_list=host.http.get(STATUS_PATH).text
         )
+
+
+def test_status_list_without_issuer_key_is_not_found(host: Host) -> None:
+    """Before any key exists there is no list to publish: 404, not a server error."""
+    answer = host.http.get(STATUS_PATH)
+    assert answer.status_code == 404
+    assert "no issuer key" in answer.text

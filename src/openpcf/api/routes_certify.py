@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 
 from openpcf.certify import jwks, status_list
 from openpcf.certify.credential import JWKS_PATH, MEDIA_TYPE
+from openpcf.certify.errors import KeyStoreError
 from openpcf.certify.status import STATUS_PATH
 
 router = APIRouter(tags=["certificates"])
@@ -23,6 +24,14 @@ def get_jwks() -> dict[str, Any]:
     return jwks(public_only=True)
 
 
-@router.get(STATUS_PATH, summary="The issuer's signed revocation list (vc+jwt)")
+@router.get(
+    STATUS_PATH,
+    summary="The issuer's signed revocation list (vc+jwt)",
+    responses={404: {"description": "No issuer key yet, so no list"}},
+)
 def get_status_list() -> Response:
-    return Response(content=status_list(), media_type=MEDIA_TYPE)
+    try:
+        signed = status_list()
+    except KeyStoreError as e:  # no issuer key yet: nothing has been issued or revoked
+        raise HTTPException(status_code=404, detail=str(e)) from None
+    return Response(content=signed, media_type=MEDIA_TYPE)

@@ -59,6 +59,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from openpcf.errors import InputError
+from openpcf.exchange.pact import UN_REGIONS
 
 SPEC_VERSION = "urn:io.catenax.pcf:datamodel:version:8.0.0"
 UNITS = frozenset(
@@ -76,34 +77,7 @@ UNITS = frozenset(
         "second",
     }
 )
-REGIONS = frozenset(
-    {
-        "Africa",
-        "Americas",
-        "Asia",
-        "Europe",
-        "Oceania",
-        "Australia and New Zealand",
-        "Central Asia",
-        "Eastern Asia",
-        "Eastern Europe",
-        "Latin America and the Caribbean",
-        "Melanesia",
-        "Micronesia",
-        "Northern Africa",
-        "Northern America",
-        "Northern Europe",
-        "Polynesia",
-        "South-eastern Asia",
-        "Southern Asia",
-        "Southern Europe",
-        "Sub-Saharan Africa",
-        "Western Asia",
-        "Western Europe",
-        "Global",
-        "Several",
-    }
-)
+REGIONS = UN_REGIONS | {"Global", "Several"}  # Catena-X adds two values to PACT's list
 PCF_TYPES = (
     "Retrospective PCF, Prospective PCF without forerunner",
     "Prospective PCF without forerunner",
