@@ -139,7 +139,7 @@ def _populate(url: str, size: int, rng: random.Random) -> tuple[str, str, list[s
 
 
 def _start_host(url: str, home: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
-    from openpcf.services.pact_tls import dev_certificate
+    from openpcf.services.pact.tls import dev_certificate
 
     tls = dev_certificate(home / "tls")
     env = {**os.environ, "OPENPCF_HOME": str(home), "OPENPCF_DATABASE_URL": url}

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
-from openpcf.services.calculate import Calculation, calculate
+from openpcf.model.calculation import Calculation
+from openpcf.services.calculate import calculate
 
 pytest_plugins = ["db_fixtures"]
 

@@ -39,9 +39,9 @@ from openpcf.db import migrate
 from openpcf.db import repositories as repo
 from openpcf.db.engine import make_engine, session_scope
 from openpcf.exchange.client import PactClient
-from openpcf.services.pact_peers import MemoryPeers, Peer
-from openpcf.services.pact_pull import send_request, wait_for_answer
-from openpcf.services.pact_tls import dev_certificate
+from openpcf.services.pact.peers import MemoryPeers, Peer
+from openpcf.services.pact.pull import send_request, wait_for_answer
+from openpcf.services.pact.tls import dev_certificate
 
 LINK = re.compile(r'<(.*)>;\s*rel="(.*)"')
 

@@ -18,7 +18,7 @@ from fixtures.api_host import CE, Host, published_event, request_event, serve_ho
 from fixtures.api_support import check_error, check_list
 from openpcf.db.engine import session_scope
 from openpcf.db.models import Event, OutboxEvent
-from openpcf.services.pact_auth import TokenSigner, installation_secret
+from openpcf.services.pact.auth import TokenSigner, installation_secret
 
 
 @pytest.fixture

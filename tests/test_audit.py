@@ -15,7 +15,8 @@ from openpcf.audit import (
     record_hash,
     verify_trail,
 )
-from openpcf.services.calculate import Calculation, calculate
+from openpcf.model.calculation import Calculation
+from openpcf.services.calculate import calculate
 
 FIXTURE = Path(__file__).parent / "fixtures" / "two_process.yaml"
 

@@ -20,9 +20,9 @@ from openpcf.api import HostConfig, create_app
 from openpcf.cli.pact import app as pact_app
 from openpcf.exchange.client import PactClient, next_link
 from openpcf.exchange.supplier import supplier_factor
-from openpcf.services.pact_errors import PactRemoteError
-from openpcf.services.pact_pull import default_openapi, pull
-from openpcf.services.pact_tls import CertificatePair, dev_certificate
+from openpcf.exchange.errors import PactRemoteError
+from openpcf.services.pact.pull import default_openapi, pull
+from openpcf.services.pact.tls import CertificatePair, dev_certificate
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from openpcf.errors import InputError
 from openpcf.exchange.pact import decimal_string, product_footprint
 from openpcf.exchange.schema import validate_footprint
-from openpcf.services.calculate import Calculation, calculate
+from openpcf.model.calculation import Calculation
+from openpcf.services.calculate import calculate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).parents[2] / "shared/reference/pact"

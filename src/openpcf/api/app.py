@@ -29,14 +29,14 @@ from openpcf.api.deps import HostState
 from openpcf.api.routes_auth import router as auth_router
 from openpcf.api.routes_certify import router as certify_router
 from openpcf.api.routes_pact import make_router
-from openpcf.services.pact_auth import TOKEN_TTL, TokenSigner
-from openpcf.services.pact_outbox import OutboxSender
-from openpcf.services.pact_peers import FilePeers, PeerDirectory, peers_file
+from openpcf.services.pact.auth import TOKEN_TTL, TokenSigner
+from openpcf.services.pact.outbox import OutboxSender
+from openpcf.services.pact.peers import FilePeers, PeerDirectory, peers_file
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from openpcf.services.pact_outbox import ClientFactory
+    from openpcf.services.pact.outbox import ClientFactory
 
 #: Largest request body accepted (events carry at most a few hundred footprints).
 MAX_BODY = 2 * 1024 * 1024

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from openpcf.db.base import utcnow
-from openpcf.services.pact_auth import TokenClaims, TokenSigner
-from openpcf.services.pact_errors import InvalidTokenError, PayloadTooLargeError
+from openpcf.services.pact.auth import TokenClaims, TokenSigner
+from openpcf.exchange.errors import InvalidTokenError, PayloadTooLargeError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from openpcf.services.pact_outbox import OutboxSender
-    from openpcf.services.pact_peers import PeerDirectory
+    from openpcf.services.pact.outbox import OutboxSender
+    from openpcf.services.pact.peers import PeerDirectory
 
 
 @dataclass

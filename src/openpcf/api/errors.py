@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException
 
 from openpcf.db.errors import NotFoundError, ReplayedEventError
 from openpcf.errors import InputError, OpenPCFError
-from openpcf.services.pact_errors import (
+from openpcf.exchange.errors import (
     AccessDeniedError,
     OAuthError,
     PactAuthError,

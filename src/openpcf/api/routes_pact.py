@@ -1,6 +1,6 @@
 """PACT routes of one API version: ListFootprints, GetFootprint, Events (``/3`` and ``/2``).
 
-Each route reads the request and calls one function of :mod:`openpcf.services.pact_host`;
+Each route reads the request and calls one function of :mod:`openpcf.services.pact.host`;
 the PACT error body of every failure comes from :mod:`openpcf.api.errors`.
 """
 
@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import Body, Claims, State
 from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
-from openpcf.services import pact_host
-from openpcf.services.pact_events import Version, parse_event
+from openpcf.services.pact import host as pact_host
+from openpcf.services.pact.events import Version, parse_event
 
 _EVENT_BODY: dict[str, Any] = {
     "requestBody": {

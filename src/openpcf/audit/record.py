@@ -23,7 +23,7 @@ import rfc8785
 from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport
 
 if TYPE_CHECKING:
-    from openpcf.services.calculate import Calculation
+    from openpcf.model.calculation import Calculation
 
 TRAIL_FILE = "trail.jsonl"
 
@@ -47,7 +47,7 @@ def _sha256(data: Any) -> str:
 
 def calculation_record(calculation: Calculation) -> dict[str, Any]:
     """The data of an audit record for ``calculation`` (JSON-ready, no timestamps)."""
-    from openpcf.services.result_json import result_to_dict
+    from openpcf.model.result_json import result_to_dict
 
     compiled, result = calculation.compiled, calculation.result
     prov = dict(result.provenance)

@@ -12,7 +12,7 @@ import typer
 if TYPE_CHECKING:
     from openpcf.core.results import FootprintResult
     from openpcf.core.solver import Backend
-    from openpcf.services.calculate import Calculation
+    from openpcf.model.calculation import Calculation
 
 
 class Format(StrEnum):
@@ -91,7 +91,7 @@ def calc(
         text = None
         render_table(calculation.result)
     elif fmt is Format.json:
-        from openpcf.services.result_json import result_to_dict
+        from openpcf.model.result_json import result_to_dict
 
         text = json.dumps(result_to_dict(calculation.result), indent=2, ensure_ascii=False)
     else:

@@ -16,7 +16,7 @@ import typer
 
 if TYPE_CHECKING:
     from openpcf.certify import Attestation
-    from openpcf.services.calculate import Calculation
+    from openpcf.model.calculation import Calculation
 
 keys_app = typer.Typer(help="Issuer signing keys: create, rotate, list, export as JWKS.")
 certificate_app = typer.Typer(help="Green certificates (W3C Verifiable Credentials, vc+jwt).")

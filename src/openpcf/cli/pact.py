@@ -81,8 +81,8 @@ def pull(
 ) -> None:
     """Fetch a supplier's footprints and store them for ``supplier_footprint:``."""
     from openpcf.exchange.client import PactClient
-    from openpcf.services.pact_pull import default_openapi
-    from openpcf.services.pact_pull import pull as pull_footprints
+    from openpcf.services.pact.pull import default_openapi
+    from openpcf.services.pact.pull import pull as pull_footprints
     from openpcf.settings import get_settings
 
     api = _version(version)
@@ -142,7 +142,7 @@ def request(
     """Ask a supplier for footprints asynchronously and wait for the answer on our host."""
     from openpcf.db.engine import make_engine
     from openpcf.exchange.client import PactClient
-    from openpcf.services.pact_pull import send_request, wait_for_answer
+    from openpcf.services.pact.pull import send_request, wait_for_answer
 
     api = _version(version)
     with PactClient(
@@ -182,8 +182,8 @@ def request(
 def deliver(json_output: JsonOpt = False) -> None:
     """Deliver the due outbox events once (answers to requests, with retries)."""
     from openpcf.db.engine import make_engine
-    from openpcf.services.pact_outbox import deliver_due
-    from openpcf.services.pact_peers import FilePeers, peers_file
+    from openpcf.services.pact.outbox import deliver_due
+    from openpcf.services.pact.peers import FilePeers, peers_file
     from openpcf.settings import get_settings
 
     engine = make_engine()
@@ -209,7 +209,7 @@ def peer(
     ca_file: CaFile = None,
 ) -> None:
     """Configure where answers to a client's requests go ($OPENPCF_HOME/pact/peers.json)."""
-    from openpcf.services.pact_peers import FilePeers, Peer, peers_file
+    from openpcf.services.pact.peers import FilePeers, Peer, peers_file
     from openpcf.settings import get_settings
 
     FilePeers(peers_file(get_settings().home)).save(

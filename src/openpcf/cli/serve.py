@@ -49,7 +49,7 @@ def serve(
     if dev_cert:
         if cert or key:
             raise InputError("give either --cert/--key or --dev-cert, not both")
-        from openpcf.services.pact_tls import dev_certificate
+        from openpcf.services.pact.tls import dev_certificate
 
         pair = dev_certificate(settings.home / "tls", names=hostname or [])
         cert, key = pair.cert, pair.key

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from openpcf.services.pact_errors import PactRemoteError
+from openpcf.exchange.errors import PactRemoteError
 
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel\s*=\s*"?([^",;]+)"?')

@@ -31,7 +31,7 @@ from openpcf.model.schema import BOUNDARY_STAGES
 
 if TYPE_CHECKING:
     from openpcf.model.schema import ProductModel
-    from openpcf.services.calculate import Calculation
+    from openpcf.model.calculation import Calculation
 
 SPEC_VERSIONS = {"3": "3.0.0", "2": "2.3.0"}
 

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from openpcf.core.results import FootprintResult
     from openpcf.factors import Factor
     from openpcf.model.compiler import CompiledModel
-    from openpcf.services.calculate import Calculation
+    from openpcf.model.calculation import Calculation
 
 CO2E = "kg CO2e"
 TOP_CONTRIBUTORS = 10

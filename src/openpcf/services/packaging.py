@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from openpcf.factors import Factor, FactorSet
     from openpcf.model.loading import LoadedModel
     from openpcf.model.parameters import Value
-    from openpcf.services.calculate import Calculation
+    from openpcf.model.calculation import Calculation
 
 FORMAT = "openpcf-package/1"
 MANIFEST = "manifest.json"
@@ -278,7 +278,7 @@ def build_package(
     from openpcf.exchange.pact import product_footprint
     from openpcf.factors.loading import parse_factor_text
     from openpcf.services.calculate import calculate
-    from openpcf.services.result_json import result_to_dict
+    from openpcf.model.result_json import result_to_dict
 
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     calculation = calculate(model, overrides=overrides, gwp=gwp, factors=factors)
@@ -614,7 +614,7 @@ def _recompute(
     from openpcf.model.compiler import compile_model
     from openpcf.model.loading import load_model
     from openpcf.model.result import solve_compiled
-    from openpcf.services.result_json import result_to_dict
+    from openpcf.model.result_json import result_to_dict
 
     if rows is None:
         return None
@@ -645,7 +645,7 @@ def _recompute(
     except OpenPCFError as e:
         f.problems.append(f"the packaged model cannot be recomputed from the package alone: {e}")
         return None
-    from openpcf.services.calculate import Calculation
+    from openpcf.model.calculation import Calculation
 
     calculation = Calculation(compiled=compiled, result=result)
     plain = json.loads(json.dumps(result_to_dict(result)))  # numpy floats -> float, as packaged

@@ -32,7 +32,7 @@ from openpcf.db import repositories as repo
 from openpcf.db.engine import session_scope
 from openpcf.exchange.pact import product_footprint
 from openpcf.services.calculate import calculate
-from openpcf.services.result_json import result_to_dict
+from openpcf.model.result_json import result_to_dict
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -30,12 +30,12 @@ from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.db.models import OutboxEvent
 from openpcf.exchange.client import PactClient
-from openpcf.services.pact_errors import PactRemoteError
+from openpcf.exchange.errors import PactRemoteError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from openpcf.services.pact_peers import Peer, PeerDirectory
+    from openpcf.services.pact.peers import Peer, PeerDirectory
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from openpcf.db.models import ApiClient
 from openpcf.db.repositories import KNOWN_SCOPES
-from openpcf.services.pact_errors import InvalidTokenError, OAuthError, TokenExpiredError
+from openpcf.exchange.errors import InvalidTokenError, OAuthError, TokenExpiredError
 
 #: Lifetime of an access token.
 TOKEN_TTL = dt.timedelta(hours=1)

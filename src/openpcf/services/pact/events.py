@@ -7,7 +7,7 @@ RequestFulfilled, RequestRejected, Published; v2.3
 ``org.wbcsd.pathfinder.ProductFootprint.Published.v1``.
 
 :func:`parse_event` checks the envelope and the data of each kind and raises
-:class:`~openpcf.services.pact_errors.BadRequestError` (HTTP 400) for anything malformed, so a
+:class:`~openpcf.exchange.errors.BadRequestError` (HTTP 400) for anything malformed, so a
 bad event is refused before anything is stored.
 """
 
@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from openpcf.db.repositories import FootprintFilter, parse_datetime
 from openpcf.errors import InputError
-from openpcf.services.pact_errors import BadRequestError, UnsupportedRequestError
+from openpcf.exchange.errors import BadRequestError, UnsupportedRequestError
 
 Version = Literal["2", "3"]
 Kind = Literal["created", "fulfilled", "rejected", "published"]

@@ -8,7 +8,7 @@ products its data owner granted it, and "not yours" is indistinguishable from "n
 Asynchronous requests (RequestCreated) are answered 200 at once; in the same transaction the
 host records the event, looks the footprints up with the same criteria as ListFootprints
 (so the async and sync paths agree, as PACT v3 demands) and queues exactly one Fulfilled or
-Rejected event in the outbox for the requester's host. :mod:`openpcf.services.pact_outbox`
+Rejected event in the outbox for the requester's host. :mod:`openpcf.services.pact.outbox`
 delivers it, retrying with backoff for up to 72 hours, across restarts.
 """
 
@@ -28,21 +28,22 @@ from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import ApiClient, Footprint
-from openpcf.services.pact_auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
-from openpcf.services.pact_errors import (
+from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
+from openpcf.exchange.errors import (
     AccessDeniedError,
     BadRequestError,
     InvalidTokenError,
     OAuthError,
 )
-from openpcf.services.pact_events import CloudEvent, Version, build_event, not_found_code
-from openpcf.services.pact_v2 import NotMappableError, parse_filter, v2_view
+from openpcf.services.pact.events import CloudEvent, Version, build_event, not_found_code
+from openpcf.exchange.v2 import NotMappableError, v2_view
+from openpcf.services.pact.filter import parse_filter
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-    from openpcf.services.pact_peers import PeerDirectory
+    from openpcf.services.pact.peers import PeerDirectory
 
 #: The most footprints one page holds (PACT: the host MAY return fewer than ``limit``).
 MAX_PAGE = 1000
@@ -133,7 +134,7 @@ def list_footprints(
     """One page of the footprints the token's client may see, filtered.
 
     v3: the ``productId`` … ``status`` parameters (:func:`v3_filter_query`). v2.3: the
-    optional ``$filter`` subset (:func:`openpcf.services.pact_v2.parse_filter`); footprints
+    optional ``$filter`` subset (:func:`openpcf.services.pact.filter.parse_filter`); footprints
     that cannot be expressed in v2.3 are left out.
     """
     if limit is not None and limit < 1:
