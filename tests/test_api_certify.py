@@ -15,15 +15,12 @@ from sqlalchemy import Engine
 from fixtures.api_host import Host, serve_host
 from fixtures.api_support import example
 from openpcf.certify import KeyStore
-from openpcf.certify.credential import (
-    JWKS_PATH,
-    MEDIA_TYPE,
-    issue_certificate,
-    revoke_certificate,
-    verify_certificate,
-)
+from openpcf.certify.credential import JWKS_PATH, MEDIA_TYPE
 from openpcf.certify.errors import CredentialRevokedError
+from openpcf.certify.issue import issue_certificate
+from openpcf.certify.revocation import revoke_certificate
 from openpcf.certify.status import STATUS_PATH
+from openpcf.certify.verify import verify_certificate
 from openpcf.settings import get_settings
 
 

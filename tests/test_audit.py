@@ -149,9 +149,9 @@ def test_default_trail_lives_in_openpcf_home(
     monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()
     try:
-        record_calculation(calculation)
+        record_calculation(calculation, trail=get_settings().audit_trail)
         assert (tmp_path / "home" / "audit" / "trail.jsonl").exists()
-        assert verify_trail().records == 1
+        assert verify_trail(get_settings().audit_trail).records == 1
     finally:
         get_settings.cache_clear()
 

@@ -350,14 +350,8 @@ def test_online_jwks_unreachable(cert: str, server: Any) -> None:
 
 def cli_app() -> typer.Typer:
     """The commands as src/openpcf/cli/main.py registers them."""
-    from openpcf.cli import certify
+    from openpcf.cli.main import app
 
-    app = typer.Typer()
-    app.add_typer(certify.keys_app, name="keys")
-    app.add_typer(certify.certificate_app, name="certificate")
-    app.add_typer(certify.audit_app, name="audit")
-    app.command("package")(certify.package)
-    app.command("reproduce")(certify.reproduce)
     return app
 
 

@@ -213,7 +213,7 @@ def test_registry_under_openpcf_home(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()
     try:
-        calculate_claims(SUZHOU)
+        calculate_claims(SUZHOU, registry=CertificateRegistry(get_settings().registry_file))
         path = tmp_path / "home" / "registry" / "electricity_certificates.json"
         data = json.loads(path.read_text(encoding="utf-8"))
         assert set(data["certificates"]) == {"GEC-2023-000001", "IREC-CN-2023-42"}

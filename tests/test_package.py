@@ -263,6 +263,7 @@ def test_report_absence_is_stated(home: Path, tmp_path: Path) -> None:
 
 def test_cli_package_and_reproduce(keys: KeyStore, tmp_path: Path) -> None:
     from openpcf.audit import verify_trail
+    from openpcf.settings import get_settings
     from test_certificate import run
 
     out = tmp_path / "widget.zip"
@@ -270,7 +271,8 @@ def test_cli_package_and_reproduce(keys: KeyStore, tmp_path: Path) -> None:
     assert code == 0, text
     assert "manifest signed" in text
     assert "certificate urn:uuid:" in text
-    assert verify_trail().records == 1  # the packaged calculation is in the audit trail
+    trail = get_settings().audit_trail
+    assert verify_trail(trail).records == 1  # the packaged calculation is in the audit trail
     code, text = run("reproduce", str(out))
     assert code == 0, text
     assert "reproduced, identical result (6.9306" in text  # 6.2054 + 1 kWh x 0.7252

@@ -146,7 +146,9 @@ def test_v3_id_and_created_are_taken_as_given(widget: Calculation) -> None:
     assert doc["created"] == "2025-05-01T02:30:00Z"
     naive = product_footprint(widget, created=dt.datetime(2025, 1, 2, 3, 4, 5))
     assert naive["created"] == "2025-01-02T03:04:05Z"
-    assert product_footprint(widget)["id"] != product_footprint(widget)["id"]
+    # one calculation, one footprint id (issue 10): the default id is the calculation's own
+    assert product_footprint(widget)["id"] == product_footprint(widget)["id"]
+    assert product_footprint(widget)["id"] == str(widget.footprint_id)
 
 
 @needs_v3

@@ -4,15 +4,40 @@ Every error a user can cause derives from :class:`OpenPCFError` and from the bui
 matches its condition, so callers may catch either. Messages say what is wrong, where
 (file, line, process, exchange) and what to do next. The edges (CLI, API) translate these
 errors once; everything below raises them.
+
+An error raised deep down often learns *where* it happened only on its way up (the file and
+line of the row, the process, the order). :func:`located` adds that place in front of the
+message while keeping the error's class and attributes (``exit_code``, ``check``, ...)::
+
+    except OpenPCFError as e:
+        raise located(e, f"{path}:{line}") from None
 """
 
 from __future__ import annotations
+
+from typing import TypeVar
+
+_E = TypeVar("_E", bound="OpenPCFError")
 
 
 class OpenPCFError(Exception):
     """Root of every error OpenPCF raises on purpose."""
 
     exit_code = 1
+
+
+def located(error: _E, where: str) -> _E:
+    """A new ``error`` of the same class and attributes, its message prefixed with ``where: ``.
+
+    The copy is made without calling the class's ``__init__``, so subclasses with their own
+    constructor arguments (``record``, ``status``, ...) keep them as attributes unchanged.
+    The original traceback and cause are not carried over: raise the result ``from None``.
+    """
+    cls = type(error)
+    new = cls.__new__(cls)
+    new.__dict__.update(error.__dict__)
+    new.args = (f"{where}: {error}",)
+    return new
 
 
 class InputError(OpenPCFError, ValueError):

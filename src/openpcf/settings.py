@@ -24,6 +24,31 @@ class Settings:
         """User factor sets (CSV or YAML) loaded with the bundled ones."""
         return self.home / "factors"
 
+    @property
+    def supplier_dir(self) -> Path:
+        """Supplier footprints received over PACT (by footprint id or product URN)."""
+        return self.home / "supplier_footprints"
+
+    @property
+    def databases_dir(self) -> Path:
+        """Imported LCI databases (``openpcf import``), for ``background:`` inputs."""
+        return self.home / "databases"
+
+    @property
+    def audit_trail(self) -> Path:
+        """The append-only audit trail of calculations."""
+        return self.home / "audit" / "trail.jsonl"
+
+    @property
+    def registry_file(self) -> Path:
+        """The register of electricity certificates already claimed."""
+        return self.home / "registry" / "electricity_certificates.json"
+
+    @property
+    def keys_dir(self) -> Path:
+        """The issuer's signing keys for certificates."""
+        return self.home / "keys"
+
 
 @cache
 def get_settings() -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from openpcf.audit.errors import AuditError, TrailTamperedError
 from openpcf.audit.record import (
     calculation_record,
-    default_trail,
     list_records,
     record_calculation,
     verify_trail,
@@ -24,7 +23,6 @@ __all__ = [
     "TrailReport",
     "TrailTamperedError",
     "calculation_record",
-    "default_trail",
     "list_records",
     "record_calculation",
     "record_hash",

@@ -1,4 +1,4 @@
-"""What the audit trail records about a calculation, and the default trail location.
+"""What the audit trail records about a calculation.
 
 :func:`record_calculation` is meant to be called once per calculation from the edge that runs
 it (CLI command, API route, batch job), right after :func:`openpcf.services.calculate.calculate`
@@ -25,19 +25,7 @@ from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport
 if TYPE_CHECKING:
     from openpcf.model.calculation import Calculation
 
-TRAIL_FILE = "trail.jsonl"
-
-
-def default_trail() -> AuditTrail:
-    """The trail at ``$OPENPCF_HOME/audit/trail.jsonl``."""
-    from openpcf.settings import get_settings
-
-    return AuditTrail(get_settings().home / "audit" / TRAIL_FILE)
-
-
-def _trail(trail: AuditTrail | Path | str | None) -> AuditTrail:
-    if trail is None:
-        return default_trail()
+def _trail(trail: AuditTrail | Path | str) -> AuditTrail:
     return trail if isinstance(trail, AuditTrail) else AuditTrail(trail)
 
 
@@ -99,7 +87,7 @@ def _actor() -> str:
 def record_calculation(
     calculation: Calculation,
     *,
-    trail: AuditTrail | Path | str | None = None,
+    trail: AuditTrail | Path | str,
     kind: str = "calculation",
     context: Mapping[str, str] | None = None,
 ) -> AuditRecord:
@@ -110,7 +98,7 @@ def record_calculation(
     calculation
         What :func:`openpcf.services.calculate.calculate` returned.
     trail
-        The trail, or its file path; ``$OPENPCF_HOME/audit/trail.jsonl`` by default.
+        The trail, or its file path (the edge passes ``settings.audit_trail``).
     kind
         "calculation" (default), "package", "certificate", "reproduction", ...
     context
@@ -128,7 +116,7 @@ def record_calculation(
     return _trail(trail).append(kind, json.loads(json.dumps(data)))
 
 
-def verify_trail(trail: AuditTrail | Path | str | None = None) -> TrailReport:
+def verify_trail(trail: AuditTrail | Path | str) -> TrailReport:
     """Check every record of the trail and its head anchor.
 
     Raises
@@ -140,6 +128,6 @@ def verify_trail(trail: AuditTrail | Path | str | None = None) -> TrailReport:
     return _trail(trail).verify()
 
 
-def list_records(trail: AuditTrail | Path | str | None = None) -> list[AuditRecord]:
+def list_records(trail: AuditTrail | Path | str) -> list[AuditRecord]:
     """Every record of the trail in stored order (unchecked; see :func:`verify_trail`)."""
     return _trail(trail).records()

@@ -34,7 +34,7 @@ from typing import Any
 import rfc8785
 
 from openpcf.audit.errors import AuditError, TrailTamperedError
-from openpcf.audit.fileio import append_line, atomic_write, exclusive_lock
+from openpcf.files.durable import append_line, atomic_write, exclusive_lock
 
 GENESIS = "0" * 64
 FIELDS = ("seq", "time", "kind", "prev", "data", "hash")

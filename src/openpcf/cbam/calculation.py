@@ -41,6 +41,7 @@ from openpcf.cbam.results import (
 )
 from openpcf.cbam.schema import Installation, Process, PurchasedPrecursor
 from openpcf.cbam.validation import validate
+from openpcf.errors import located
 from openpcf.methods.gwp import gwp_set
 
 #: Emission factor of natural gas for waste-gas corrections, t CO2/TJ (⚠R).
@@ -135,7 +136,7 @@ def _purchased(pp: PurchasedPrecursor, i: int, locate: Locator) -> PrecursorCont
         try:
             value = default_value(pp.cn, pp.country)
         except CbamError as e:  # name the field, keep the type
-            raise type(e)(f"{locate('purchased_precursors', i, 'cn')}: {e}") from None
+            raise located(e, locate("purchased_precursors", i, "cn")) from None
         direct, indirect, share = value.direct, value.indirect or 0.0, 1.0
     return PrecursorContribution(
         embedded_electricity_mwh_per_t=pp.embedded_electricity_mwh_per_t,

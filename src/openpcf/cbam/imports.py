@@ -20,7 +20,6 @@ there is one):
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,8 @@ from openpcf.cbam.countries import check_in_scope, country
 from openpcf.cbam.defaults import default_value
 from openpcf.cbam.errors import CbamError
 from openpcf.cbam.goods import classify
+from openpcf.errors import located
+from openpcf.files.csvfile import read_csv_rows
 
 DE_MINIMIS_T = 50.0
 _NOT_IN_THRESHOLD = frozenset({"electricity", "hydrogen"})
@@ -122,24 +123,19 @@ def read_imports_csv(path: Path) -> list[ImportLine]:
     CbamError
         Missing columns or a value that is not a number, with file:line.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise CbamError(f"{path}: cannot read: {e}") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise CbamError(
-            f"{path}:1: missing column(s) {', '.join(missing)}; the header is "
-            "cn,country,tonnes[,see_direct,see_indirect,description]."
-        )
+    rows = read_csv_rows(
+        path,
+        required=_COLUMNS,
+        header="the header is cn,country,tonnes[,see_direct,see_indirect,description].",
+        error=CbamError,
+    )
     out = []
-    for n, row in enumerate(reader, start=2):
+    for n, row in rows:
         where = f"{path}:{n}"
         out.append(
             ImportLine(
-                cn=row["cn"],
-                country=row["country"],
+                cn=row["cn"] or "",
+                country=row["country"] or "",
                 quantity=_number(row["tonnes"], "tonnes", where, required=True) or 0.0,
                 see_direct=_number(row.get("see_direct"), "see_direct", where),
                 see_indirect=_number(row.get("see_indirect"), "see_indirect", where),
@@ -237,7 +233,7 @@ def _price(line: ImportLine, year: int) -> _Priced:
             if line.see_direct is None:  # no actual data and no default: nothing to use
                 raise
     except CbamError as e:
-        raise type(e)(f"{prefix}{e}") from None
+        raise (located(e, line.where) if line.where else e) from None
     if line.see_direct is not None:
         indirect = (line.see_indirect or 0.0) if good.indirect_definitive else 0.0
         see, source = line.see_direct + indirect, "actual"

@@ -1,7 +1,8 @@
 """Read an installation file: YAML -> validated :class:`Installation`, errors with lines.
 
-Reuses the product-model machinery: :func:`openpcf.model.yamlfile.load` keeps the line of each
-value, and :mod:`openpcf.model.loading` turns pydantic errors into ``file:line: path: message``.
+Reuses the user-file machinery: :func:`openpcf.files.yamlfile.load` keeps the line of each
+value, and :func:`openpcf.files.yamlfile.schema_errors` turns pydantic errors into
+``file:line: path: message``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from openpcf.cbam.schema import Installation
-from openpcf.errors import ModelFileError
-from openpcf.model.yamlfile import PathKey, YamlDocument, dotted, load, schema_errors
+from openpcf.files.yamlfile import PathKey, YamlDocument, dotted, load_validated
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +50,12 @@ def load_installation(path: Path | str, text: str | None = None) -> LoadedInstal
     ModelFileError
         Unreadable file, YAML syntax error, or schema violations, each with file:line.
     """
-    doc = load(Path(path), text)
-    if not isinstance(doc.data, dict):
-        raise ModelFileError(
-            f"{doc.path}: an installation file is a YAML mapping starting with 'openpcf_cbam: 1'"
-        )
-    try:
-        model = Installation.model_validate(doc.data)
-    except ValidationError as e:
-        raise ModelFileError(schema_errors(doc, e, what="the installation")) from None
+    doc, model = load_validated(
+        Path(path),
+        Installation,
+        text=text,
+        what="the installation",
+        mapping="an installation file is a YAML mapping starting with 'openpcf_cbam: 1'",
+    )
     digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
     return LoadedInstallation(installation=model, locate=Locator(doc), sha256=digest)

@@ -10,20 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpcf.certify.credential import (
-    JWKS_PATH,
-    MEDIA_TYPE,
-    Attestation,
-    Certificate,
-    Verification,
-    footprint_digest,
-    footprint_subject,
-    issue_certificate,
-    revoke_certificate,
-    status_list,
-    status_list_document,
-    verify_certificate,
-)
+from openpcf.certify.credential import JWKS_PATH, MEDIA_TYPE
 from openpcf.certify.errors import (
     CertificateError,
     CredentialExpiredError,
@@ -39,8 +26,12 @@ from openpcf.certify.errors import (
     UncertifiableFootprintError,
     UnknownKeyError,
 )
+from openpcf.certify.issue import Certificate, issue_certificate
 from openpcf.certify.keys import KeyInfo, KeyStore
+from openpcf.certify.revocation import revoke_certificate, status_list, status_list_document
 from openpcf.certify.status import STATUS_PATH as STATUS_LIST_PATH
+from openpcf.certify.subject import Attestation, footprint_digest, footprint_subject
+from openpcf.certify.verify import Verification, verify_certificate
 
 
 def jwks(public_only: bool = True, *, keys: KeyStore | None = None) -> dict[str, Any]:

@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 from joserfc.jwk import ECKey, KeySet, OKPKey
 
-from openpcf.audit.fileio import atomic_write, exclusive_lock
 from openpcf.certify.errors import KeyStoreError
 from openpcf.certify.jose import SIGNING_ALG, Key
+from openpcf.files.durable import atomic_write, exclusive_lock
 
 KeyAlg = Literal["Ed25519", "ES256"]
 KEYRING = "keyring.json"

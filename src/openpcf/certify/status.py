@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from openpcf.audit.fileio import atomic_write, exclusive_lock
 from openpcf.certify.errors import KeyStoreError, StatusListError
 from openpcf.certify.jose import b64d, b64e
+from openpcf.files.durable import atomic_write, exclusive_lock
 
 LIST_BITS = 131_072
 STATUS_FILE = "status.json"

@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from openpcf.cli.options import (
+    FactorsOpt,
+    GwpOpt,
+    ModelArg,
+    ParamOpt,
+    SolverOpt,
+    calculation_options,
+)
+
 if TYPE_CHECKING:
     from openpcf.core.results import FootprintResult
-    from openpcf.core.solver import Backend
     from openpcf.model.calculation import Calculation
 
 
@@ -21,54 +29,20 @@ class Format(StrEnum):
     pact = "pact"
 
 
-ModelArg = Annotated[Path, typer.Argument(help="Product model file (YAML).", show_default=False)]
-GwpOpt = Annotated[
-    str | None, typer.Option("--gwp", help="GWP set: AR6 (default), AR5, AR5-CCF or AR4.")
-]
-ParamOpt = Annotated[
-    list[str] | None,
-    typer.Option("--param", "-p", help="Override a parameter: name=value (repeatable)."),
-]
-SolverOpt = Annotated[
-    str,
-    typer.Option(
-        "--solver", help="Sparse solver: auto (PARDISO when installed), superlu or pardiso."
-    ),
-]
-FactorsOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--factors", help="Extra factor set (CSV or YAML), used with the bundled one."),
-]
-
-
-def _calculate(
+def calculate_model(
     model: Path,
     gwp: str | None,
-    params: list[str] | None,
-    extra: list[Path] | None,
+    param: list[str] | None,
+    factors: list[Path] | None,
     solver: str = "auto",
+    *,
+    command: str,
 ) -> Calculation:
-    from openpcf.audit import record_calculation
-    from openpcf.model.parameters import parse_overrides
+    """Calculate ``model`` with the shared options; the audit trail records ``command``."""
     from openpcf.services.calculate import calculate
-    from openpcf.services.factor_sets import active_factor_set
 
-    calculation = calculate(
-        model,
-        overrides=parse_overrides(params or []),
-        gwp=gwp,
-        factors=active_factor_set(extra or []),
-        backend=_backend(solver),
-    )
-    # every calculation a user runs is recorded in the append-only audit trail
-    record_calculation(calculation, context={"command": "calc"})
-    return calculation
-
-
-def _backend(solver: str) -> Backend:
-    if solver not in ("auto", "superlu", "pardiso"):
-        raise typer.BadParameter(f"--solver {solver!r}: use auto, superlu or pardiso")
-    return cast("Backend", solver)
+    options = calculation_options(gwp, param, factors, solver)
+    return calculate(model, audit={"command": command}, **options)
 
 
 def calc(
@@ -86,7 +60,7 @@ def calc(
     ] = "3",
 ) -> None:
     """Calculate the carbon footprint of a product model, per declared unit."""
-    calculation = _calculate(model, gwp, param, factors, solver)
+    calculation = calculate_model(model, gwp, param, factors, solver, command="calc")
     if fmt is Format.table:
         text = None
         render_table(calculation.result)
@@ -110,11 +84,13 @@ def calc(
 
 def validate(
     model: ModelArg,
+    gwp: GwpOpt = None,
     param: ParamOpt = None,
     factors: FactorsOpt = None,
+    solver: SolverOpt = "auto",
 ) -> None:
     """Check a model file: schema, references, units, parameters and solvability."""
-    calculation = _calculate(model, None, param, factors)
+    calculation = calculate_model(model, gwp, param, factors, solver, command="validate")
     compiled = calculation.compiled
     typer.echo(
         f"{model}: valid — {len(compiled.columns)} activities, {len(compiled.factors)} "

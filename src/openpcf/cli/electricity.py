@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+
+if TYPE_CHECKING:
+    from openpcf.electricity import CertificateRegistry
 
 app = typer.Typer(help="Electricity accounting: grid, certificates, PPAs.", no_args_is_help=True)
 
@@ -31,7 +34,7 @@ def calc(
     """Location-based and market-based emissions side by side; records the certificates."""
     from openpcf.electricity import calculate_claims
 
-    both = calculate_claims(claims, register=register)
+    both = calculate_claims(claims, registry=_registry() if register else None)
     if output == "json":
         data = {
             "claim": both.claims.claim,
@@ -71,11 +74,17 @@ def release(
     certificate_id: Annotated[str, typer.Argument(metavar="CERT_ID", help="Certificate id.")],
 ) -> None:
     """Release a claimed certificate or contract id so that it can be claimed again."""
-    from openpcf.electricity import CertificateRegistry
-
-    registry = CertificateRegistry()
+    registry = _registry()
     record = registry.release(certificate_id)
     typer.echo(
         f"Released {certificate_id} (was claimed by {record.get('claim')!r}, site "
         f"{record.get('site')!r}, period {record.get('period')}) from {registry.path}"
     )
+
+
+def _registry() -> CertificateRegistry:
+    """The certificate registry in ``$OPENPCF_HOME/registry``."""
+    from openpcf.electricity import CertificateRegistry
+    from openpcf.settings import get_settings
+
+    return CertificateRegistry(get_settings().registry_file)

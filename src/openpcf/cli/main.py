@@ -12,12 +12,15 @@ import sys
 import typer
 
 from openpcf.cli import (
+    audit,
     calc,
     cbam,
-    certify,
+    certificate,
     db,
     electricity,
     factors,
+    keys,
+    package,
     pact,
     publish,
     report,
@@ -45,11 +48,11 @@ app.add_typer(electricity.app, name="electricity")
 app.add_typer(cbam.app, name="cbam")
 app.command("publish")(publish.publish)
 app.add_typer(publish.storage_app, name="storage")
-app.add_typer(certify.keys_app, name="keys")
-app.add_typer(certify.certificate_app, name="certificate")
-app.add_typer(certify.audit_app, name="audit")
-app.command("package")(certify.package)
-app.command("reproduce")(certify.reproduce)
+app.add_typer(keys.app, name="keys")
+app.add_typer(certificate.app, name="certificate")
+app.add_typer(audit.app, name="audit")
+app.command("package")(package.package)
+app.command("reproduce")(package.reproduce)
 
 
 def run() -> None:

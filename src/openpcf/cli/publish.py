@@ -9,10 +9,20 @@ Heavy imports happen inside the command bodies so that ``openpcf --help`` stays 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from openpcf.cli.options import (
+    FactorsOpt,
+    GwpOpt,
+    JsonOpt,
+    ModelArg,
+    ParamOpt,
+    SolverOpt,
+    calculation_options,
+    open_database,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -22,37 +32,23 @@ storage_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
 
 def _engine() -> Engine:
-    """An engine on the configured database, with its schema at the head revision."""
-    from sqlalchemy.engine import make_url
-
-    from openpcf.db import migrate
-    from openpcf.db.engine import database_url, make_engine
-
-    url = database_url()
-    if make_url(url).get_backend_name() == "sqlite":
-        migrate.upgrade(url)
-    else:
-        migrate.require_current(url)
-    return make_engine(url)
+    engine = open_database()
+    assert engine is not None  # created on first use
+    return engine
 
 
 def publish(
-    model: Annotated[Path, typer.Argument(help="Product model file (YAML).", show_default=False)],
+    model: ModelArg,
     org: Annotated[
         str | None,
         typer.Option("--org", help="Data owner (organisation); default: product.company_name."),
     ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", "-p", help="Override a parameter: name=value (repeatable)."),
-    ] = None,
-    gwp: Annotated[
-        str | None, typer.Option("--gwp", help="GWP set: AR6 (default), AR5, AR5-CCF or AR4.")
-    ] = None,
+    param: ParamOpt = None,
+    gwp: GwpOpt = None,
+    factors: FactorsOpt = None,
+    solver: SolverOpt = "auto",
     json_output: JsonOpt = False,
 ) -> None:
     """Calculate a model and store its PACT v3 footprint, ready to share.
@@ -60,18 +56,12 @@ def publish(
     Republishing a changed model deprecates the footprint it replaces; an unchanged one stores
     nothing.
     """
-    from openpcf.model.parameters import parse_overrides
     from openpcf.services.publishing import publish as publish_model
 
+    options = calculation_options(gwp, param, factors, solver)
     engine = _engine()
     try:
-        published = publish_model(
-            model,
-            engine=engine,
-            organisation=org,
-            overrides=parse_overrides(param or []),
-            gwp=gwp,
-        )
+        published = publish_model(model, engine=engine, organisation=org, **options)
     finally:
         engine.dispose()
     if json_output:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from openpcf.cli.calc import FactorsOpt, GwpOpt, ModelArg, ParamOpt, _calculate
+from openpcf.cli.calc import calculate_model
+from openpcf.cli.options import FactorsOpt, GwpOpt, ModelArg, ParamOpt, SolverOpt
 
 
 def report(
@@ -22,6 +23,7 @@ def report(
     gwp: GwpOpt = None,
     param: ParamOpt = None,
     factors: FactorsOpt = None,
+    solver: SolverOpt = "auto",
 ) -> None:
     """Write the CFP study report (ISO 14067:2018 clause 7) of a product model."""
     from openpcf.reports import build_report_data, check_format, render, write_report
@@ -32,7 +34,7 @@ def report(
     check_format(fmt)
     check_language(lang)
     check_writable(output)
-    calculation = _calculate(model, gwp, param, factors)
+    calculation = calculate_model(model, gwp, param, factors, solver, command="report")
     data = build_report_data(calculation, lang=lang)
     path = write_report(output, render(data, fmt))
     typer.echo(f"{path}: {fmt.upper()} report ({lang}), {data.total.text} {data.per_unit}")

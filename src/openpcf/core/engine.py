@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from openpcf.core.solver import DEFAULT_CACHE, Backend, FactorisationCache, factorise
-from openpcf.core.system import MatrixSystem
+from openpcf.core.system import MatrixSystem, same_sparse
 from openpcf.errors import NonSquareSystemError
 
 
@@ -50,6 +50,16 @@ class LayeredSystem:
         if self.A_bf.shape != expected:
             raise NonSquareSystemError(f"A_bf has shape {self.A_bf.shape}, expected {expected}")
         object.__setattr__(self, "A_bf", sp.csc_array(self.A_bf, dtype=np.float64))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal systems and links (compared by value): a pickled copy equals its original."""
+        if not isinstance(other, LayeredSystem):
+            return NotImplemented
+        return (
+            self.foreground == other.foreground
+            and self.background == other.background
+            and same_sparse(self.A_bf, other.A_bf)
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

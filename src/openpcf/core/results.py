@@ -18,16 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TypeVar
 
+from openpcf.core.frozen import FrozenMap
 from openpcf.core.quality import QualityRating
 
 V = TypeVar("V")
 
 
-def frozen_map(data: Mapping[str, V]) -> Mapping[str, V]:
-    return MappingProxyType(dict(data))
+def frozen_map(data: Mapping[str, V]) -> FrozenMap[str, V]:
+    """A read-only copy of ``data`` that pickles and compares equal to a ``dict``."""
+    return FrozenMap(data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

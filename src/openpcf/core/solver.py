@@ -8,11 +8,40 @@ Factorisations are cached by the content hash of ``A`` (:func:`factorise`), so a
 recalculated on the same large background reuses the background's factors.
 
 Backends: scipy's SuperLU by default; Intel MKL PARDISO through ``pypardiso`` when it is
-installed and ``backend="pardiso"`` (or ``"auto"``) is asked for.
+installed and ``backend="pardiso"`` is asked for, or ``"auto"`` on a system of at least
+:data:`PARDISO_MIN_SIZE` activities (:func:`resolve_backend` takes the size).
 
 Design note: SuperLU factorises ``Aᵀ`` (far less fill-in on LCA matrices than ``A``) and
 solves both directions from the same factors (``trans``); PARDISO keeps one factorisation per
 matrix, so ``A`` and ``Aᵀ`` are each factorised on first use of their direction.
+
+Design note, where ``"auto"`` switches to PARDISO: PARDISO has a fixed cost per factorisation
+(about 0.15 s to construct a ``pypardiso`` solver, which searches the file system for MKL, plus
+MKL's own set-up) that SuperLU on ``Aᵀ`` does not pay, and on LCA-shaped matrices SuperLU's
+fill-in stays small up to tens of thousands of activities. ``python -m bench.solver_crossover``
+times a :class:`Factorisation` plus one transposed solve for 7 gases (what
+:func:`openpcf.core.engine.intensities` does on a cache miss) on backgrounds built like
+``bench/synthetic.py``; median wall times on the 2-core development machine (MKL already
+loaded, load average 1 to 5, so ±30 % above n = 10,000):
+
+==========  ========  ==========  ==========
+n           nnz(A)    SuperLU     PARDISO
+==========  ========  ==========  ==========
+100         629       0.4 ms      263 ms
+1,000       8,749     6 ms        306 ms
+10,000      95,562    209 ms      305 ms
+20,000      192,915   571–634 ms  555–1,489 ms
+30,000      290,733   0.97–1.9 s  1.0–2.6 s
+40,000      388,255   3.8 s       3.1 s
+50,000      486,399   5.0–5.6 s   3.2–3.3 s
+70,000      682,152   6.1 s       4.9 s
+100,000     975,886   15.2 s      10.1 s
+==========  ========  ==========  ==========
+
+PARDISO loses by orders of magnitude on small systems, breaks even between 20,000 and 40,000
+activities and wins by 1.2 to 1.7 times from 50,000 on, so ``"auto"`` uses it from
+:data:`PARDISO_MIN_SIZE` = 50,000 (ecoinvent-sized databases are 20,000 to 25,000 activities:
+SuperLU). An explicit ``backend="pardiso"`` still uses it at any size.
 """
 
 from __future__ import annotations
@@ -33,6 +62,8 @@ from openpcf.errors import SingularSystemError
 
 Backend = Literal["auto", "superlu", "pardiso"]
 
+#: Smallest system (activities) for which ``"auto"`` picks PARDISO: see the design note above.
+PARDISO_MIN_SIZE = 50_000
 #: Largest system for which a singular matrix is diagnosed with a dense SVD.
 _DENSE_DIAGNOSIS_LIMIT = 2500
 _TINY = 1e-200
@@ -52,20 +83,35 @@ class Factorisation:
     ) -> None:
         self.A = sp.csc_array(A, dtype=np.float64)
         self.labels = tuple(labels) or tuple(f"activity {j}" for j in range(self.A.shape[1]))
-        self.backend = resolve_backend(backend)
+        self.backend = resolve_backend(backend, self.A.shape[0])
         self._lu: Any = None
         self._pardiso: dict[bool, Any] = {}
         if self.A.shape[0] and structural_rank(self.A) < self.A.shape[0]:
             raise singular_error(self.A, self.labels)
         if self.backend == "superlu" and self.A.shape[0]:
-            try:
-                # Factorise Aᵀ, not A: LCA matrices are close to lower triangular after
-                # COLAMD on Aᵀ, while A itself fills in badly (on an ecoinvent-shaped
-                # 20,000-activity matrix: 1.8 M non-zeros in the factors of Aᵀ, 82 M in
-                # those of A, 1 s against 120 s; see bench/engine.py).
-                self._lu = spla.splu(sp.csc_array(self.A.T), permc_spec="COLAMD")
-            except RuntimeError:
-                raise singular_error(self.A, self.labels) from None
+            self._lu = self._superlu()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """``A``, its labels and the backend, not the factors: SuperLU and PARDISO objects do
+        not pickle. An unpickled factorisation factorises again on its first solve."""
+        return {"A": self.A, "labels": self.labels, "backend": self.backend}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.A = state["A"]
+        self.labels = state["labels"]
+        self.backend = state["backend"]
+        self._lu = None
+        self._pardiso = {}
+
+    def _superlu(self) -> Any:
+        try:
+            # Factorise Aᵀ, not A: LCA matrices are close to lower triangular after COLAMD on
+            # Aᵀ, while A itself fills in badly (on an ecoinvent-shaped 20,000-activity
+            # matrix: 1.8 M non-zeros in the factors of Aᵀ, 82 M in those of A, 1 s against
+            # 120 s; see bench/engine.py).
+            return spla.splu(sp.csc_array(self.A.T), permc_spec="COLAMD")
+        except RuntimeError:
+            raise singular_error(self.A, self.labels) from None
 
     def solve(self, f: np.ndarray) -> np.ndarray:
         """Scaling vector ``s`` with ``A s = f`` (``f`` may have several columns)."""
@@ -80,6 +126,8 @@ class Factorisation:
         if self.A.shape[0] == 0:
             return np.zeros_like(rhs)
         if self.backend == "superlu":
+            if self._lu is None:  # unpickled: factorise again
+                self._lu = self._superlu()
             # the factors are of Aᵀ: solving with them directly gives λ, with trans="T" gives s
             return np.asarray(self._lu.solve(rhs, trans="N" if transposed else "T"))
         matrix, solver = self._pardiso_solver(transposed)
@@ -112,9 +160,14 @@ class Factorisation:
         return x
 
 
-def resolve_backend(backend: Backend) -> Literal["superlu", "pardiso"]:
+def resolve_backend(backend: Backend, size: int) -> Literal["superlu", "pardiso"]:
+    """The solver that factorises a system of ``size`` activities when ``backend`` is asked for.
+
+    ``"auto"`` is PARDISO from :data:`PARDISO_MIN_SIZE` activities on when ``pypardiso`` is
+    installed, SuperLU otherwise; ``"pardiso"`` without ``pypardiso`` raises ``ImportError``.
+    """
     if backend == "auto":
-        return "pardiso" if pardiso_available() else "superlu"
+        return "pardiso" if size >= PARDISO_MIN_SIZE and pardiso_available() else "superlu"
     if backend == "pardiso" and not pardiso_available():
         raise ImportError("backend 'pardiso' needs pypardiso: pip install 'openpcf[pardiso]'")
     return backend
@@ -160,7 +213,7 @@ class FactorisationCache:
     def get(
         self, A: sp.csc_array, *, labels: Sequence[str] = (), backend: Backend = "superlu"
     ) -> Factorisation:
-        key = (matrix_hash(sp.csc_array(A)), resolve_backend(backend))
+        key = (matrix_hash(sp.csc_array(A)), resolve_backend(backend, A.shape[0]))
         if key in self._items:
             self.hits += 1
             self._items.move_to_end(key)

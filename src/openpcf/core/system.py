@@ -27,6 +27,11 @@ def _hash_sparse(h: hashlib._Hash, M: sp.csc_array) -> None:
     h.update(np.ascontiguousarray(M.data, dtype=np.float64).tobytes())
 
 
+def same_sparse(a: sp.sparray, b: sp.sparray) -> bool:
+    """Whether two sparse arrays have the same shape and values (explicit zeros ignored)."""
+    return bool(a.shape == b.shape and (a != b).nnz == 0)
+
+
 def matrix_hash(*matrices: sp.csc_array) -> str:
     """SHA-256 over the canonical CSC form of ``matrices`` (shape, structure and values)."""
     h = hashlib.sha256()
@@ -74,6 +79,17 @@ class MatrixSystem:
         object.__setattr__(self, "A", sp.csc_array(self.A, dtype=np.float64))
         object.__setattr__(self, "B", sp.csc_array(self.B, dtype=np.float64))
         object.__setattr__(self, "_index", {a: i for i, a in enumerate(self.activities)})
+
+    def __eq__(self, other: object) -> bool:
+        """Same labels and same matrix values: a pickled copy is equal to its original."""
+        if not isinstance(other, MatrixSystem):
+            return NotImplemented
+        return (
+            self.activities == other.activities
+            and self.flows == other.flows
+            and same_sparse(self.A, other.A)
+            and same_sparse(self.B, other.B)
+        )
 
     @property
     def size(self) -> int:

@@ -22,7 +22,7 @@ from openpcf.electricity.errors import (
     RegistryError,
     ResidualMixError,
 )
-from openpcf.electricity.registry import CertificateRegistry, default_registry_path
+from openpcf.electricity.registry import CertificateRegistry
 from openpcf.electricity.schema import Claims, Instrument, Period, Residual
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "ResidualMixError",
     "SideBySide",
     "calculate_claims",
-    "default_registry_path",
     "electricity_factor",
     "load_claims",
     "location_based",

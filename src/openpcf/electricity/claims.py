@@ -12,15 +12,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from openpcf.electricity.accounting import ElectricityResult, location_based, market_based
 from openpcf.electricity.errors import ClaimFileError
 from openpcf.electricity.registry import CertificateRegistry
 from openpcf.electricity.schema import Claims
-from openpcf.errors import OpenPCFError
+from openpcf.errors import OpenPCFError, located
 from openpcf.factors import Factor, FactorSet
-from openpcf.model.yamlfile import load, schema_errors
+from openpcf.files.yamlfile import load_validated
 
 CLAIM_SET = "electricity claim"
 
@@ -37,15 +35,14 @@ class SideBySide:
 
 def load_claims(path: Path | str) -> Claims:
     """Read and validate a claims YAML file (errors name file, line and field)."""
-    doc = load(Path(path))
-    if not isinstance(doc.data, dict):
-        raise ClaimFileError(
-            f"{doc.path}: a claims file is a YAML mapping with 'claim', 'site' ..."
-        )
-    try:
-        return Claims.model_validate(doc.data)
-    except ValidationError as e:
-        raise ClaimFileError(schema_errors(doc, e, what="the claims file")) from None
+    _, claims = load_validated(
+        Path(path),
+        Claims,
+        what="the claims file",
+        mapping="a claims file is a YAML mapping with 'claim', 'site' ...",
+        error=ClaimFileError,
+    )
+    return claims
 
 
 def calculate_claims(
@@ -53,9 +50,12 @@ def calculate_claims(
     *,
     factors: FactorSet | None = None,
     registry: CertificateRegistry | None = None,
-    register: bool = True,
 ) -> SideBySide:
-    """Both methods for the claims file at ``path``; records its instruments unless told not to."""
+    """Both methods for the claims file at ``path``.
+
+    With a ``registry`` the claim's instruments are recorded there, and one already claimed by
+    another claims file is an error (no double counting); without one nothing is recorded.
+    """
     path = Path(path)
     claims = load_claims(path)
     try:
@@ -69,10 +69,10 @@ def calculate_claims(
             site=claims.site,
             period=(claims.period.start, claims.period.end),
         )
-        if register:
-            (registry or CertificateRegistry()).register(claims, file=str(path.resolve()))
+        if registry is not None:
+            registry.register(claims, file=str(path.resolve()))
     except OpenPCFError as e:
-        raise type(e)(f"{path}: {e}") from None
+        raise located(e, str(path)) from None
     return SideBySide(claims=claims, file=str(path), location=location, market=market)
 
 
@@ -83,7 +83,11 @@ def electricity_factor(
     factors: FactorSet | None = None,
     registry: CertificateRegistry | None = None,
 ) -> Factor:
-    """The market-based factor per kWh of the claims file ``base / claim_ref``."""
+    """The market-based factor per kWh of the claims file ``base / claim_ref``.
+
+    With a ``registry`` the claim's instruments are registered there (a certificate claimed by
+    another file is an error); without one nothing is checked or recorded.
+    """
     path = base / claim_ref
     both = calculate_claims(path, factors=factors, registry=registry)
     m, loc = both.market, both.location

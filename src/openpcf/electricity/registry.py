@@ -9,38 +9,28 @@ The registry is one JSON file, by default ``$OPENPCF_HOME/registry/electricity_c
         "file": "/data/claims/suzhou_2024.yaml", "claimed_at": "2026-11-02T10:00:00+00:00"}}}
 
 Re-running the *same* claim (same claim id, site and period) is allowed and changes nothing but
-the file and time; any other claim on a recorded id is a :class:`DoubleClaimError`. Writes go to a
-temporary file in the same folder, then ``os.replace`` swaps it in, so a crash leaves either
-the old or the new registry, never half of one. Concurrent writers are not locked against.
+the file and time; any other claim on a recorded id is a :class:`DoubleClaimError`. Writes go
+through :func:`openpcf.files.durable.atomic_write` (mode 0600), so a crash leaves either the old
+or the new registry, never half of one. Concurrent writers are not locked against.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from openpcf.electricity.errors import ClaimError, DoubleClaimError, RegistryError
 from openpcf.electricity.schema import Claims
-
-FILE_NAME = "electricity_certificates.json"
-
-
-def default_registry_path() -> Path:
-    """``<OPENPCF_HOME>/registry/electricity_certificates.json``."""
-    from openpcf.settings import get_settings
-
-    return get_settings().home / "registry" / FILE_NAME
+from openpcf.files.durable import atomic_write
 
 
 class CertificateRegistry:
     """Claimed instrument ids, read from and written to one JSON file."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path if path is not None else default_registry_path()
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Instrument id → claim record (empty if the file does not exist yet)."""
@@ -107,22 +97,12 @@ class CertificateRegistry:
         return record
 
     def _write(self, records: dict[str, dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(
             {"version": 1, "certificates": dict(sorted(records.items()))},
             ensure_ascii=False,
             indent=2,
         )
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".certificates-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path, text.encode("utf-8"), mode=0o600)
 
 
 def _same_claim(record: dict[str, Any], claims: Claims) -> bool:

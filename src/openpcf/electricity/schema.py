@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from openpcf.model.schema import Strict
+from openpcf.files.schema import Strict
 
 InstrumentType = Literal["GEC", "I-REC", "PPA", "onsite"]
 Technology = Literal["wind", "solar", "hydro", "nuclear", "biomass", "other"]

@@ -13,29 +13,43 @@ base URL, so the bearer token is never sent to another server.
 
 from __future__ import annotations
 
-import re
 import ssl
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from openpcf.exchange.errors import PactRemoteError
 
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
-_LINK = re.compile(r'<([^>]*)>\s*;\s*rel\s*=\s*"?([^",;]+)"?')
 #: Refetch a token this long before it expires.
 _EARLY = 30.0
 
 
-def next_link(header: str | None) -> str | None:
-    """The target of ``rel="next"`` in an RFC 8288 ``Link`` header, if any."""
-    for target, rels in _LINK.findall(header or ""):
-        if "next" in rels.split():
-            return str(target)
+def next_link(page: httpx.Response | str | None) -> str | None:
+    """The target of ``rel="next"`` in the RFC 8288 ``Link`` header of ``page``, if any.
+
+    ``page`` is a response or the header's value. The header is parsed by httpx
+    (:attr:`httpx.Response.links`); ``rel`` may hold several relation types (``"prev next"``).
+    A relative target is resolved against the URL of the response that sent it (RFC 8288
+    §3.2), so the caller's same-origin check sees where the link really points.
+    """
+    if not isinstance(page, httpx.Response):
+        page = httpx.Response(200, headers={"link": page} if page else None)
+    for link in page.links.values():
+        if "next" in link.get("rel", "").split():
+            return urljoin(_url(page), link["url"])
     return None
+
+
+def _url(page: httpx.Response) -> str:
+    """The URL ``page`` answered, or ``""`` for a response made without a request."""
+    try:
+        return str(page.url)
+    except RuntimeError:
+        return ""
 
 
 class PactClient:
@@ -152,7 +166,7 @@ class PactClient:
             if answer.status_code not in (200, 202) or not isinstance(body.get("data"), list):
                 raise PactRemoteError(_failure(answer, url))
             yield from body["data"]
-            url = next_link(answer.headers.get("link"))
+            url = next_link(answer)
             if url is not None and not self._same_origin(url):
                 raise PactRemoteError(
                     f"{self.base_url} sent a pagination link to another server ({url}); "

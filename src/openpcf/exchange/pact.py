@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from openpcf.errors import InputError
 from openpcf.exchange.supplier import SUPPLIER_SET
+from openpcf.exchange.v2 import V2_UNITS, v2_view
 from openpcf.model.schema import BOUNDARY_STAGES
 
 if TYPE_CHECKING:
-    from openpcf.model.schema import ProductModel
     from openpcf.model.calculation import Calculation
+    from openpcf.model.schema import ProductModel
 
 SPEC_VERSIONS = {"3": "3.0.0", "2": "2.3.0"}
 
@@ -120,6 +121,9 @@ def product_footprint(
 ) -> dict[str, Any]:
     """The PACT ProductFootprint (v3.0 by default, v2.3 with ``version="2"``) of a calculation.
 
+    v2.3 is a view of the v3.0 document (:func:`openpcf.exchange.v2.v2_view`), the same view
+    the host serves on its ``/2`` routes: one mapping, one set of numbers.
+
     Parameters
     ----------
     calculation
@@ -127,7 +131,9 @@ def product_footprint(
     version
         ``"3"`` for Technical Specifications 3.0.0, ``"2"`` for 2.3.0.
     footprint_id
-        The footprint's ``id``; a random UUID v4 by default. A changed PCF must get a new id.
+        The footprint's ``id``; the calculation's own
+        (:attr:`~openpcf.model.calculation.Calculation.footprint_id`) by default, so that every
+        deliverable of one calculation names the same footprint.
     created
         Creation time (naive values are taken as UTC); now by default.
 
@@ -142,9 +148,10 @@ def product_footprint(
     if version not in SPEC_VERSIONS:
         raise ValueError(f"PACT version must be '3' or '2', not {version!r}")
     ctx = _Context(calculation)
-    if version == "3":
-        return _v3(ctx, footprint_id or uuid.uuid4(), _utc(created))
-    return _v2(ctx, footprint_id or uuid.uuid4(), _utc(created))
+    if version == "2":
+        _check_v2(ctx)  # the same limits v2_view has, but naming the model file's lines
+    doc = _v3(ctx, footprint_id or calculation.footprint_id, _utc(created))
+    return doc if version == "3" else v2_view(doc, cpc=ctx.model.product.cpc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,99 +406,28 @@ def _v3(ctx: _Context, pf_id: uuid.UUID, created: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# v2.3
+# v2.3: preconditions only; the document is v2_view() of the v3 one
 
 
-def _v2(ctx: _Context, pf_id: uuid.UUID, created: str) -> dict[str, Any]:
+def _check_v2(ctx: _Context) -> None:
     r, p = ctx.result, ctx.model.product
-    if p.declared_unit not in _V2_UNITS:
+    if p.declared_unit not in V2_UNITS:
         raise InputError(
             f"{ctx.where('product', 'declared_unit')}: PACT v2.3 has no declared unit "
-            f"{p.declared_unit!r}; export PACT v3 or declare a unit of {', '.join(_V2_UNITS)}"
+            f"{p.declared_unit!r}; export PACT v3 or declare a unit of {', '.join(V2_UNITS)}"
         )
     if not p.cpc:
         raise InputError(
             f"{ctx.where('product')}: PACT v2.3 requires productCategoryCpc; add product.cpc "
             "(the UN CPC 2.1 code of the product, e.g. '41231') to the model, or export PACT v3"
         )
-    reports = ctx.reports()
+    ctx.code(p.cpc, "cpc")
+    ctx.reports()
     if r.gwp not in ("AR5", "AR6"):
         raise InputError(
             f"{ctx.file}: PACT v2.3 characterizationFactors allows only AR5 or AR6, not "
             f"{r.gwp!r}; calculate with --gwp AR6 (or AR5)"
         )
-    start, end = ctx.period()
-    exempted, exempted_why = ctx.exempted()
-    pcf: dict[str, Any] = {
-        "declaredUnit": p.declared_unit,
-        "unitaryProductAmount": decimal_string(p.declared_amount),
-        "productMassPerDeclaredUnit": decimal_string(p.mass_per_declared_unit),
-        # v2 "excluding biogenic": fossil + dLUC + biogenic non-CO2 (same terms as v3).
-        "pCfExcludingBiogenic": ctx.amount("pCfExcludingBiogenic", r.pcf_excluding_biogenic_uptake),
-        # v2 "including all biogenic emissions (CO2 and otherwise)" and the withdrawal: the
-        # ISO 14067 total of emissions and removals.
-        "pCfIncludingBiogenic": ctx.amount("pCfIncludingBiogenic", r.total, ""),
-        "fossilGhgEmissions": ctx.amount("fossilGhgEmissions", r.fossil),
-        # No carbon-content data in the model yet: "0" (see the v3 note).
-        "fossilCarbonContent": "0",
-        "biogenicCarbonContent": "0",
-        "dLucGhgEmissions": ctx.amount("dLucGhgEmissions", r.luc),
-        "otherBiogenicGhgEmissions": ctx.amount("otherBiogenicGhgEmissions", r.biogenic_non_co2),
-        "biogenicCarbonWithdrawal": ctx.amount("biogenicCarbonWithdrawal", r.uptake, "-"),
-        "aircraftGhgEmissions": ctx.amount("aircraftGhgEmissions", r.aircraft),
-        "characterizationFactors": r.gwp,
-        "ipccCharacterizationFactorsSources": reports,
-        "crossSectoralStandardsUsed": ["ISO Standard 14067"],
-        "crossSectoralStandards": ["ISO14067"],
-        "boundaryProcessesDescription": ctx.boundary_description(),
-        "referencePeriodStart": start,
-        "referencePeriodEnd": end,
-        **ctx.geography(),
-        "exemptedEmissionsPercent": _number(decimal_string(exempted)),
-        "exemptedEmissionsDescription": exempted_why,
-        "packagingEmissionsIncluded": False,
-        "primaryDataShare": _number(decimal_string(_clamp(r.primary_data_share, 0, 100), 2)),
-        # v2 dqi needs 1..3 ratings plus coverage, completeness and reliability, which the
-        # 1..5 pedigree rating does not give: left undefined (primaryDataShare is reported).
-    }
-    sources = ctx.secondary_sources()
-    if sources:
-        pcf["secondaryEmissionFactorSources"] = sources
-    doc: dict[str, Any] = {
-        "id": str(pf_id),
-        "specVersion": SPEC_VERSIONS["2"],
-        "version": 1,
-        "created": created,
-        "status": "Active",
-        "companyName": p.company_name,
-        "companyIds": ctx.urns(p.company_ids, "product", "company_ids"),
-        "productDescription": ctx.description(),
-        "productIds": ctx.urns(p.ids, "product", "ids"),
-    }
-    classifications = ctx.classifications()
-    if classifications:
-        doc["productClassifications"] = classifications
-    doc["productCategoryCpc"] = ctx.code(p.cpc, "cpc")
-    doc["productNameCompany"] = p.name
-    doc["comment"] = ctx.comment()
-    doc["pcf"] = pcf
-    return doc
-
-
-_V2_UNITS = (
-    "liter",
-    "kilogram",
-    "cubic meter",
-    "kilowatt hour",
-    "megajoule",
-    "ton kilometer",
-    "square meter",
-)
-
-
-def _number(text: str) -> int | float:
-    """A JSON number for v2's Percent fields, from an already rounded decimal string."""
-    return float(text) if "." in text else int(text)
 
 
 def _clamp(x: float, low: float, high: float) -> float:

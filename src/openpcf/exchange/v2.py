@@ -1,7 +1,8 @@
 """PACT v2.3 as a view of a PACT v3 footprint: the one v3 → v2.3 mapping.
 
 Storage keeps one document per footprint, the v3 document as published; the host's ``/2``
-routes and ``openpcf calc --format pact --pact-version 2`` both serve :func:`v2_view` of it. The mapping (documented in ``docs/pact-host.md``):
+routes and ``openpcf calc --format pact --pact-version 2`` both serve :func:`v2_view` of it.
+The mapping (also in ``docs/pact-host.md``):
 
 ====================================  =========================================================
 v2.3                                  from v3
@@ -62,16 +63,15 @@ from typing import Any
 from openpcf.errors import InputError
 
 SPEC_VERSION = "2.3.0"
-V2_UNITS = frozenset(
-    {
-        "liter",
-        "kilogram",
-        "cubic meter",
-        "kilowatt hour",
-        "megajoule",
-        "ton kilometer",
-        "square meter",
-    }
+#: declared units PACT v2.3 knows, in the specification's order
+V2_UNITS = (
+    "liter",
+    "kilogram",
+    "cubic meter",
+    "kilowatt hour",
+    "megajoule",
+    "ton kilometer",
+    "square meter",
 )
 _STANDARDS_USED = {
     "ISO14067": "ISO Standard 14067",
@@ -260,5 +260,3 @@ def _plain(value: Decimal) -> str:
 def _number(value: object) -> int | float:
     number = _dec(value)
     return int(number) if number == number.to_integral_value() else float(number)
-
-

@@ -69,6 +69,17 @@ class FactorSet:
     def __repr__(self) -> str:
         return f"FactorSet(name={self._name!r}, factors={len(self)}, hash={self._hash[:12]})"
 
+    def __eq__(self, other: object) -> bool:
+        """Same name, same merged sets and the same rows (by content hash), so a pickled copy
+        equals its original."""
+        if not isinstance(other, FactorSet):
+            return NotImplemented
+        mine = (self._name, self._set_names, self._hash)
+        return mine == (other._name, other._set_names, other._hash)
+
+    def __hash__(self) -> int:
+        return hash(self._hash)
+
     def __len__(self) -> int:
         return len(self._factors)
 

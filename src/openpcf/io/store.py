@@ -13,7 +13,8 @@ Layout (``root`` is ``$OPENPCF_HOME/databases``)::
 ``version`` is the first 12 hex digits of the SHA-256 of the input (a zip's bytes; for a
 folder, the sorted (relative path, bytes) pairs), so re-importing the same data is a no-op
 and a changed file is a new version. A version is written into a temporary folder next to its
-place and moved there with :func:`os.replace`: a failed import leaves nothing half-written.
+place, fsynced and moved there with :func:`openpcf.files.durable.atomic_replace_dir`: neither
+a failed import nor a crash leaves anything half-written.
 
 Design note: the gas intensities are stored, not a footprint per GWP set, because one
 ``n x 17`` matrix answers every GWP set (``Λ c``) and every per-gas question (PACT fossil /
@@ -26,7 +27,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from openpcf.core.system import MatrixSystem
 from openpcf.errors import InputError
+from openpcf.files.durable import atomic_replace_dir, atomic_write
 from openpcf.io.linking import Column
 
 VERSION_LENGTH = 12
@@ -197,7 +198,7 @@ class DatabaseStore:
             _write_json(tmp / "report.json", report)
             _write_json(tmp / "meta.json", {**meta, "gases": list(system.flows)})
             tmp.chmod(0o755)  # mkdtemp makes it private; a database is ordinary user data
-            os.replace(tmp, folder / version)
+            atomic_replace_dir(tmp, folder / version)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -206,10 +207,7 @@ class DatabaseStore:
         return StoredVersion(folder / version, json.loads(meta_text))
 
     def set_current(self, name: str, version: str) -> None:
-        folder = self.root / name
-        tmp = folder / ".CURRENT.tmp"
-        tmp.write_text(version + "\n", encoding="utf-8")
-        os.replace(tmp, folder / "CURRENT")
+        atomic_write(self.root / name / "CURRENT", (version + "\n").encode("utf-8"))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpcf.core.units import convert
-from openpcf.errors import OpenPCFError
+from openpcf.errors import OpenPCFError, located
 from openpcf.factors import FactorSet
 from openpcf.logistics.distances import (
     Distance,
@@ -160,7 +160,7 @@ def calculate_shipment(
         try:
             results.append(_element(i + 1, element, spec.cargo, cargo_t, lib, factors))
         except OpenPCFError as e:
-            raise type(e)(f"{label}: {e}") from None
+            raise located(e, label) from None
     return ShipmentResult(
         shipment=spec.shipment,
         year=spec.year,

@@ -12,19 +12,19 @@ An **order book** is a CSV of shipments, one per row::
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from openpcf.errors import OpenPCFError
+from openpcf.errors import OpenPCFError, located
 from openpcf.factors import FactorSet
+from openpcf.files.csvfile import read_csv_rows
+from openpcf.files.yamlfile import YamlDocument, load_validated
 from openpcf.logistics.calculate import ShipmentResult, calculate_shipment
 from openpcf.logistics.errors import ShipmentFileError
 from openpcf.logistics.library import Library
 from openpcf.logistics.schema import Cargo, ShipmentSpec
-from openpcf.model.yamlfile import YamlDocument, load, schema_errors
 
 ORDER_COLUMNS = ("order", "shipment")
 
@@ -37,18 +37,14 @@ class LoadedShipment:
 
 def load_shipment(path: Path | str) -> LoadedShipment:
     """Read and validate a shipment YAML file (errors name file, line and field)."""
-    doc = load(Path(path))
-    if not isinstance(doc.data, dict):
-        raise ShipmentFileError(
-            f"{doc.path}: a shipment file is a YAML mapping with 'shipment', 'year', 'cargo' "
-            "and 'chain'"
-        )
-    try:
-        spec = ShipmentSpec.model_validate(doc.data)
-    except ValidationError as e:
-        raise ShipmentFileError(
-            schema_errors(doc, e, what="the shipment", union_tags=_UNION_TAGS)
-        ) from None
+    doc, spec = load_validated(
+        Path(path),
+        ShipmentSpec,
+        what="the shipment",
+        mapping="a shipment file is a YAML mapping with 'shipment', 'year', 'cargo' and 'chain'",
+        error=ShipmentFileError,
+        union_tags=_UNION_TAGS,
+    )
     return LoadedShipment(spec=spec, doc=doc)
 
 
@@ -94,19 +90,15 @@ def calculate_order_book(
 ) -> OrderBookResult:
     """Compute each row of an order-book CSV (see module doc)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise ShipmentFileError(f"{path}: cannot read: {e}") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in ORDER_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ShipmentFileError(
-            f"{path}:1: order book lacks column(s) {', '.join(missing)}; header must include "
-            "order,shipment (optional cargo_mass,cargo_unit,teu)"
-        )
+    rows = read_csv_rows(
+        path,
+        required=ORDER_COLUMNS,
+        header="an order book's header must include order,shipment "
+        "(optional cargo_mass,cargo_unit,teu)",
+        error=ShipmentFileError,
+    )
     orders = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in rows:
         where = f"{path}:{line}"
         order = (row.get("order") or "").strip()
         ref = (row.get("shipment") or "").strip()
@@ -118,7 +110,7 @@ def calculate_order_book(
                 path.parent / ref, library=library, factors=factors, cargo=cargo
             )
         except OpenPCFError as e:
-            raise type(e)(f"{where}: order {order!r}: {e}") from None
+            raise located(e, f"{where}: order {order!r}") from None
         orders.append((order, result))
     if not orders:
         raise ShipmentFileError(f"{path}: the order book has no rows")

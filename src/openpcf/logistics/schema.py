@@ -19,7 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from openpcf.model.schema import GridRef, Strict
+from openpcf.files.schema import Strict
+from openpcf.model.schema import GridRef
 
 Mode = Literal["road", "rail", "sea", "inland_waterway", "air"]
 ActivityUnit = Literal["tkm", "TEU-km", "t", "TEU"]

@@ -12,8 +12,9 @@ the model file's lines.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +32,7 @@ from openpcf.errors import (
     UnitError,
     UnknownProcessError,
 )
-from openpcf.factors import Factor, FactorSet, GridChoice, grid_electricity, load_factor_set
+from openpcf.factors import Factor, FactorSet, GridChoice, grid_electricity
 from openpcf.methods.gases import GAS_IDS
 from openpcf.methods.gwp import GWPSet, gwp_set
 from openpcf.model import parameters
@@ -41,6 +42,29 @@ from openpcf.model.schema import BOUNDARY_STAGES, Emission, Input, Output, Proce
 GAS_INDEX = {g: i for i, g in enumerate(GAS_IDS)}
 #: Turns ``"<database>[@version]:<process>"`` into the process's cradle-to-gate factor.
 BackgroundResolver = Callable[[str], Factor]
+
+
+class FileResolver(Protocol):
+    """Turns a reference in the model (a file name relative to ``base``, or an id) into a
+    factor row per unit of the input it describes."""
+
+    def __call__(self, ref: str, /, *, base: Path) -> Factor: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resolvers:
+    """How inputs that live outside the model file become factor rows.
+
+    The compiler knows none of the domains behind them (imported LCI databases, ISO 14083
+    shipments, electricity claims, supplier footprints): the caller, normally
+    :func:`openpcf.services.calculate.calculate`, passes them in. Each must pickle (module-level
+    functions or :func:`functools.partial` of them) so compiled models can go to workers.
+    """
+
+    background: BackgroundResolver | None = None
+    shipment: FileResolver | None = None
+    electricity_claim: FileResolver | None = None
+    supplier_footprint: FileResolver | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,13 +110,24 @@ class CompiledModel:
     reference_column: int
     grid_choices: tuple[GridChoice, ...]
     factor_set: FactorSet = field(repr=False)
-    #: how ``background:`` inputs were resolved, so variants can be recompiled the same way
-    background: BackgroundResolver | None = field(default=None, repr=False)
-    supplier_store: Path | None = field(default=None, repr=False)
+    #: how inputs outside the model file were resolved, so variants recompile the same way
+    resolvers: Resolvers = field(default_factory=Resolvers, repr=False)
 
     @property
     def model(self) -> ProductModel:
         return self.loaded.model
+
+    def __eq__(self, other: object) -> bool:
+        """Field by field, ``demand`` by value, so a pickled copy equals its original. The
+        resolvers are left out: they are callables, and an unpickled ``functools.partial`` is
+        a new object that is never ``==`` to the one it was pickled from."""
+        if not isinstance(other, CompiledModel):
+            return NotImplemented
+        return bool(np.array_equal(self.demand, other.demand)) and all(
+            getattr(self, f.name) == getattr(other, f.name)
+            for f in fields(self)
+            if f.name not in ("demand", "resolvers")
+        )
 
 
 def compile_model(
@@ -101,8 +136,7 @@ def compile_model(
     factors: FactorSet,
     overrides: Mapping[str, parameters.Value] | None = None,
     gwp: str | None = None,
-    background: BackgroundResolver | None = None,
-    supplier_store: Path | None = None,
+    resolvers: Resolvers | None = None,
 ) -> CompiledModel:
     """Turn a validated model into a :class:`LayeredSystem` plus the records to explain it.
 
@@ -112,7 +146,7 @@ def compile_model(
         (and subclasses) naming file, line, process and exchange for unknown factors or
         processes, unconvertible units, bad amounts, parameter errors and allocation errors.
     """
-    return _Compiler(loaded, factors, overrides or {}, gwp, background, supplier_store).run()
+    return _Compiler(loaded, factors, overrides or {}, gwp, resolvers or Resolvers()).run()
 
 
 class _Compiler:
@@ -122,14 +156,12 @@ class _Compiler:
         factors: FactorSet,
         overrides: Mapping[str, parameters.Value],
         gwp: str | None,
-        background: BackgroundResolver | None,
-        supplier_store: Path | None = None,
+        resolvers: Resolvers,
     ) -> None:
         self.loaded = loaded
-        self.background = background
-        self.supplier_store = supplier_store
+        self.resolvers = resolvers
         self.model = loaded.model
-        self.factor_set = _with_model_sets(loaded, factors)
+        self.factor_set = factors
         self.overrides = overrides
         self.gwp = gwp_set(gwp or self.model.gwp)
         self.columns: list[Column] = []
@@ -324,13 +356,6 @@ class _Compiler:
         try:
             if inp.factor is not None:
                 return self.factor_set.get(inp.factor)
-            if inp.background is not None:
-                if self.background is None:
-                    raise InputError(
-                        "background processes need an LCI database store; calculate the model "
-                        "with openpcf.services.calculate (or pass background=) to resolve them"
-                    )
-                return self.background(inp.background)
             if inp.electricity is not None:
                 choice = grid_electricity(
                     geography=inp.electricity.geography,
@@ -340,21 +365,26 @@ class _Compiler:
                 )
                 self.grid_choices.append(choice)
                 return choice.factor
+            if inp.background is not None:
+                return self._resolver("background")(inp.background)
             base = self.loaded.path.parent
-            if inp.shipment is not None:
-                from openpcf.logistics import shipment_factor
-
-                return shipment_factor(inp.shipment, base=base)
-            if inp.electricity_claim is not None:
-                from openpcf.electricity import electricity_factor
-
-                return electricity_factor(inp.electricity_claim, base=base)
-            from openpcf.exchange.supplier import supplier_factor
-
-            assert inp.supplier_footprint is not None
-            return supplier_factor(inp.supplier_footprint, base=base, store=self.supplier_store)
+            for kind in ("shipment", "electricity_claim", "supplier_footprint"):
+                ref = getattr(inp, kind)
+                if ref is not None:
+                    resolve: FileResolver = self._resolver(kind)
+                    return resolve(ref, base=base)
+            raise InputError("the input names no source")  # excluded by the schema
         except OpenPCFError as e:
             raise type(e)(f"{where}: {e}") from None
+
+    def _resolver(self, kind: str) -> Any:
+        resolver = getattr(self.resolvers, kind)
+        if resolver is None:
+            raise InputError(
+                f"{kind.replace('_', ' ')} inputs need a resolver; calculate the model with "
+                "openpcf.services.calculate.calculate (or pass resolvers= to compile_model)"
+            )
+        return resolver
 
     def _background_row(self, factor: Factor) -> int:
         if factor.id not in self.factor_index:
@@ -462,8 +492,7 @@ class _Compiler:
             reference_column=ref,
             grid_choices=tuple(self.grid_choices),
             factor_set=self.factor_set,
-            background=self.background,
-            supplier_store=self.supplier_store,
+            resolvers=self.resolvers,
         )
 
     def _declared_in(self, col: Column) -> float:
@@ -484,14 +513,3 @@ def _sparse(entries: Mapping[tuple[int, int], float], shape: tuple[int, int]) ->
         return sp.csc_array(shape, dtype=np.float64)
     (rows, cols), vals = zip(*entries.keys(), strict=True), list(entries.values())
     return sp.csc_array((vals, (rows, cols)), shape=shape)
-
-
-def _with_model_sets(loaded: LoadedModel, factors: FactorSet) -> FactorSet:
-    """Add the factor sets a model names (paths relative to the model file)."""
-    result = factors
-    for k, name in enumerate(loaded.model.factor_sets):
-        path = (loaded.path.parent / name).resolve()
-        if not path.exists():
-            raise ModelFileError(f"{loaded.where('factor_sets', k)}: factor set {name!r} not found")
-        result = result.merged(load_factor_set(path))
-    return result

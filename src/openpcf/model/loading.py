@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from openpcf.errors import ModelFileError
+from openpcf.files.yamlfile import YamlDocument, load_validated
 from openpcf.model.schema import ProductModel
-from openpcf.model.yamlfile import YamlDocument, load, schema_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +32,11 @@ def load_model(path: Path | str, text: str | None = None) -> LoadedModel:
         Unreadable file, YAML syntax error, or schema violations (each with file:line and
         the path of the value, e.g. ``processes[2].inputs[0].unit``).
     """
-    doc = load(Path(path), text)
-    if not isinstance(doc.data, dict):
-        raise ModelFileError(f"{doc.path}: a model file is a YAML mapping with 'product', ...")
-    try:
-        model = ProductModel.model_validate(doc.data)
-    except ValidationError as e:
-        raise ModelFileError(schema_errors(doc, e, what="the model")) from None
+    doc, model = load_validated(
+        Path(path),
+        ProductModel,
+        text=text,
+        what="the model",
+        mapping="a model file is a YAML mapping with 'product', ...",
+    )
     return LoadedModel(model=model, doc=doc)

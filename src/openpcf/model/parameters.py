@@ -13,6 +13,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Mapping
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from openpcf.errors import ParameterError
@@ -122,6 +123,9 @@ def resolve(
 ) -> dict[str, float]:
     """Evaluate all parameters, in dependency order, after applying ``overrides``.
 
+    The order comes from :class:`graphlib.TopologicalSorter`; the values are returned in the
+    order the parameters are defined.
+
     Raises
     ------
     ParameterError
@@ -137,31 +141,33 @@ def resolve(
         name: (set() if isinstance(v, int | float) else names_in(parse(str(v), where=where(name))))
         for name, v in defs.items()
     }
-    values: dict[str, float] = {}
-    visiting: list[str] = []
-
-    def visit(name: str) -> None:
-        if name in values:
-            return
-        if name in visiting:
-            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
-            raise ParameterError(
-                f"{where(name)}: parameters refer to each other in a cycle: {cycle}"
-            )
-        visiting.append(name)
-        for dep in sorted(deps[name]):
+    for name, names in deps.items():
+        for dep in sorted(names):
             if dep not in defs:
                 known = ", ".join(sorted(defs)) or "none defined"
                 raise ParameterError(
                     f"{where(name)}: unknown name {dep!r} in {defs[name]!r} (parameters: {known})"
                 )
-            visit(dep)
-        visiting.pop()
-        values[name] = evaluate(defs[name], values, where=where(name))
-
+    # Edges run from a parameter to the names it refers to, so the order is reversed below and
+    # the cycle graphlib names reads "a -> b -> a" (a refers to b); nodes and edges go in in
+    # definition order and sorted names, so the cycle named is the first one met that way.
+    sorter: TopologicalSorter[str] = TopologicalSorter()
     for name in defs:
-        visit(name)
-    return values
+        sorter.add(name)
+    for name, names in deps.items():
+        for dep in sorted(names):
+            sorter.add(dep, name)
+    try:
+        order = list(sorter.static_order())[::-1]
+    except CycleError as e:
+        cycle: list[str] = e.args[1]
+        raise ParameterError(
+            f"{where(cycle[0])}: parameters refer to each other in a cycle: {' -> '.join(cycle)}"
+        ) from None
+    values: dict[str, float] = {}
+    for name in order:
+        values[name] = evaluate(defs[name], values, where=where(name))
+    return {name: values[name] for name in defs}
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Value]:

@@ -204,7 +204,8 @@ def provenance(compiled: CompiledModel, *, backend: Backend) -> dict[str, str]:
         "factor_set_sha256": compiled.factor_set.content_hash,
         "gwp_set": compiled.gwp.id,
         "gwp_source": compiled.gwp.source,
-        "solver": resolve_backend(backend),
+        # the background's solver: the foreground is always solved with SuperLU
+        "solver": resolve_backend(backend, compiled.system.background.size),
         "openpcf_version": __version__,
     }
 

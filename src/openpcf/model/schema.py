@@ -16,9 +16,10 @@ import datetime as dt
 import keyword
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from openpcf.core.quality import Pedigree
+from openpcf.files.schema import Strict
 from openpcf.methods.gases import GAS_IDS
 
 Stage = Literal[
@@ -54,10 +55,6 @@ DeclaredUnit = Literal[
 ]
 Amount = float | str
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Quality(Strict):
@@ -175,10 +172,10 @@ class Process(Strict):
     name: str
     stage: Stage
     output: Output
-    co_products: list[Output] = []
+    co_products: list[Output] = Field(default_factory=list)
     allocation: Allocation | None = None
-    inputs: list[Input] = []
-    emissions: list[Emission] = []
+    inputs: list[Input] = Field(default_factory=list)
+    emissions: list[Emission] = Field(default_factory=list)
     aircraft: bool = False
     geography: str | None = None
     comment: str = ""
@@ -224,7 +221,7 @@ class Product(Strict):
     geography: str = "CN"
     reference_period: Period
     company_name: str = "OpenPCF user"
-    company_ids: list[str] = ["urn:openpcf:company:unknown"]
+    company_ids: list[str] = Field(default_factory=lambda: ["urn:openpcf:company:unknown"])
 
 
 class ProductModel(Strict):
@@ -236,8 +233,10 @@ class ProductModel(Strict):
     reference_process: str
     cutoff_percent: float = Field(1.0, ge=0, le=100)
     gwp: str = "AR6"
-    factor_sets: list[str] = []
-    parameters: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Amount] = {}
+    factor_sets: list[str] = Field(default_factory=list)
+    parameters: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Amount] = Field(
+        default_factory=dict
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -248,7 +247,7 @@ class ProductModel(Strict):
         return value
 
     processes: list[Process] = Field(min_length=1)
-    exclusions: list[str] = []
+    exclusions: list[str] = Field(default_factory=list)
     comment: str = ""
 
     @model_validator(mode="after")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
+from openpcf.files.durable import atomic_write
 from openpcf.reports.data import ReportData
 from openpcf.reports.errors import ReportOutputError, UnknownReportFormatError
 
@@ -60,17 +59,8 @@ def write_report(path: Path | str, content: bytes) -> Path:
     """
     path = Path(path)
     check_writable(path)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, content, mode=0o600)
     except OSError as e:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
         raise ReportOutputError(f"cannot write the report to {path}: {e.strerror or e}") from e
     return path

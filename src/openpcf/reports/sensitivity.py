@@ -68,8 +68,7 @@ def analyse(compiled: CompiledModel, base: float, *, solve: Solver = default_sol
                     factors=compiled.factor_set,
                     overrides={**overrides, name: value * factor},
                     gwp=compiled.gwp.id,
-                    background=compiled.background,
-                    supplier_store=compiled.supplier_store,
+                    resolvers=compiled.resolvers,
                 )
                 totals.append(solve(variant))
             except OpenPCFError as e:  # e.g. a share pushed above 1 makes an amount negative
@@ -86,8 +85,7 @@ def analyse(compiled: CompiledModel, base: float, *, solve: Solver = default_sol
                 factors=compiled.factor_set,
                 overrides=overrides,
                 gwp=gwp_id,
-                background=compiled.background,
-                supplier_store=compiled.supplier_store,
+                resolvers=compiled.resolvers,
             )
             gwp[gwp_id] = solve(variant)
     skipped = tuple(n for n in numeric if compiled.parameters[n] == 0)

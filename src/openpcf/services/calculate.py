@@ -1,44 +1,149 @@
-"""Calculate a product model: load → compile → solve → frozen :class:`FootprintResult`."""
+"""The one calculation entry point: load → choose factors → compile → solve → record.
+
+Every command that calculates (``calc``, ``validate``, ``report``, ``publish``, ``certificate
+issue``, ``package``, the API and the demo) calls :func:`calculate`, so the policy of a
+calculation lives here and nowhere else:
+
+* **factor sets**: the bundled set (or ``factors`` given by the caller), then the user's sets in
+  ``$OPENPCF_HOME/factors`` (when ``settings`` is given), then ``factor_files`` (``--factors``),
+  then the model's own ``factor_sets``; an id defined twice is an error naming both sets;
+* **inputs outside the model file**: ``background:`` from the imported LCI databases,
+  ``supplier_footprint:`` ids and URNs from the received PACT footprints, and electricity claims
+  checked against the certificate registry, all under ``settings.home``; shipments and files
+  referred to by path are read relative to the model file;
+* **GWP set, parameters and solver** as given;
+* **the audit record**: with ``audit=`` (a context such as ``{"command": "calc"}``) the
+  calculation is appended to the trail in ``settings.home``.
+
+``settings`` is the user's data folder, read by the edge (:func:`openpcf.settings.get_settings`)
+and passed down; without it only bundled and explicitly given data are used and nothing is
+recorded, which is what library users and tests that want isolation get.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TypedDict
 
-from openpcf.core.results import FootprintResult
+from openpcf.audit import record_calculation
 from openpcf.core.solver import Backend
-from openpcf.factors import FactorSet, bundled_factor_set
-from openpcf.model.compiler import CompiledModel, compile_model
-from openpcf.model.loading import load_model
+from openpcf.electricity import CertificateRegistry, electricity_factor
+from openpcf.errors import ModelFileError
+from openpcf.exchange.supplier import supplier_factor
+from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
+from openpcf.io.store import DatabaseStore
+from openpcf.logistics import shipment_factor
+from openpcf.model.calculation import Calculation
+from openpcf.model.compiler import Resolvers, compile_model
+from openpcf.model.loading import LoadedModel, load_model
 from openpcf.model.parameters import Value
 from openpcf.model.result import solve_compiled
 from openpcf.services.databases import background_factor
-from openpcf.settings import get_settings
+from openpcf.settings import Settings
+
+#: File types read as user factor sets from ``$OPENPCF_HOME/factors``.
+FACTOR_SUFFIXES = frozenset({".csv", ".yaml", ".yml"})
 
 
-@dataclass(frozen=True, slots=True)
-class Calculation:
-    compiled: CompiledModel
-    result: FootprintResult
+class CalculationOptions(TypedDict, total=False):
+    """The options every calculating use case accepts and hands to :func:`calculate`."""
+
+    overrides: Mapping[str, Value] | None
+    gwp: str | None
+    factor_files: Sequence[Path]
+    factors: FactorSet | None
+    backend: Backend
+    settings: Settings | None
 
 
 def calculate(
-    path: Path | str,
+    model: Path | str | LoadedModel,
     *,
     overrides: Mapping[str, Value] | None = None,
     gwp: str | None = None,
+    factor_files: Sequence[Path] = (),
     factors: FactorSet | None = None,
     backend: Backend = "auto",
+    settings: Settings | None = None,
+    audit: Mapping[str, str] | None = None,
+    audit_kind: str = "calculation",
 ) -> Calculation:
-    """Footprint of the product described by the model file at ``path``."""
-    loaded = load_model(path)
-    compiled = compile_model(
-        loaded,
-        factors=factors or bundled_factor_set(),
-        overrides=overrides,
-        gwp=gwp,
-        background=background_factor,
-        supplier_store=get_settings().home / "supplier_footprints",
+    """Footprint of the product described by the model file ``model``.
+
+    Parameters
+    ----------
+    model
+        The model file, or a model already loaded from one.
+    overrides
+        Parameter values replacing the model's (``--param name=value``).
+    gwp
+        GWP set id (AR6, AR5, AR5-CCF, AR4); the model's ``gwp`` by default.
+    factor_files
+        Extra factor sets (CSV or YAML) added to the active ones (``--factors``).
+    factors
+        The base factor set instead of the bundled one (tests, packages being reproduced).
+    backend
+        Sparse solver: ``auto``, ``superlu`` or ``pardiso``.
+    settings
+        The user's data folders; see the module docstring.
+    audit, audit_kind
+        Record the calculation in the audit trail with this context and record kind
+        (needs ``settings``).
+    """
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    active = active_factors(
+        loaded, base=factors, factor_files=factor_files, user_dir=settings and settings.factor_dir
     )
-    return Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
+    compiled = compile_model(
+        loaded, factors=active, overrides=overrides, gwp=gwp, resolvers=resolvers(settings)
+    )
+    calculation = Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
+    if audit is not None and settings is not None:
+        record_calculation(calculation, trail=settings.audit_trail, kind=audit_kind, context=audit)
+    return calculation
+
+
+def active_factors(
+    loaded: LoadedModel,
+    *,
+    base: FactorSet | None = None,
+    factor_files: Sequence[Path] = (),
+    user_dir: Path | None = None,
+) -> FactorSet:
+    """The factor rows a calculation of ``loaded`` may use (see the module docstring)."""
+    result = base or bundled_factor_set()
+    for path in [*user_factor_files(user_dir), *factor_files]:
+        result = result.merged(load_factor_set(path))
+    for k, name in enumerate(loaded.model.factor_sets):
+        path = (loaded.path.parent / name).resolve()
+        if not path.exists():
+            raise ModelFileError(f"{loaded.where('factor_sets', k)}: factor set {name!r} not found")
+        result = result.merged(load_factor_set(path))
+    return result
+
+
+def user_factor_files(folder: Path | None) -> list[Path]:
+    """Factor sets the user keeps in ``folder`` (``$OPENPCF_HOME/factors``), sorted by name."""
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in FACTOR_SUFFIXES)
+
+
+def resolvers(settings: Settings | None) -> Resolvers:
+    """How a model's inputs outside its file are resolved, from the user's data folders."""
+    if settings is None:
+        return Resolvers(
+            shipment=shipment_factor,
+            electricity_claim=electricity_factor,
+            supplier_footprint=supplier_factor,
+        )
+    return Resolvers(
+        background=partial(background_factor, store=DatabaseStore(settings.databases_dir)),
+        shipment=shipment_factor,
+        electricity_claim=partial(
+            electricity_factor, registry=CertificateRegistry(settings.registry_file)
+        ),
+        supplier_footprint=partial(supplier_factor, store=settings.supplier_dir),
+    )

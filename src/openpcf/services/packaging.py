@@ -41,20 +41,23 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import rfc8785
 
 from openpcf import __version__
-from openpcf.audit.fileio import atomic_write
 from openpcf.errors import InputError, OpenPCFError
+from openpcf.files.durable import atomic_write
+from openpcf.services.calculate import CalculationOptions, calculate
+from openpcf.services.publishing import deliverable_footprint
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from openpcf.certify import Attestation, KeyStore
-    from openpcf.factors import Factor, FactorSet
-    from openpcf.model.loading import LoadedModel
-    from openpcf.model.parameters import Value
+    from openpcf.factors import Factor
     from openpcf.model.calculation import Calculation
+    from openpcf.model.loading import LoadedModel
 
 FORMAT = "openpcf-package/1"
 MANIFEST = "manifest.json"
@@ -235,14 +238,13 @@ def build_package(
     model: Path | str,
     *,
     output: Path | str,
-    overrides: Mapping[str, Value] | None = None,
-    gwp: str | None = None,
-    factors: FactorSet | None = None,
     certificate: bool | None = None,
     keys: KeyStore | None = None,
     attestation: Attestation | None = None,
     lang: str = "en",
     now: dt.datetime | None = None,
+    engine: Engine | None = None,
+    **options: Unpack[CalculationOptions],
 ) -> PackageSummary:
     """Calculate ``model`` and write its verification package to ``output`` (atomically).
 
@@ -252,8 +254,6 @@ def build_package(
         The product model file.
     output
         The zip to write (replaced atomically: readers never see a half-written file).
-    overrides, gwp, factors
-        As for :func:`openpcf.services.calculate.calculate`.
     certificate
         Issue a green certificate over the PACT footprint: None (default) when the key store
         has an active key, True to require it, False never. The manifest is signed whenever
@@ -266,6 +266,11 @@ def build_package(
         Language of the HTML report.
     now
         Creation time (UTC); now by default.
+    engine
+        The footprint database: when the model's calculation is published there, the package
+        carries the stored footprint (the document the host serves) instead of a new one.
+    options
+        As for :func:`openpcf.services.calculate.calculate`.
 
     Raises
     ------
@@ -275,13 +280,11 @@ def build_package(
         ``certificate=True`` without an active key.
     """
     from openpcf.certify import KeyStore, issue_certificate, jwks
-    from openpcf.exchange.pact import product_footprint
     from openpcf.factors.loading import parse_factor_text
-    from openpcf.services.calculate import calculate
     from openpcf.model.result_json import result_to_dict
 
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
-    calculation = calculate(model, overrides=overrides, gwp=gwp, factors=factors)
+    calculation = calculate(model, audit={"package": str(output)}, audit_kind="package", **options)
     compiled, result = calculation.compiled, calculation.result
     _, sources = _layout(compiled.loaded)
     files: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
@@ -300,7 +303,7 @@ def build_package(
     omitted: list[str] = []
     footprint: dict[str, Any] | None = None
     try:
-        footprint = product_footprint(calculation, version="3", created=created)
+        footprint = deliverable_footprint(calculation, engine=engine)
         files[PACT] = _dumps(footprint)
     except InputError as e:
         omitted.append(f"{PACT}: {e}")
@@ -330,8 +333,8 @@ def build_package(
         "openpcf_version": __version__,
         "model": model_name,
         "model_dir": str(compiled.loaded.path.parent),
-        "overrides": dict((overrides or {}).items()),
-        "gwp": gwp,
+        "overrides": dict((options.get("overrides") or {}).items()),
+        "gwp": options.get("gwp"),
         "factor_rows_file": ROWS,
         "factor_rows": {
             f.id: {
@@ -611,9 +614,7 @@ def _recompute(
     f: _Findings,
 ) -> tuple[Calculation, dict[str, Any]] | None:
     from openpcf.factors import FactorSet
-    from openpcf.model.compiler import compile_model
     from openpcf.model.loading import load_model
-    from openpcf.model.result import solve_compiled
     from openpcf.model.result_json import result_to_dict
 
     if rows is None:
@@ -635,19 +636,17 @@ def _recompute(
         loaded = dataclasses.replace(
             loaded, model=loaded.model.model_copy(update={"factor_sets": []})
         )
-        compiled = compile_model(
+        calculation = calculate(
             loaded,
             factors=FactorSet("package", from_sets),
             overrides=manifest.get("overrides") or {},
             gwp=manifest.get("gwp"),
+            backend=backend,
         )
-        result = solve_compiled(compiled, backend=backend)
     except OpenPCFError as e:
         f.problems.append(f"the packaged model cannot be recomputed from the package alone: {e}")
         return None
-    from openpcf.model.calculation import Calculation
-
-    calculation = Calculation(compiled=compiled, result=result)
+    result = calculation.result
     plain = json.loads(json.dumps(result_to_dict(result)))  # numpy floats -> float, as packaged
     mapped = _relocate(plain, model_path.parent, manifest)
     return calculation, mapped

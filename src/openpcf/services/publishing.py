@@ -16,6 +16,15 @@ or say nothing about the footprint: ``id``, ``created``, ``status``, ``preceding
 ``comment`` (which carries the model file's hash and the software version, so a reformatted
 model file or a new OpenPCF release with equal numbers does not make a new footprint). A
 footprint for a different reference period is a new footprint and deprecates nothing.
+
+The stored footprint's id is the calculation's own
+(:attr:`~openpcf.model.calculation.Calculation.footprint_id`), so ``calc --format pact``,
+``certificate issue``, ``package`` and the audit trail name the same footprint. Two cases
+keep an older id: an unchanged republish returns the footprint already stored, and a
+calculation whose id was published before and has since been superseded (a model changed
+and changed back) is a new footprint with an id derived from the calculation's and its
+predecessor's. :func:`find_published` finds the stored footprint of a calculation in every
+case, which is how a certificate binds exactly the document the host serves.
 """
 
 from __future__ import annotations
@@ -25,21 +34,23 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
-from openpcf.audit import record_calculation
+from sqlalchemy import select
+
 from openpcf.db import repositories as repo
 from openpcf.db.engine import session_scope
+from openpcf.db.errors import NotFoundError
+from openpcf.db.models import ACTIVE, Footprint, Organisation
+from openpcf.errors import InputError
 from openpcf.exchange.pact import product_footprint
-from openpcf.services.calculate import calculate
 from openpcf.model.result_json import result_to_dict
+from openpcf.services.calculate import CalculationOptions, calculate
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from openpcf.db.models import Footprint
-    from openpcf.factors import FactorSet
-    from openpcf.model.parameters import Value
+    from openpcf.model.calculation import Calculation
 
 #: Document members left out when deciding whether a republished footprint changed.
 VOLATILE_MEMBERS = frozenset({"id", "created", "status", "precedingPfIds", "comment"})
@@ -64,18 +75,16 @@ def publish(
     *,
     engine: Engine,
     organisation: str | None = None,
-    overrides: Mapping[str, Value] | None = None,
-    gwp: str | None = None,
-    factors: FactorSet | None = None,
     now: dt.datetime | None = None,
+    **options: Unpack[CalculationOptions],
 ) -> PublishedFootprint:
     """Calculate the model at ``model_path`` and publish its PACT v3 footprint.
 
     ``organisation`` is the data owner's name; by default the model's ``product.company_name``.
-    The database must be migrated (:func:`openpcf.db.migrate.upgrade`).
+    ``options`` are those of :func:`~openpcf.services.calculate.calculate`. The database must
+    be migrated (:func:`openpcf.db.migrate.upgrade`).
     """
-    calculation = calculate(model_path, overrides=overrides, gwp=gwp, factors=factors)
-    record_calculation(calculation, context={"command": "publish"})
+    calculation = calculate(model_path, audit={"command": "publish"}, **options)
     document = product_footprint(calculation, version="3", created=now)
     product_model = calculation.compiled.model.product
     owner = organisation or product_model.company_name
@@ -93,6 +102,11 @@ def publish(
         current = repo.find_active_footprint(session, product=product, reference_period=period)
         if current is not None and same_content(current.document, document):
             return _published(current, org.name, new=False, deprecated=None)
+        if session.get(Footprint, calculation.footprint_id) is not None:
+            # published before and superseded since: PACT footprints are immutable, so the
+            # same numbers come back under a new id (derived, so find_published still finds it)
+            after = str(current.id) if current is not None else "republished"
+            document["id"] = str(uuid.uuid5(calculation.footprint_id, after))
         record = repo.record_calculation(
             session,
             product=product,
@@ -109,6 +123,34 @@ def publish(
             now=now,
         )
         return _published(footprint, org.name, new=True, deprecated=current.id if current else None)
+
+
+def find_published(
+    engine: Engine, calculation: Calculation, *, organisation: str | None = None
+) -> dict[str, Any] | None:
+    """The stored PACT v3 document of ``calculation``'s footprint, or None if not published.
+
+    That is the Active footprint stored under the calculation's id, else the Active footprint
+    of its product and reference period (for ``organisation``, by default the model's
+    ``product.company_name``) with the same content: what :func:`publish` returned for it.
+    """
+    document = product_footprint(calculation, version="3")
+    owner = organisation or calculation.compiled.model.product.company_name
+    with session_scope(engine) as session:
+        stored = session.get(Footprint, calculation.footprint_id)
+        if stored is not None and stored.status == ACTIVE:
+            return dict(stored.document)
+        org = session.scalar(select(Organisation).where(Organisation.name == owner))
+        if org is None:
+            return None
+        product = repo.find_product(session, organisation=org, product_ids=document["productIds"])
+        if product is None:
+            return None
+        period = repo.footprint_facts(document).reference_period
+        current = repo.find_active_footprint(session, product=product, reference_period=period)
+        if current is not None and same_content(current.document, document):
+            return dict(current.document)
+    return None
 
 
 def same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -129,3 +171,34 @@ def _published(
         new=new,
         deprecated=deprecated,
     )
+
+
+def deliverable_footprint(calculation: Calculation, *, engine: Engine | None) -> dict[str, Any]:
+    """The PACT v3 document every deliverable of ``calculation`` carries.
+
+    When the calculation is published, that is the stored document, exactly as
+    ``GET /3/footprints/{id}`` serves it; otherwise the calculation's own document under its
+    :attr:`~openpcf.model.calculation.Calculation.footprint_id`.
+    """
+    stored = find_published(engine, calculation) if engine is not None else None
+    return stored if stored is not None else product_footprint(calculation, version="3")
+
+
+def stored_footprint(engine: Engine, footprint_id: str) -> dict[str, Any]:
+    """The stored PACT v3 document with this id (any status).
+
+    Raises
+    ------
+    InputError
+        When ``footprint_id`` is not a UUID; :class:`NotFoundError` when nothing is stored
+        under it.
+    """
+    try:
+        key = uuid.UUID(footprint_id)
+    except ValueError:
+        raise InputError(f"{footprint_id!r} is not a footprint id (a UUID)") from None
+    with session_scope(engine) as session:
+        stored = session.get(Footprint, key)
+        if stored is None:
+            raise NotFoundError(f"no footprint {key} is stored in this database")
+        return dict(stored.document)

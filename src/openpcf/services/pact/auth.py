@@ -1,9 +1,10 @@
 """Access tokens of the PACT host: OAuth2 client credentials in, signed bearer tokens out.
 
-Design note: tokens are **signed, not stored**. A token is a compact JWS (``HS256``: HMAC-SHA256
-over ``base64url(header).base64url(claims)``) whose claims are the client id, the granted scopes,
-issue and expiry times and a random ``jti``. The HMAC key is a per-installation secret of 32
-random bytes kept in ``$OPENPCF_HOME/pact/token-secret`` (created on first use, mode 0600).
+Design note: tokens are **signed, not stored**. A token is a JWT in compact JWS form
+(``HS256``: HMAC-SHA256 over ``base64url(header).base64url(claims)``, made and checked by
+joserfc) whose claims are the client id, the granted scopes, issue and expiry times and a random
+``jti``. The HMAC key is a per-installation secret of 32 random bytes kept in
+``$OPENPCF_HOME/pact/token-secret`` (created on first use, mode 0600).
 Why signed rather than opaque tokens in a table:
 
 * no schema change and no database write per token: issuing costs one scrypt check of the
@@ -14,17 +15,16 @@ Why signed rather than opaque tokens in a table:
 
 What it gives up: a single token cannot be revoked before it expires without disabling its
 client (tokens live ``TOKEN_TTL`` = 1 hour by default, as the PACT v3 example ``expires_in``).
-The header is fixed (``{"alg":"HS256","typ":"JWT"}``) and compared byte for byte, so the
-``alg`` confusion attacks of general JWT libraries do not apply.
+Verification accepts ``HS256`` only, so the ``alg`` confusion attacks (``none``, a public key
+used as an HMAC secret) do not apply. The header (``{"alg":"HS256","typ":"JWT"}``) and the
+claims (keys sorted) are serialised as the hand-written signer before joserfc did, so tokens
+issued by either verify with the other.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
-import json
 import os
 import secrets
 from collections.abc import Iterable
@@ -32,13 +32,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import OctKey
+
 from openpcf.db.models import ApiClient
 from openpcf.db.repositories import KNOWN_SCOPES
 from openpcf.exchange.errors import InvalidTokenError, OAuthError, TokenExpiredError
 
 #: Lifetime of an access token.
 TOKEN_TTL = dt.timedelta(hours=1)
-_HEADER = {"alg": "HS256", "typ": "JWT"}
+_ALG = "HS256"
+#: In this order, so the encoded header is the one tokens have always had.
+_HEADER = {"alg": _ALG, "typ": "JWT"}
+#: Claims every token of ours has (``iss`` is checked against the signer's issuer).
+_REQUIRED = ("exp", "iat", "jti", "scope", "sub")
 
 
 def _b64(data: bytes) -> str:
@@ -47,9 +55,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-_HEADER_B64 = _b64(json.dumps(_HEADER, separators=(",", ":"), sort_keys=True).encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,7 @@ class TokenSigner:
     def __init__(self, key: bytes, *, issuer: str = "openpcf", ttl: dt.timedelta = TOKEN_TTL):
         if len(key) < 32:
             raise ValueError("the token key must have at least 32 bytes")
-        self._key = key
+        self._key = OctKey.import_key(key)
         self.issuer = issuer
         self.ttl = ttl
 
@@ -106,38 +111,49 @@ class TokenSigner:
             "exp": int(exp.timestamp()),
             "jti": secrets.token_urlsafe(12),
         }
-        body = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
-        signing_input = f"{_HEADER_B64}.{body}"
-        token = f"{signing_input}.{_b64(self._mac(signing_input))}"
+        token = jwt.encode(
+            dict(_HEADER),
+            dict(sorted(claims.items())),  # sorted keys, as tokens have always been
+            self._key,
+            algorithms=[_ALG],
+            default_type=None,
+        )
         return IssuedToken(token, int(self.ttl.total_seconds()), tuple(scope.split()))
 
     def verify(self, token: str, *, now: dt.datetime) -> TokenClaims:
         """The claims of ``token``; :class:`InvalidTokenError` or :class:`TokenExpiredError`."""
         invalid = InvalidTokenError("the access token is invalid; get one at /auth/token")
-        parts = token.split(".")
-        if len(parts) != 3 or parts[0] != _HEADER_B64:
-            raise invalid
+        # ``exp`` is an integer: ``now >= exp`` holds exactly when ``int(now) >= exp``
+        required: jwt.ClaimsOption = {"essential": True}
+        registry = jwt.JWTClaimsRegistry(
+            now=int(now.timestamp()),
+            iss={"essential": True, "value": self.issuer},
+            sub=required,
+            scope={"essential": True, "allow_blank": True},  # a client may hold no scope
+            iat=required,
+            exp=required,
+            jti=required,
+        )
         try:
-            signature = _unb64(parts[2])
-        except ValueError:
-            raise invalid from None
-        if not hmac.compare_digest(signature, self._mac(f"{parts[0]}.{parts[1]}")):
-            raise invalid
-        try:
-            claims = json.loads(_unb64(parts[1]))
-            issued = dt.datetime.fromtimestamp(int(claims["iat"]), dt.UTC)
-            expires = dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC)
-            client_id, scope = str(claims["sub"]), str(claims["scope"])
-            if claims.get("iss") != self.issuer:
+            claims = jwt.decode(token, self._key, algorithms=[_ALG]).claims
+            # ``exp`` last: a token that is wrong in any other way is invalid, not expired
+            ordered = {name: value for name, value in claims.items() if name != "exp"}
+            registry.validate({**ordered, "exp": claims.get("exp")})
+            if not isinstance(claims["scope"], str):
                 raise invalid
-        except (ValueError, KeyError, TypeError):
+            return TokenClaims(
+                claims["sub"],
+                tuple(claims["scope"].split()),
+                dt.datetime.fromtimestamp(int(claims["iat"]), dt.UTC),
+                dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
+                claims["jti"],
+            )
+        except ExpiredTokenError:
+            raise TokenExpiredError(
+                "the access token has expired; get a new one at /auth/token"
+            ) from None
+        except (JoseError, ValueError, TypeError, OverflowError, OSError):
             raise invalid from None
-        if now >= expires:
-            raise TokenExpiredError("the access token has expired; get a new one at /auth/token")
-        return TokenClaims(client_id, tuple(scope.split()), issued, expires, str(claims["jti"]))
-
-    def _mac(self, text: str) -> bytes:
-        return hmac.new(self._key, text.encode("ascii"), hashlib.sha256).digest()
 
 
 def installation_secret(home: Path) -> bytes:

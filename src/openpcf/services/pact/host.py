@@ -15,8 +15,6 @@ delivers it, retrying with backoff for up to 72 hours, across restarts.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,16 +26,17 @@ from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import ApiClient, Footprint
-from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
 from openpcf.exchange.errors import (
     AccessDeniedError,
     BadRequestError,
     InvalidTokenError,
     OAuthError,
 )
-from openpcf.services.pact.events import CloudEvent, Version, build_event, not_found_code
 from openpcf.exchange.v2 import NotMappableError, v2_view
+from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
+from openpcf.services.pact.events import CloudEvent, Version, build_event, not_found_code
 from openpcf.services.pact.filter import parse_filter
+from openpcf.services.pact.pull import write_footprint
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -299,12 +298,4 @@ def _answer(
 def _store(pfs: Sequence[Mapping[str, Any]], inbox: Path) -> tuple[str, ...]:
     """Write each footprint to ``inbox/<id>.json`` (atomically; ids are checked UUIDs)."""
     inbox.mkdir(parents=True, exist_ok=True)
-    written = []
-    for pf in pfs:
-        name = str(uuid.UUID(str(pf["id"])))
-        path = inbox / f"{name}.json"
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(pf, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        written.append(str(path))
-    return tuple(written)
+    return tuple(str(write_footprint(inbox, str(uuid.UUID(str(pf["id"]))), pf)) for pf in pfs)

@@ -23,7 +23,6 @@ File format::
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from openpcf.errors import InputError
+from openpcf.files.durable import atomic_write
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +132,8 @@ class FilePeers(MemoryPeers):
         """Add or replace ``peer`` and write the file (mode 0600)."""
         self._reload()
         self._peers[peer.client_id] = peer
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"peers": [asdict(p) for p in self._peers.values()]}, indent=2)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-        os.replace(tmp, self.path)
+        atomic_write(self.path, (text + "\n").encode("utf-8"), mode=0o600)
         self._stamp = None
 
 

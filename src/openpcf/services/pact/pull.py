@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from openpcf.db.base import utcnow
 from openpcf.errors import InputError
+from openpcf.files.durable import atomic_write
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -99,10 +99,9 @@ def pull(
 
 
 def write_footprint(folder: Path, name: str, doc: Mapping[str, Any]) -> Path:
+    """Write ``doc`` to ``folder/<name>.json`` atomically (``name`` is a checked UUID)."""
     path = folder / f"{name}.json"
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return path
 
 

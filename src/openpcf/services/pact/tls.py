@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from openpcf.files.durable import atomic_write
 
 DEFAULT_NAMES = ("localhost", "127.0.0.1", "::1")
 
@@ -66,10 +67,8 @@ def dev_certificate(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    fd = os.open(pair.key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key_pem)
-    pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    atomic_write(pair.key, key_pem, mode=0o600)
+    atomic_write(pair.cert, cert.public_bytes(serialization.Encoding.PEM))
     return pair
 
 

@@ -3,20 +3,23 @@
 Error messages must name the file and line of the offending value. PyYAML's node tree has
 that information; :func:`load` builds plain Python data from the nodes and a map from each
 value's path (``("processes", 2, "inputs", 0, "amount")``) to its 1-based line.
+:func:`load_validated` is the one way a user's YAML file (a product model, a shipment, an
+electricity claim, a CBAM installation) becomes a validated pydantic object.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from openpcf.errors import ModelFileError
 
 PathKey = tuple[str | int, ...]
+_Schema = TypeVar("_Schema", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,37 @@ def load(path: Path, text: str | None = None) -> YamlDocument:
     lines: dict[PathKey, int] = {}
     data = _build(node, (), lines) if node is not None else None
     return YamlDocument(path=path, data=data, lines=lines, text=text)
+
+
+def load_validated(
+    path: Path,
+    schema: type[_Schema],
+    *,
+    what: str,
+    mapping: str,
+    text: str | None = None,
+    error: type[ModelFileError] = ModelFileError,
+    union_tags: frozenset[str] = frozenset(),
+) -> tuple[YamlDocument, _Schema]:
+    """Read ``path`` (or ``text``) and validate it against ``schema``; errors name file:line.
+
+    ``what`` names the document in schema errors ("the model"); ``mapping`` says what the file
+    must be when its top level is not a mapping ("a model file is a YAML mapping with ...");
+    ``union_tags`` as in :func:`schema_errors`.
+
+    Raises
+    ------
+    ModelFileError
+        If the file cannot be read or is not YAML; ``error`` (a :class:`ModelFileError`) if the
+        top level is not a mapping or the data breaks the schema.
+    """
+    doc = load(path, text)
+    if not isinstance(doc.data, dict):
+        raise error(f"{doc.path}: {mapping}")
+    try:
+        return doc, schema.model_validate(doc.data)
+    except ValidationError as e:
+        raise error(schema_errors(doc, e, what=what, union_tags=union_tags)) from None
 
 
 def _build(node: yaml.Node, loc: PathKey, lines: dict[PathKey, int]) -> Any:

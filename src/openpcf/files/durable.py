@@ -1,12 +1,16 @@
 """Durable file writes: an exclusive lock, atomic replace and fsync'd appends.
 
-The audit trail, the key store, the status list and the verification package all write files
-that must never be seen half-written: a reader either sees the old content or the new one.
+The audit trail, the key store, the status list, the verification package, the certificate
+registry, the PACT peers file and inboxes, reports and the database store all write files that
+must never be seen half-written: a reader either sees the old content or the new one. This
+module is the one place that knows how; nothing else calls ``os.replace`` or ``os.fsync``.
 
 - :func:`exclusive_lock` holds an OS advisory lock on a ``.lock`` file beside the target, so two
   ``openpcf`` processes appending to the same trail queue up instead of interleaving lines.
 - :func:`atomic_write` writes a temporary file in the same folder, fsyncs it, renames it over
   the target (atomic on POSIX and Windows) and fsyncs the folder so the rename survives a crash.
+- :func:`atomic_replace_dir` moves a finished temporary folder into place the same way: its
+  files and itself are fsynced first, the rename is atomic, the parent folder is fsynced after.
 - :func:`append_line` appends one line and fsyncs before returning.
 
 Design note: advisory locks only exclude cooperating writers (other ``openpcf`` processes). The
@@ -58,10 +62,20 @@ def exclusive_lock(target: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new entry in ``folder`` survive a crash (a no-op on Windows)."""
     if sys.platform == "win32":  # pragma: no cover - directories cannot be opened on Windows
         return
     fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    # Windows' fsync (_commit) needs a handle open for writing.
+    fd = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -83,7 +97,23 @@ def atomic_write(target: Path, data: bytes, *, mode: int = 0o644) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
+
+
+def atomic_replace_dir(tmp: Path, target: Path) -> None:
+    """Move the finished folder ``tmp`` to ``target`` in the same parent folder, atomically.
+
+    Every file under ``tmp`` and ``tmp`` itself are fsynced before the rename, and the parent
+    after it, so after a crash ``target`` is either absent or complete.
+    """
+    for path in sorted(tmp.rglob("*"), reverse=True):
+        if path.is_dir():
+            fsync_dir(path)
+        elif path.is_file():
+            _fsync_file(path)
+    fsync_dir(tmp)
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
 
 
 def append_line(target: Path, line: str) -> None:
@@ -95,4 +125,4 @@ def append_line(target: Path, line: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     if created:
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)

@@ -1,0 +1,100 @@
+"""Options every calculating command shares, and the one way the CLI calculates.
+
+``calc``, ``validate``, ``report``, ``publish``, ``certificate issue`` and ``package`` declare
+the same ``--gwp``, ``--param``, ``--factors`` and ``--solver`` options from here and hand them
+to :func:`calculation_options`, which reads the settings (the CLI is an edge) and returns the
+keyword arguments of :func:`openpcf.services.calculate.calculate`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from openpcf.certify import KeyStore
+    from openpcf.core.solver import Backend
+    from openpcf.services.calculate import CalculationOptions
+
+ModelArg = Annotated[Path, typer.Argument(help="Product model file (YAML).", show_default=False)]
+GwpOpt = Annotated[
+    str | None, typer.Option("--gwp", help="GWP set: AR6 (default), AR5, AR5-CCF or AR4.")
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="Override a parameter: name=value (repeatable)."),
+]
+FactorsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--factors", help="Extra factor set (CSV or YAML), used with the bundled one."),
+]
+SolverOpt = Annotated[
+    str,
+    typer.Option(
+        "--solver", help="Sparse solver: auto (PARDISO for large systems), superlu or pardiso."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def calculation_options(
+    gwp: str | None, param: list[str] | None, factors: list[Path] | None, solver: str = "auto"
+) -> CalculationOptions:
+    """The shared options, parsed, plus the user's settings."""
+    from openpcf.model.parameters import parse_overrides
+    from openpcf.settings import get_settings
+
+    return {
+        "overrides": parse_overrides(param or []),
+        "gwp": gwp,
+        "factor_files": tuple(factors or ()),
+        "backend": _backend(solver),
+        "settings": get_settings(),
+    }
+
+
+def _backend(solver: str) -> Backend:
+    if solver not in ("auto", "superlu", "pardiso"):
+        raise typer.BadParameter(f"--solver {solver!r}: use auto, superlu or pardiso")
+    return cast("Backend", solver)
+
+
+def open_database(*, create: bool = True) -> Engine | None:
+    """An engine on the configured database with its schema at the head revision.
+
+    A SQLite file is created and migrated on first use (``create=False``: None when it does
+    not exist yet); a PostgreSQL database must have been migrated (``openpcf storage upgrade``).
+    """
+    from sqlalchemy.engine import make_url
+
+    from openpcf.db import migrate
+    from openpcf.db.engine import make_engine
+    from openpcf.settings import get_settings
+
+    url = get_settings().database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not create and not (parsed.database and Path(parsed.database).exists()):
+            return None
+        migrate.upgrade(url)
+    else:
+        migrate.require_current(url)
+    return make_engine(url)
+
+
+def key_store() -> KeyStore:
+    """The issuer's key store in ``$OPENPCF_HOME/keys``."""
+    from openpcf.certify import KeyStore
+    from openpcf.settings import get_settings
+
+    return KeyStore(get_settings().keys_dir)
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON (non-ASCII kept)."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,0 +1,99 @@
+"""``openpcf package`` and ``openpcf reproduce``: verification packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openpcf.cli.certificate import (
+    Assurance,
+    AssuranceOpt,
+    StandardOpt,
+    VerifierIdOpt,
+    VerifierOpt,
+    attestation,
+)
+from openpcf.cli.options import (
+    FactorsOpt,
+    GwpOpt,
+    JsonOpt,
+    ParamOpt,
+    SolverOpt,
+    calculation_options,
+    echo_json,
+    key_store,
+    open_database,
+)
+
+
+def package(
+    model: Annotated[Path, typer.Argument(help="Product model file (YAML).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Package file (.zip).")],
+    param: ParamOpt = None,
+    gwp: GwpOpt = None,
+    factors: FactorsOpt = None,
+    certificate: Annotated[
+        bool | None,
+        typer.Option(
+            "--certificate/--no-certificate",
+            help="Include a green certificate (default: when a signing key exists).",
+        ),
+    ] = None,
+    verifier_name: VerifierOpt = None,
+    verifier_id: VerifierIdOpt = "",
+    assurance: AssuranceOpt = Assurance.limited,
+    standard: StandardOpt = "ISO14064-3",
+    solver: SolverOpt = "auto",
+) -> None:
+    """Write a verification package: model, side files, factor rows, results, signatures.
+
+    The package's PACT footprint and certificate carry the calculation's footprint id; when
+    the model was published, they are the stored footprint the host serves.
+    """
+    from openpcf.services.packaging import build_package
+
+    engine = open_database(create=False)
+    try:
+        summary = build_package(
+            model,
+            output=output,
+            certificate=certificate,
+            keys=key_store(),
+            attestation=attestation(verifier_name, verifier_id, assurance, standard),
+            engine=engine,
+            **calculation_options(gwp, param, factors, solver),
+        )
+    finally:
+        if engine is not None:
+            engine.dispose()
+    typer.echo(f"wrote {output}: {len(summary.files)} files, {summary.kg_co2e!r} kg CO2e")
+    if summary.signed:
+        typer.echo("  manifest signed")
+    if summary.certificate_id:
+        typer.echo(f"  certificate {summary.certificate_id}")
+    for note in summary.omitted:
+        typer.echo(f"  omitted {note}")
+
+
+def reproduce(
+    package_file: Annotated[Path, typer.Argument(help="Verification package (.zip).")],
+    jwks_file: Annotated[
+        Path | None, typer.Option("--jwks", help="Issuer's JWKS to trust (default: packaged).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recompute a package from its contents alone and compare every number."""
+    from openpcf.services.packaging import ReproductionError, reproduce_package
+
+    report = reproduce_package(package_file, jwks=jwks_file)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        typer.echo(report.summary())
+        for note in report.notes:
+            typer.echo(f"  checked: {note}")
+    if not report.identical:
+        first = (report.problems or tuple(map(str, report.differences)) or ("?",))[0]
+        raise ReproductionError(f"{package_file}: not reproduced: {first}")
