@@ -33,7 +33,7 @@ def host(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def test_certificate_verifies_against_served_keys_and_status(host: Host) -> None:
-    keys = KeyStore()
+    keys = KeyStore(get_settings().keys_dir)
     keys.create(issuer="https://issuer.example")
     footprint = example(1)
     cert = issue_certificate(footprint, keys=keys)

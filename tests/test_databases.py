@@ -43,13 +43,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+def store() -> DatabaseStore:
+    """The databases in $OPENPCF_HOME, as the CLI opens them."""
+    return DatabaseStore(get_settings().databases_dir)
+
+
 @pytest.fixture
 def small(home: Path) -> svc.ImportResult:
-    return svc.import_database("jsonld", SMALL, name="small")
+    return svc.import_database("jsonld", SMALL, name="small", store=store())
 
 
 def _footprint(ref: str, activity: str) -> float:
-    return next(r.kg_co2e for r in svc.all_footprints(ref) if r.activity == activity)
+    return next(r.kg_co2e for r in svc.all_footprints(ref, store=store()) if r.activity == activity)
 
 
 # --- import and versions --------------------------------------------------------------------
@@ -76,7 +81,7 @@ def test_import_stores_a_version(small: svc.ImportResult, home: Path):
 
 
 def test_reimport_is_a_noop(small: svc.ImportResult):
-    again = svc.import_database("jsonld", SMALL, name="small")
+    again = svc.import_database("jsonld", SMALL, name="small", store=store())
     assert not again.was_new
     assert again.version == small.version
     assert again.report["counts"] == small.report["counts"]
@@ -89,21 +94,21 @@ def test_changed_file_is_a_new_version(small: svc.ImportResult, tmp_path: Path):
     data = json.loads(widget.read_text("utf-8"))
     data["exchanges"][1]["amount"] = 4.0  # 4 kg steel instead of 2
     widget.write_text(json.dumps(data), encoding="utf-8")
-    new = svc.import_database("jsonld", copy, name="small")
+    new = svc.import_database("jsonld", copy, name="small", store=store())
     assert new.was_new
     assert new.version != small.version
     # the latest is the default; the old one stays reachable as name@version
-    assert svc.show_database("small")["version"] == new.version
+    assert svc.show_database("small", store=store())["version"] == new.version
     assert _footprint("small", WIDGET) == pytest.approx(5.42175 + 2 * 2.5485, rel=RTOL)
     assert _footprint(f"small@{small.version}", WIDGET) == pytest.approx(5.42175, rel=RTOL)
-    listed = svc.list_databases()
+    listed = svc.list_databases(store=store())
     assert [d["versions"] for d in listed] == [[small.version, new.version]]
 
 
 def test_zip_import(home: Path, tmp_path: Path):
     target = tmp_path / "small.zip"
     shutil.make_archive(str(target.with_suffix("")), "zip", SMALL.parent, SMALL.name)
-    result = svc.import_database("jsonld", target)
+    result = svc.import_database("jsonld", target, store=store())
     assert result.name == "small"
     assert result.report["counts"]["activities"] == 7
 
@@ -114,32 +119,34 @@ def test_failed_import_leaves_nothing(home: Path, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr("openpcf.services.databases.gas_intensity_matrix", boom)
     with pytest.raises(InputError, match="simulated"):
-        svc.import_database("jsonld", SMALL, name="small")
+        svc.import_database("jsonld", SMALL, name="small", store=store())
     folder = home / "databases" / "small"
     assert not folder.exists() or not any(p.name != "CURRENT" for p in folder.iterdir())
-    assert svc.list_databases() == []
+    assert svc.list_databases(store=store()) == []
 
 
 def test_unknown_format_and_missing_path(home: Path, tmp_path: Path):
     with pytest.raises(InputError, match="Unknown database format"):
-        svc.import_database("spold9", SMALL)
+        svc.import_database("spold9", SMALL, store=store())
     with pytest.raises(InputError, match="no such file"):
-        svc.import_database("jsonld", tmp_path / "nowhere.zip")
+        svc.import_database("jsonld", tmp_path / "nowhere.zip", store=store())
 
 
 def test_unknown_database(home: Path):
     with pytest.raises(DatabaseNotFoundError, match="No background database 'nope'"):
-        svc.all_footprints("nope")
+        svc.all_footprints("nope", store=store())
 
 
 # --- browsing and footprints ----------------------------------------------------------------
 
 
 def test_search_and_show(small: svc.ImportResult):
-    found = svc.search_processes("small", "STEEL scrap")
+    found = svc.search_processes("small", "STEEL scrap", store=store())
     assert {c.product for c in found} == {"steel scrap", "steel, hot rolled"}
-    assert [c.name for c in svc.search_processes("small", "森林")] == ["wood drying, 森林"]
-    info = svc.show_database("small")
+    assert [c.name for c in svc.search_processes("small", "森林", store=store())] == [
+        "wood drying, 森林"
+    ]
+    info = svc.show_database("small", store=store())
     assert info["report"]["unlinked"]["no provider"]["count"] == 1
 
 
@@ -186,7 +193,7 @@ def test_search_chinese_names(tmp_path: Path):
 
 
 def test_all_footprints(small: svc.ImportResult):
-    rows = svc.all_footprints("small", "AR6")
+    rows = svc.all_footprints("small", "AR6", store=store())
     assert len(rows) == 7
     steel = [r for r in rows if r.process_id == "ee000000-0000-4000-8000-000000000003"]
     assert {r.reference_product: r.kg_co2e for r in steel} == {
@@ -194,7 +201,7 @@ def test_all_footprints(small: svc.ImportResult):
         "steel scrap": pytest.approx(0.8495, rel=RTOL),
     }
     # AR5: fossil CH4 30 instead of 29.8 -> steel + 0.75 x 0.01 kg x 0.2 = 2.5485 + 0.0015
-    ar5 = {r.activity: r.kg_co2e for r in svc.all_footprints("small", "AR5")}
+    ar5 = {r.activity: r.kg_co2e for r in svc.all_footprints("small", "AR5", store=store())}
     assert ar5["ee000000-0000-4000-8000-000000000003"] == pytest.approx(2.55, rel=RTOL)
 
 
@@ -202,8 +209,8 @@ def test_all_footprints(small: svc.ImportResult):
 
 
 def test_background_factor_by_id_and_name(small: svc.ImportResult):
-    by_id = svc.background_factor(f"small:{WIDGET}")
-    by_name = svc.background_factor(f"small@{small.version}:widget assembly")
+    by_id = svc.background_factor(f"small:{WIDGET}", store=store())
+    by_name = svc.background_factor(f"small@{small.version}:widget assembly", store=store())
     assert by_id == by_name
     assert by_id.id == f"small@{small.version}:{WIDGET}"
     assert by_id.unit == "kg"
@@ -218,11 +225,11 @@ def test_background_factor_by_id_and_name(small: svc.ImportResult):
 
 def test_background_factor_errors(small: svc.ImportResult):
     with pytest.raises(UnknownFactorError, match="2 processes are called"):
-        svc.background_factor("small:steel production, with scrap co-product")
+        svc.background_factor("small:steel production, with scrap co-product", store=store())
     with pytest.raises(UnknownFactorError, match="Close matches: widget assembly"):
-        svc.background_factor("small:widget asembly")
+        svc.background_factor("small:widget asembly", store=store())
     with pytest.raises(InputError, match="must be '<database>"):
-        svc.background_factor("small")
+        svc.background_factor("small", store=store())
 
 
 # --- CLI ------------------------------------------------------------------------------------
@@ -280,7 +287,7 @@ def test_cli_errors_are_openpcf_errors(home: Path):
 @pytest.mark.realdata
 @pytest.mark.skipif(not USLCI.is_file(), reason=f"{USLCI} not present")
 def test_uslci_imports_and_solves(home: Path):
-    result = svc.import_database("jsonld", USLCI, name="uslci")
+    result = svc.import_database("jsonld", USLCI, name="uslci", store=store())
     report = result.report
     assert report["counts"] == {
         "processes": 766,
@@ -303,20 +310,20 @@ def test_uslci_imports_and_solves(home: Path):
     assert report["problems"] == {}
     assert "kWh -> MJ x 3.6 (1661 exchanges)" in report["unit_conversions"]
     assert report["elementary"]["mapped_flows"]["CO2-fossil"] == 9
-    rows = svc.all_footprints("uslci", "AR6")
+    rows = svc.all_footprints("uslci", "AR6", store=store())
     assert len(rows) == 766
     assert all(math.isfinite(r.kg_co2e) for r in rows)
     srvc = next(r for r in rows if r.name == "Electricity, at eGrid, SRVC, 2010")
     assert srvc.unit == "MJ"
     assert srvc.kg_co2e == pytest.approx(0.15916, rel=1e-4)  # 0.573 kg CO2e/kWh
-    assert not svc.import_database("jsonld", USLCI, name="uslci").was_new
+    assert not svc.import_database("jsonld", USLCI, name="uslci", store=store()).was_new
 
 
 @pytest.mark.realdata
 @pytest.mark.skipif(not TIANGONG.is_file(), reason=f"{TIANGONG} not present")
 def test_tiangong_imports_and_solves(home: Path):
     pytest.importorskip("openpcf.io.ilcd", reason="the ILCD reader is not in this build")
-    result = svc.import_database("ilcd", TIANGONG, name="tiangong")
+    result = svc.import_database("ilcd", TIANGONG, name="tiangong", store=store())
     report = result.report
     # counts as read by openpcf.io.ilcd.read_ilcd at the time of writing. Since a process
     # whose reference is a product *input* no longer provides that product (linking) and EF's
@@ -350,8 +357,8 @@ def test_tiangong_imports_and_solves(home: Path):
         "no net output (uses as much of its reference product as it makes)": 149,
         "no usable quantitative reference": 137,
     }
-    rows = svc.all_footprints("tiangong", "AR6")
+    rows = svc.all_footprints("tiangong", "AR6", store=store())
     assert len(rows) == report["counts"]["activities"]
     assert all(math.isfinite(r.kg_co2e) for r in rows)
     assert any(r.name_zh for r in rows)
-    assert svc.search_processes("tiangong", "水泥")
+    assert svc.search_processes("tiangong", "水泥", store=store())

@@ -419,15 +419,25 @@ def test_background_process_from_imported_database(write_model, calc, tmp_path, 
     The fixture database's 'widget assembly' has a cradle-to-gate footprint of h per kg (its
     hand-worked value is in tests/test_databases.py); 2 kg by id plus 1 kg by name = 3 h.
     """
+    from openpcf.io.store import DatabaseStore
     from openpcf.services.databases import all_footprints, import_database
     from openpcf.settings import get_settings
 
     monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()
     try:
-        import_database("jsonld", Path(__file__).parent / "fixtures" / "jsonld_small", name="small")
+        import_database(
+            "jsonld",
+            Path(__file__).parent / "fixtures" / "jsonld_small",
+            name="small",
+            store=DatabaseStore(get_settings().databases_dir),
+        )
         widget = "ee000000-0000-4000-8000-000000000006"
-        h = next(r.kg_co2e for r in all_footprints("small") if r.process_id == widget)
+        h = next(
+            r.kg_co2e
+            for r in all_footprints("small", store=DatabaseStore(get_settings().databases_dir))
+            if r.process_id == widget
+        )
         body = f"""
         processes:
           - id: main
@@ -438,7 +448,7 @@ def test_background_process_from_imported_database(write_model, calc, tmp_path, 
               - {{background: "small:{widget}", amount: 2, unit: kg}}
               - {{background: "small:widget assembly", amount: 1000, unit: g}}
         """
-        result = calc(write_model(body)).result
+        result = calc(write_model(body), settings=get_settings()).result
     finally:
         get_settings.cache_clear()
     np.testing.assert_allclose(result.total, 3 * h, rtol=1e-12)

@@ -37,7 +37,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def keys(home: Path) -> KeyStore:
-    store = KeyStore()
+    store = KeyStore(home / "keys")
     store.create(issuer="https://pcf.example.com")
     return store
 

@@ -19,8 +19,8 @@ from fixtures.api_support import Seeded, https_server, seed
 from openpcf.api import HostConfig, create_app
 from openpcf.cli.pact import app as pact_app
 from openpcf.exchange.client import PactClient, next_link
-from openpcf.exchange.supplier import supplier_factor
 from openpcf.exchange.errors import PactRemoteError
+from openpcf.exchange.supplier import supplier_factor
 from openpcf.services.pact.pull import default_openapi, pull
 from openpcf.services.pact.tls import CertificatePair, dev_certificate
 

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from openpcf.core.frozen import FrozenMap
 from openpcf.core.results import FootprintResult, frozen_map
-from openpcf.core.solver import Factorisation
+from openpcf.core.solver import Backend, Factorisation, pardiso_available
 from openpcf.model.calculation import Calculation
 from openpcf.model.result import solve_compiled
 from openpcf.services.calculate import calculate
@@ -111,9 +111,12 @@ def test_frozen_map_behaves_as_a_read_only_dict() -> None:
     assert _round_trip(nested) == {"x": {"y": 1.0}}
 
 
-def test_factorisation_pickles_without_its_factors() -> None:
+@pytest.mark.parametrize("backend", ["superlu", "pardiso"])
+def test_factorisation_pickles_without_its_factors(backend: Backend) -> None:
+    if backend == "pardiso" and not pardiso_available():
+        pytest.skip("pypardiso is not installed")
     A = sp.csc_array(np.array([[1.0, 0.0, 0.0], [-0.5, 1.0, 0.0], [0.0, -2.0, 1.0]]))
-    fact = Factorisation(A, labels=("a", "b", "c"), backend="superlu")
+    fact = Factorisation(A, labels=("a", "b", "c"), backend=backend)
     f = np.array([1.0, 0.0, 0.0])
     copy = _round_trip(fact)
     assert copy.labels == fact.labels

@@ -29,6 +29,7 @@ from openpcf.api.deps import HostState
 from openpcf.api.routes_auth import router as auth_router
 from openpcf.api.routes_certify import router as certify_router
 from openpcf.api.routes_pact import make_router
+from openpcf.certify import KeyStore
 from openpcf.services.pact.auth import TOKEN_TTL, TokenSigner
 from openpcf.services.pact.outbox import OutboxSender
 from openpcf.services.pact.peers import FilePeers, PeerDirectory, peers_file
@@ -98,6 +99,7 @@ def create_app(
         peers=config.peers or FilePeers(peers_file(config.home)),
         inbox=config.inbox or config.home / "supplier_footprints",
         max_body=config.max_body,
+        keys=KeyStore(config.home / "keys"),
     )
 
     @asynccontextmanager

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from openpcf.db.base import utcnow
-from openpcf.services.pact.auth import TokenClaims, TokenSigner
 from openpcf.exchange.errors import InvalidTokenError, PayloadTooLargeError
+from openpcf.services.pact.auth import TokenClaims, TokenSigner
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from openpcf.certify import KeyStore
     from openpcf.services.pact.outbox import OutboxSender
     from openpcf.services.pact.peers import PeerDirectory
 
@@ -28,6 +29,7 @@ class HostState:
     peers: PeerDirectory
     inbox: Path
     max_body: int
+    keys: KeyStore
     sender: OutboxSender | None = None
 
 

@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 from openpcf.api.deps import State
 from openpcf.api.schemas import OAuthErrorPublic, OpenIdConfigurationPublic, TokenPublic
 from openpcf.db.repositories import KNOWN_SCOPES
-from openpcf.services.pact import host as pact_host
 from openpcf.exchange.errors import OAuthError
+from openpcf.services.pact import host as pact_host
 
 router = APIRouter(tags=["auth"])
 

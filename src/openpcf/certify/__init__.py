@@ -34,12 +34,12 @@ from openpcf.certify.subject import Attestation, footprint_digest, footprint_sub
 from openpcf.certify.verify import Verification, verify_certificate
 
 
-def jwks(public_only: bool = True, *, keys: KeyStore | None = None) -> dict[str, Any]:
+def jwks(public_only: bool = True, *, keys: KeyStore) -> dict[str, Any]:
     """The issuer's JWKS (active key first, then retired ones) for ``/.well-known/jwks.json``.
 
     ``public_only=False`` includes private key material, for a backup only.
     """
-    return (keys or KeyStore()).jwks(public_only=public_only)
+    return keys.jwks(public_only=public_only)
 
 
 __all__ = [

@@ -39,7 +39,7 @@ class Certificate:
 def issue_certificate(
     footprint: Mapping[str, Any],
     *,
-    keys: KeyStore | None = None,
+    keys: KeyStore,
     attestation: Attestation | None = None,
     valid_for: dt.timedelta = DEFAULT_VALIDITY,
     now: dt.datetime | None = None,
@@ -52,7 +52,7 @@ def issue_certificate(
     footprint
         A PACT ProductFootprint (the JSON of ``openpcf calc -f pact``), v3 or v2.3.
     keys
-        The key store; ``$OPENPCF_HOME/keys`` by default.
+        The issuer's key store (the edge passes ``$OPENPCF_HOME/keys``).
     attestation
         The verifier's attestation; by default the footprint's own ``pcf.assurance``, if any.
     valid_for
@@ -70,10 +70,9 @@ def issue_certificate(
     UncertifiableFootprintError
         A footprint that lacks a field the certificate binds.
     """
-    store = keys or KeyStore()
     subject = footprint_subject(footprint, attestation=attestation)
-    info = store.active()
-    issuer = store.issuer
+    info = keys.active()
+    issuer = keys.issuer
     start = as_utc(now).replace(microsecond=0)
     end = start + valid_for
     cred_id = f"urn:uuid:{uuid.uuid4()}"
@@ -87,7 +86,7 @@ def issue_certificate(
     )
     index = None
     if revocable:
-        index = StatusRegistry(store.folder).allocate(
+        index = StatusRegistry(keys.folder).allocate(
             cred_id, product=", ".join(subject["productIds"]), kid=info.kid
         )
         url = status_list_url(issuer)
@@ -99,7 +98,7 @@ def issue_certificate(
             "statusListCredential": url,
         }
     payload |= jwt_claims(issuer=issuer, jti=cred_id, start=start, end=end, not_before=True)
-    token = sign_credential(payload, store)
+    token = sign_credential(payload, keys)
     return Certificate(
         token=token,
         id=cred_id,

@@ -68,19 +68,13 @@ def _generate(alg: str) -> Key:
     return key
 
 
-def default_key_dir() -> Path:
-    from openpcf.settings import get_settings
-
-    return get_settings().home / "keys"
-
-
 class KeyStore:
-    """The key folder at ``folder`` (``$OPENPCF_HOME/keys`` when None)."""
+    """The key folder at ``folder`` (the edge passes ``$OPENPCF_HOME/keys``)."""
 
     __slots__ = ("folder",)
 
-    def __init__(self, folder: Path | str | None = None) -> None:
-        self.folder = Path(folder) if folder is not None else default_key_dir()
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
 
     def __repr__(self) -> str:
         return f"KeyStore({str(self.folder)!r})"

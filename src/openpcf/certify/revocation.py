@@ -35,21 +35,19 @@ from openpcf.certify.status import StatusRegistry, bit, decode_list, encode_list
 STATUS_VALIDITY = dt.timedelta(days=1)
 
 
-def revoke_certificate(credential_id: str, *, keys: KeyStore | None = None) -> int:
+def revoke_certificate(credential_id: str, *, keys: KeyStore) -> int:
     """Revoke a certificate this key store issued; return its status-list index.
 
     Publish the new list (:func:`status_list`) for verifiers to see the revocation.
     """
-    store = keys or KeyStore()
-    return StatusRegistry(store.folder).revoke(credential_id)
+    return StatusRegistry(keys.folder).revoke(credential_id)
 
 
 def status_list_document(
-    *, keys: KeyStore | None = None, now: dt.datetime | None = None
+    *, keys: KeyStore, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """The issuer's ``BitstringStatusListCredential`` (unsigned payload)."""
-    store = keys or KeyStore()
-    issuer = store.issuer
+    issuer = keys.issuer
     url = status_list_url(issuer)
     start = as_utc(now).replace(microsecond=0)
     end = start + STATUS_VALIDITY
@@ -57,7 +55,7 @@ def status_list_document(
         "id": f"{url}#list",
         "type": "BitstringStatusList",
         "statusPurpose": "revocation",
-        "encodedList": encode_list(StatusRegistry(store.folder).revoked_indexes()),
+        "encodedList": encode_list(StatusRegistry(keys.folder).revoked_indexes()),
     }
     return credential_payload(
         cred_id=url,
@@ -69,10 +67,9 @@ def status_list_document(
     ) | jwt_claims(issuer=issuer, jti=url, start=start, end=end, not_before=False)
 
 
-def status_list(*, keys: KeyStore | None = None, now: dt.datetime | None = None) -> str:
+def status_list(*, keys: KeyStore, now: dt.datetime | None = None) -> str:
     """The issuer's revocation list as a signed ``vc+jwt`` (serve as ``application/vc+jwt``)."""
-    store = keys or KeyStore()
-    return sign_credential(status_list_document(keys=store, now=now), store)
+    return sign_credential(status_list_document(keys=keys, now=now), keys)
 
 
 def check_revocation(
@@ -112,8 +109,8 @@ def check_revocation(
     if status_list is None and issuer_url is not None and url.startswith(("http://", "https://")):
         status_list = fetch(url, StatusListError, "the status list").decode("utf-8", "replace")
     if status_list is None:
-        if jwks is None and issuer_url is None:  # the issuer checking its own certificate
-            registry = StatusRegistry((keys or KeyStore()).folder)
+        if keys is not None and jwks is None and issuer_url is None:  # the issuer's own check
+            registry = StatusRegistry(keys.folder)
             if index in registry.revoked_indexes():
                 raise CredentialRevokedError(
                     f"certificate {payload.get('id')} was revoked (local issuer registry, "

@@ -121,8 +121,9 @@ def _key_source(
         url = issuer_url.rstrip("/") + JWKS_PATH
         data = fetch_json(url, KeySourceError, "the issuer's JWKS")
         return import_key_set(data, source=url), url
-    store = keys or KeyStore()
-    return store.public_keys(), f"the local key store {store.folder}"
+    if keys is None:
+        raise KeySourceError("give the issuer's JWKS, its URL or the issuer's own key store")
+    return keys.public_keys(), f"the local key store {keys.folder}"
 
 
 def _check_issuer(issuer: str, issuer_url: str | None) -> str:

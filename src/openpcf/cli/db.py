@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from openpcf.io.store import DatabaseStore
     from openpcf.services.databases import ImportResult
 
 import_app = typer.Typer(
@@ -86,7 +87,9 @@ def _import(fmt: str, path: Path, name: str | None, rules: Path | None, as_json:
 
     link_rules = LinkRules.from_file(rules) if rules else None
     with _progress(f"reading {path.name}", enabled=not as_json) as progress:
-        result = import_database(fmt, path, name=name, rules=link_rules, progress=progress)
+        result = import_database(
+            fmt, path, name=name, rules=link_rules, progress=progress, store=_store()
+        )
     if as_json:
         out = {"name": result.name, "version": result.version, "was_new": result.was_new}
         typer.echo(json.dumps({**out, "report": result.report}, ensure_ascii=False, indent=2))
@@ -162,7 +165,7 @@ def list_cmd(as_json: JsonOption = False) -> None:
     """List the imported databases and their current versions."""
     from openpcf.services.databases import list_databases
 
-    rows = list_databases()
+    rows = list_databases(store=_store())
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -190,7 +193,7 @@ def show_cmd(db: DbArg, as_json: JsonOption = False) -> None:
     """Show a database's provenance, versions, licence and import report."""
     from openpcf.services.databases import show_database
 
-    info = show_database(db)
+    info = show_database(db, store=_store())
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -229,7 +232,7 @@ def search_cmd(
 
     from openpcf.services.databases import search_processes
 
-    found = search_processes(db, query)
+    found = search_processes(db, query, store=_store())
     if as_json:
         typer.echo(json.dumps([asdict(c) for c in found], ensure_ascii=False, indent=2))
         return
@@ -265,7 +268,7 @@ def footprints_cmd(
 
     from openpcf.services.databases import all_footprints
 
-    rows = all_footprints(db, gwp)
+    rows = all_footprints(db, gwp, store=_store())
     if fmt is OutputFormat.json:
         text = json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2) + "\n"
     else:
@@ -279,3 +282,11 @@ def footprints_cmd(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _store() -> DatabaseStore:
+    """The imported databases in ``$OPENPCF_HOME/databases``."""
+    from openpcf.io.store import DatabaseStore
+    from openpcf.settings import get_settings
+
+    return DatabaseStore(get_settings().databases_dir)

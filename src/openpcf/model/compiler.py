@@ -31,6 +31,7 @@ from openpcf.errors import (
     OpenPCFError,
     UnitError,
     UnknownProcessError,
+    located,
 )
 from openpcf.factors import Factor, FactorSet, GridChoice, grid_electricity
 from openpcf.methods.gases import GAS_IDS
@@ -366,7 +367,8 @@ class _Compiler:
                 self.grid_choices.append(choice)
                 return choice.factor
             if inp.background is not None:
-                return self._resolver("background")(inp.background)
+                background: BackgroundResolver = self._resolver("background")
+                return background(inp.background)
             base = self.loaded.path.parent
             for kind in ("shipment", "electricity_claim", "supplier_footprint"):
                 ref = getattr(inp, kind)
@@ -375,7 +377,7 @@ class _Compiler:
                     return resolve(ref, base=base)
             raise InputError("the input names no source")  # excluded by the schema
         except OpenPCFError as e:
-            raise type(e)(f"{where}: {e}") from None
+            raise located(e, where) from None
 
     def _resolver(self, kind: str) -> Any:
         resolver = getattr(self.resolvers, kind)
@@ -435,7 +437,7 @@ class _Compiler:
             try:
                 factor = self.factor_set.get(co.substitutes)
             except OpenPCFError as e:
-                raise type(e)(f"{where}: {e}") from None
+                raise located(e, where) from None
             row = self._background_row(factor)
             value = self._converted(amount, co.unit, factor.unit, where)
             self.A_bf[(row, j)] = self.A_bf.get((row, j), 0.0) + value

@@ -49,8 +49,8 @@ from openpcf.reports.sensitivity import Sensitivity, analyse
 if TYPE_CHECKING:
     from openpcf.core.results import FootprintResult
     from openpcf.factors import Factor
-    from openpcf.model.compiler import CompiledModel
     from openpcf.model.calculation import Calculation
+    from openpcf.model.compiler import CompiledModel
 
 CO2E = "kg CO2e"
 TOP_CONTRIBUTORS = 10

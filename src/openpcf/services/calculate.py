@@ -93,9 +93,8 @@ def calculate(
         (needs ``settings``).
     """
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
-    active = active_factors(
-        loaded, base=factors, factor_files=factor_files, user_dir=settings and settings.factor_dir
-    )
+    user_dir = settings.factor_dir if settings is not None else None
+    active = active_factors(loaded, base=factors, factor_files=factor_files, user_dir=user_dir)
     compiled = compile_model(
         loaded, factors=active, overrides=overrides, gwp=gwp, resolvers=resolvers(settings)
     )

@@ -36,7 +36,6 @@ from openpcf.io.store import (
     database_name,
 )
 from openpcf.methods.gwp import characterisation_vector, gwp_set
-from openpcf.settings import get_settings
 
 Format = Literal["jsonld", "ilcd", "ecospold2"]
 Progress = Callable[[int, int], None]
@@ -72,10 +71,6 @@ class FootprintRow:
     name_zh: str = ""
 
 
-def database_store() -> DatabaseStore:
-    return DatabaseStore(get_settings().home / "databases")
-
-
 def read_inventory(fmt: str, path: Path, *, progress: Progress | None = None) -> Inventory:
     """Dispatch to the reader of ``fmt``."""
     if fmt not in READERS:
@@ -96,7 +91,7 @@ def import_database(
     name: str | None = None,
     rules: LinkRules | None = None,
     progress: Progress | None = None,
-    store: DatabaseStore | None = None,
+    store: DatabaseStore,
 ) -> ImportResult:
     """Read, link, solve and store ``path`` as a version of database ``name``.
 
@@ -112,7 +107,6 @@ def import_database(
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder.")
-    store = store or database_store()
     db_name = database_name(name or path.stem)
     digest = content_hash(path)
     version = digest[:VERSION_LENGTH]
@@ -163,9 +157,8 @@ def import_database(
     )
 
 
-def list_databases(*, store: DatabaseStore | None = None) -> list[dict[str, Any]]:
+def list_databases(*, store: DatabaseStore) -> list[dict[str, Any]]:
     """One summary per database: current version, formats, counts, import date."""
-    store = store or database_store()
     out = []
     for name in store.names():
         current = store.get(name)
@@ -184,9 +177,8 @@ def list_databases(*, store: DatabaseStore | None = None) -> list[dict[str, Any]
     return out
 
 
-def show_database(ref: str, *, store: DatabaseStore | None = None) -> dict[str, Any]:
+def show_database(ref: str, *, store: DatabaseStore) -> dict[str, Any]:
     """Metadata, every version and the import report of ``name[@version]``."""
-    store = store or database_store()
     stored = store.get(ref)
     return {
         **stored.meta,
@@ -198,10 +190,10 @@ def show_database(ref: str, *, store: DatabaseStore | None = None) -> dict[str, 
     }
 
 
-def search_processes(ref: str, query: str, *, store: DatabaseStore | None = None) -> list[Column]:
+def search_processes(ref: str, query: str, *, store: DatabaseStore) -> list[Column]:
     """Activities whose English or Chinese name or product contains every word of ``query``
     (case-insensitive)."""
-    stored = (store or database_store()).get(ref)
+    stored = store.get(ref)
     words = query.casefold().split()
     return [
         c
@@ -210,11 +202,9 @@ def search_processes(ref: str, query: str, *, store: DatabaseStore | None = None
     ]
 
 
-def all_footprints(
-    ref: str, gwp: str = "AR6", *, store: DatabaseStore | None = None
-) -> list[FootprintRow]:
+def all_footprints(ref: str, gwp: str = "AR6", *, store: DatabaseStore) -> list[FootprintRow]:
     """kg CO2e per unit of every activity's reference product: ``h = Λ c``."""
-    stored = (store or database_store()).get(ref)
+    stored = store.get(ref)
     c = characterisation_vector(gwp_set(gwp), stored.meta["gases"])
     h = _intensities(stored) @ c
     return [
@@ -270,7 +260,7 @@ def _find(columns: list[Column], key: str, where: str) -> Column:
     )
 
 
-def background_factor(ref: str, *, store: DatabaseStore | None = None) -> Factor:
+def background_factor(ref: str, *, store: DatabaseStore) -> Factor:
     """A :class:`Factor` for ``"<db>[@version]:<process uuid or exact name>"``.
 
     Its ``emissions`` are the activity's cradle-to-gate kg of each gas per one unit of its
@@ -288,7 +278,7 @@ def background_factor(ref: str, *, store: DatabaseStore | None = None) -> Factor
         raise InputError(
             f"Background reference {ref!r} must be '<database>[@version]:<process id or name>'."
         )
-    stored = (store or database_store()).get(db_ref.strip())
+    stored = store.get(db_ref.strip())
     columns, lam = _loaded(stored)
     col = _find(columns, key.strip(), stored.ref)
     row = lam[[c.id for c in columns].index(col.id)]

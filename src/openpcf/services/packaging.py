@@ -259,7 +259,8 @@ def build_package(
         has an active key, True to require it, False never. The manifest is signed whenever
         the key store has an active key.
     keys
-        The key store (``$OPENPCF_HOME/keys`` by default).
+        The issuer's key store (the edge passes ``$OPENPCF_HOME/keys``); without one, or
+        without an active key in it, the package is neither certified nor signed.
     attestation
         The verifier's attestation for the certificate.
     lang
@@ -279,7 +280,7 @@ def build_package(
     KeyStoreError
         ``certificate=True`` without an active key.
     """
-    from openpcf.certify import KeyStore, issue_certificate, jwks
+    from openpcf.certify import KeyStoreError, issue_certificate, jwks
     from openpcf.factors.loading import parse_factor_text
     from openpcf.model.result_json import result_to_dict
 
@@ -313,17 +314,18 @@ def build_package(
     else:
         omitted.append(f"{REPORT}: {report[0]}")
 
-    store = keys or KeyStore()
-    has_key = store.exists()
+    store = keys if keys is not None and keys.exists() else None
     cert_id = None
-    if certificate or (certificate is None and has_key):
+    if certificate or (certificate is None and store is not None):
         if footprint is None:
             raise PackageError(f"no certificate without a PACT footprint: {omitted[0]}")
-        cert = issue_certificate(footprint, keys=store, attestation=attestation, now=created)
+        if keys is None:
+            raise KeyStoreError("no key store for the certificate: run `openpcf keys create`")
+        cert = issue_certificate(footprint, keys=keys, attestation=attestation, now=created)
         files[CERTIFICATE], cert_id = (cert.token + "\n").encode(), cert.id
     elif certificate is None:
         omitted.append(f"{CERTIFICATE}: no signing key (run `openpcf keys create`)")
-    if has_key:
+    if store is not None:
         files[JWKS] = _dumps(jwks(keys=store))
 
     in_set = compiled.factor_set.factors
@@ -353,7 +355,7 @@ def build_package(
         "files": {name: sha256(data) for name, data in sorted(files.items())},
     }
     files[MANIFEST] = _dumps(manifest)
-    if has_key:
+    if store is not None:
         files[SIGNATURE] = (_sign_manifest(files[MANIFEST], store) + "\n").encode()
     out = Path(output)
     atomic_write(out, _zip(files, created))
@@ -362,7 +364,7 @@ def build_package(
         files=tuple(sorted(files)),
         kg_co2e=result.total,
         certificate_id=cert_id,
-        signed=has_key,
+        signed=store is not None,
         omitted=tuple(omitted),
         calculation=calculation,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -66,15 +67,22 @@ def ensure_organisation(
 # --------------------------------------------------------------------------------------------
 # API clients
 
+#: scrypt parameters of new secret hashes. ``_SCRYPT_N`` (the cost: 2**14, 16 MiB and 50 to
+#: 70 ms a hash) is read at each call, so the test suite lowers it for speed (tests/conftest.py);
+#: every hash records its own n, r and p, so verification works whatever the cost of the day.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_LEN = 2**14, 8, 1, 32
 
 
-def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
-    """``scrypt$n$r$p$salt$hash`` of a client secret, with a random 16-byte salt."""
+def hash_secret(secret: str, *, salt: bytes | None = None, n: int | None = None) -> str:
+    """``scrypt$n$r$p$salt$hash`` of a client secret, with a random 16-byte salt.
+
+    ``n`` is the scrypt cost (a power of two); the default is the module's ``_SCRYPT_N``.
+    """
     salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = _scrypt(secret, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    n = _SCRYPT_N if n is None else n
+    digest = _scrypt(secret, salt, n, _SCRYPT_R, _SCRYPT_P)
     b64 = base64.b64encode
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
 def verify_secret(secret: str, encoded: str) -> bool:
@@ -94,8 +102,11 @@ def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=_SCRYPT_LEN)
 
 
-#: Compared against when the client id is unknown, so that both cases take the same time.
-_DUMMY_HASH = hash_secret("openpcf-dummy-secret", salt=b"\0" * 16)
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(n: int) -> str:
+    """Compared against when the client id is unknown, so that both cases take the same time
+    (at the cost new hashes are made with)."""
+    return hash_secret("openpcf-dummy-secret", salt=b"\0" * 16, n=n)
 
 
 class IssuedCredentials(NamedTuple):
@@ -146,7 +157,7 @@ def get_client(session: Session, *, client_id: str) -> ApiClient:
 def authenticate_client(session: Session, *, client_id: str, secret: str) -> ApiClient | None:
     """The enabled client with these credentials, or ``None`` (unknown id, wrong secret)."""
     client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-    ok = verify_secret(secret, client.secret_hash if client else _DUMMY_HASH)
+    ok = verify_secret(secret, client.secret_hash if client else _dummy_hash(_SCRYPT_N))
     if client is None or not ok or client.disabled:
         return None
     return client
