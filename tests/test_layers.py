@@ -21,3 +21,15 @@ def test_only_the_edges_read_the_settings() -> None:
     )
     assert readers, "get_settings() should be read somewhere"
     assert [r for r in readers if not r.startswith(EDGES)] == []
+
+
+def test_one_declared_unit_vocabulary() -> None:
+    """Model files, unit conversion and PACT exports name the same declared units."""
+    from typing import get_args
+
+    from openpcf.core.units import PACT_UNITS, DeclaredUnit
+    from openpcf.exchange.vocabulary import V2_UNITS, V3_UNITS
+
+    assert tuple(PACT_UNITS) == get_args(DeclaredUnit)
+    assert set(V2_UNITS) | {"piece"} == set(PACT_UNITS)
+    assert set(PACT_UNITS) < set(V3_UNITS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from typing import Literal
 
 import pint
 
@@ -27,7 +28,20 @@ piece = [piece] = pcs = item = unit_item
 TEU = [teu]
 """
 
-#: PACT declared-unit names mapped to pint expressions.
+#: The declared units of a product model: PACT's names (v3.0 ``DeclaredUnit`` less "hour" and
+#: "megabit second", which no OpenPCF model declares).
+DeclaredUnit = Literal[
+    "kilogram",
+    "liter",
+    "cubic meter",
+    "kilowatt hour",
+    "megajoule",
+    "ton kilometer",
+    "square meter",
+    "piece",
+]
+
+#: PACT declared-unit names mapped to pint expressions (one entry per :data:`DeclaredUnit`).
 PACT_UNITS: dict[str, str] = {
     "kilogram": "kg",
     "liter": "liter",

@@ -59,24 +59,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from openpcf.errors import InputError
-from openpcf.exchange.pact import UN_REGIONS
+from openpcf.exchange.vocabulary import UN_REGIONS, V3_UNITS
 
 SPEC_VERSION = "urn:io.catenax.pcf:datamodel:version:8.0.0"
-UNITS = frozenset(
-    {
-        "liter",
-        "kilogram",
-        "cubic meter",
-        "kilowatt hour",
-        "megajoule",
-        "ton kilometer",
-        "square meter",
-        "piece",
-        "hour",
-        "megabit",
-        "second",
-    }
-)
+#: Catena-X's declared units: PACT's, with "megabit second" split into two units
+UNITS = frozenset({*V3_UNITS, "megabit", "second"} - {"megabit second"})
 REGIONS = UN_REGIONS | {"Global", "Several"}  # Catena-X adds two values to PACT's list
 PCF_TYPES = (
     "Retrospective PCF, Prospective PCF without forerunner",

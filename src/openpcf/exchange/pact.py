@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from openpcf.errors import InputError
 from openpcf.exchange.supplier import SUPPLIER_SET
-from openpcf.exchange.v2 import V2_UNITS, v2_view
+from openpcf.exchange.v2 import v2_view
+from openpcf.exchange.vocabulary import GLOBAL, UN_REGIONS, V2_UNITS
 from openpcf.model.schema import BOUNDARY_STAGES
 
 if TYPE_CHECKING:
@@ -36,34 +37,6 @@ if TYPE_CHECKING:
 
 SPEC_VERSIONS = {"3": "3.0.0", "2": "2.3.0"}
 
-#: UN M49 regions and subregions PACT accepts in ``geographyRegionOrSubregion``.
-UN_REGIONS: frozenset[str] = frozenset(
-    {
-        "Africa",
-        "Americas",
-        "Asia",
-        "Europe",
-        "Oceania",
-        "Australia and New Zealand",
-        "Central Asia",
-        "Eastern Asia",
-        "Eastern Europe",
-        "Latin America and the Caribbean",
-        "Melanesia",
-        "Micronesia",
-        "Northern Africa",
-        "Northern America",
-        "Northern Europe",
-        "Polynesia",
-        "South-eastern Asia",
-        "Southern Asia",
-        "Southern Europe",
-        "Sub-Saharan Africa",
-        "Western Asia",
-        "Western Europe",
-    }
-)
-GLOBAL = frozenset({"", "GLO", "GLOBAL", "WORLD", "RoW"})
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _REPORT = re.compile(r"AR\d+")

@@ -61,18 +61,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpcf.errors import InputError
+from openpcf.exchange.vocabulary import V2_UNITS
 
 SPEC_VERSION = "2.3.0"
-#: declared units PACT v2.3 knows, in the specification's order
-V2_UNITS = (
-    "liter",
-    "kilogram",
-    "cubic meter",
-    "kilowatt hour",
-    "megajoule",
-    "ton kilometer",
-    "square meter",
-)
 _STANDARDS_USED = {
     "ISO14067": "ISO Standard 14067",
     "GHGP-Product": "GHG Protocol Product standard",

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from openpcf.core.quality import Pedigree
+from openpcf.core.units import DeclaredUnit
 from openpcf.files.schema import Strict
 from openpcf.methods.gases import GAS_IDS
 
@@ -43,16 +44,6 @@ BOUNDARY_STAGES: dict[str, tuple[str, ...]] = {
     "cradle-to-grave": STAGES,
     "gate-to-gate": ("production",),
 }
-DeclaredUnit = Literal[
-    "kilogram",
-    "liter",
-    "cubic meter",
-    "kilowatt hour",
-    "megajoule",
-    "ton kilometer",
-    "square meter",
-    "piece",
-]
 Amount = float | str
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 
