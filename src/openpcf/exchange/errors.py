@@ -54,3 +54,7 @@ class PactRemoteError(OpenPCFError, ConnectionError):
 
 class PactSchemaError(InputError):
     """A document received from another PACT host does not follow the PACT schema."""
+
+
+class SupplierFootprintError(InputError):
+    """A supplier's PACT footprint cannot be read or used; the message names file and field."""

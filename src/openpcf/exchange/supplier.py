@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from openpcf.core.units import PACT_UNITS
-from openpcf.errors import InputError
+from openpcf.exchange.errors import SupplierFootprintError
+from openpcf.exchange.inbox import SupplierInbox, names_received
 from openpcf.factors.schema import Factor
 
 #: ``Factor.set_name`` of supplier factors (they are primary data, not a secondary set).
@@ -46,10 +47,6 @@ SUPPLIER_SET = "supplier"
 LICENCE = "supplier data, shared under PACT"
 #: PACT v3 declared units pint can read, beyond the ones the model language itself allows.
 UNITS: dict[str, str] = {**PACT_UNITS, "hour": "hour"}
-
-
-class SupplierFootprintError(InputError):
-    """A supplier's PACT footprint cannot be read or used; the message names file and field."""
 
 
 def supplier_factor(ref: str, *, base: Path, store: Path | None = None) -> Factor:
@@ -79,52 +76,14 @@ def supplier_factor(ref: str, *, base: Path, store: Path | None = None) -> Facto
         raise SupplierFootprintError(
             "supplier_footprint is empty: give the path of a supplier's PACT footprint JSON"
         )
-    if _UUID.match(text) or text.lower().startswith("urn:"):
-        return _from_file(str(_stored(text, store)), base)
+    if names_received(text):
+        return _from_file(str(SupplierInbox(store).find(text)), base)
     if _looks_like_path(text):
         return _from_file(text, base)
     raise SupplierFootprintError(
         f"supplier_footprint {ref!r}: give a path to a footprint JSON (e.g. suppliers/steel.json "
         "or suppliers/list.json#<footprint id>), a footprint id or a product URN"
     )
-
-
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-
-
-def _stored(ref: str, store: Path | None) -> Path:
-    """The received footprint file for a footprint id or a product URN.
-
-    For a URN, the footprints whose ``productIds`` contain it (ignoring case) are candidates;
-    an Active one is preferred over a Deprecated one, then the most recently created.
-    """
-    where = f"received supplier footprints ({store})" if store else "no PACT store"
-    hint = "pull them with `openpcf pact pull URL --client-id ... --client-secret ...`"
-    if store is None or not store.is_dir():
-        raise SupplierFootprintError(f"supplier_footprint {ref!r}: {where}; {hint}")
-    if _UUID.match(ref):
-        path = store / f"{ref.lower()}.json"
-        if not path.is_file():
-            raise SupplierFootprintError(
-                f"supplier_footprint {ref!r} is not among the {where}; {hint}"
-            )
-        return path
-    candidates = []
-    for path in sorted(store.glob("*.json")):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        ids = [str(x).lower() for x in doc.get("productIds", [])] if isinstance(doc, dict) else []
-        if ref.lower() in ids:
-            rank = (doc.get("status") == "Active", str(doc.get("created", "")))
-            candidates.append((rank, path))
-    if not candidates:
-        raise SupplierFootprintError(
-            f"supplier_footprint {ref!r}: no footprint with that product id among the {where}; "
-            f"{hint}"
-        )
-    return max(candidates)[1]
 
 
 def _looks_like_path(ref: str) -> bool:

@@ -32,11 +32,11 @@ from openpcf.exchange.errors import (
     InvalidTokenError,
     OAuthError,
 )
+from openpcf.exchange.inbox import SupplierInbox
 from openpcf.exchange.v2 import NotMappableError, v2_view
 from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
 from openpcf.services.pact.events import CloudEvent, Version, build_event, not_found_code
 from openpcf.services.pact.filter import parse_filter
-from openpcf.services.pact.pull import write_footprint
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -296,6 +296,5 @@ def _answer(
 
 
 def _store(pfs: Sequence[Mapping[str, Any]], inbox: Path) -> tuple[str, ...]:
-    """Write each footprint to ``inbox/<id>.json`` (atomically; ids are checked UUIDs)."""
-    inbox.mkdir(parents=True, exist_ok=True)
-    return tuple(str(write_footprint(inbox, str(uuid.UUID(str(pf["id"]))), pf)) for pf in pfs)
+    """Write each footprint to the supplier inbox (ids are checked UUIDs)."""
+    return tuple(str(SupplierInbox(inbox).write(pf)) for pf in pfs)

@@ -14,7 +14,6 @@ in the same folder. :func:`wait_for_answer` polls the database for that answer.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from openpcf.db.base import utcnow
 from openpcf.errors import InputError
-from openpcf.files.durable import atomic_write
+from openpcf.exchange.inbox import SupplierInbox
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -83,26 +82,20 @@ def pull(
 ) -> PullReport:
     """Fetch every listed footprint, check it and store the valid ones as ``<id>.json``."""
     report = PullReport(schema=openapi)
+    inbox = SupplierInbox(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for doc in client.list_footprints(version=version, params=params, limit=limit):
         pf_id = str(doc.get("id", ""))
         problems = check_footprint(doc, version=version, openapi=openapi)
         try:
-            name = str(uuid.UUID(pf_id))
+            uuid.UUID(pf_id)
         except ValueError:
             problems.append(f"id {pf_id!r} is not a UUID")
         if problems:
             report.invalid[pf_id or "<no id>"] = problems
             continue
-        report.stored.append(write_footprint(folder, name, doc))
+        report.stored.append(inbox.write(doc))
     return report
-
-
-def write_footprint(folder: Path, name: str, doc: Mapping[str, Any]) -> Path:
-    """Write ``doc`` to ``folder/<name>.json`` atomically (``name`` is a checked UUID)."""
-    path = folder / f"{name}.json"
-    atomic_write(path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    return path
 
 
 def send_request(
