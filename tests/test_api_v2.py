@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from fixtures.api_host import BASE, Host, published_event, request_event, serve_host
 from fixtures.api_support import check_error, check_event, check_get, check_list, example
-from openpcf.db.repositories import parse_datetime
+from openpcf.exchange.criteria import parse_datetime
 from openpcf.exchange.errors import BadRequestError, UnsupportedRequestError
 from openpcf.exchange.v2 import NotMappableError, v2_view
 from openpcf.services.pact.filter import parse_filter

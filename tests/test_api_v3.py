@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 
 from fixtures.api_host import BASE, Host, published_event, request_event, serve_host
 from fixtures.api_support import check_error, check_event, check_get, check_list
-from openpcf.db.repositories import add_years, parse_datetime
+from openpcf.db.repositories import add_years
+from openpcf.exchange.criteria import parse_datetime
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ from openpcf.db.models import (
     OutboxEvent,
     Product,
 )
-from openpcf.db.repositories import FootprintFilter, owners
+from openpcf.db.repositories import owners
+from openpcf.exchange.criteria import FootprintFilter
 
 UTC = dt.UTC
 

@@ -31,6 +31,7 @@ from openpcf.db.models import (
     Organisation,
     Product,
 )
+from openpcf.exchange.criteria import FootprintFilter
 from openpcf.exchange.schema import validate_footprint
 from openpcf.services.publishing import publish, same_content
 
@@ -140,7 +141,7 @@ def test_publish_hydrogen_example(engine: Engine) -> None:
         product = repo.get_product(s, organisation=org, product_id=doc["productIds"][0])
         repo.grant_access(s, client=client, product=product)
         page = repo.list_footprints(
-            s, client=client, filters=repo.FootprintFilter(geographies=("cn-nm",))
+            s, client=client, filters=FootprintFilter(geographies=("cn-nm",))
         )
         assert [fp.id for fp in page.items] == [published.id]
 

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import Body, Claims, State
 from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
+from openpcf.exchange.events import Version, parse_event
 from openpcf.services.pact import host as pact_host
-from openpcf.services.pact.events import Version, parse_event
 
 _EVENT_BODY: dict[str, Any] = {
     "requestBody": {

@@ -25,6 +25,7 @@ from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport
 if TYPE_CHECKING:
     from openpcf.model.calculation import Calculation
 
+
 def _trail(trail: AuditTrail | Path | str) -> AuditTrail:
     return trail if isinstance(trail, AuditTrail) else AuditTrail(trail)
 

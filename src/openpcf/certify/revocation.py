@@ -43,9 +43,7 @@ def revoke_certificate(credential_id: str, *, keys: KeyStore) -> int:
     return StatusRegistry(keys.folder).revoke(credential_id)
 
 
-def status_list_document(
-    *, keys: KeyStore, now: dt.datetime | None = None
-) -> dict[str, Any]:
+def status_list_document(*, keys: KeyStore, now: dt.datetime | None = None) -> dict[str, Any]:
     """The issuer's ``BitstringStatusListCredential`` (unsigned payload)."""
     issuer = keys.issuer
     url = status_list_url(issuer)

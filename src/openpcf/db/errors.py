@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from openpcf.errors import InputError, OpenPCFError
+from openpcf.errors import OpenPCFError
+
+# storage refuses such documents; the class belongs to the PACT vocabulary
+from openpcf.exchange.errors import FootprintDocumentError as FootprintDocumentError
 
 
 class StorageError(OpenPCFError):
@@ -27,7 +30,3 @@ class ImmutableFootprintError(StorageError):
 
 class SchemaOutdatedError(StorageError):
     """The database schema is not at the revision this version of OpenPCF needs."""
-
-
-class FootprintDocumentError(InputError):
-    """A PACT document lacks what storage needs (id, productIds, reference period, ...)."""

@@ -58,3 +58,7 @@ class PactSchemaError(InputError):
 
 class SupplierFootprintError(InputError):
     """A supplier's PACT footprint cannot be read or used; the message names file and field."""
+
+
+class FootprintDocumentError(InputError):
+    """A PACT document lacks what storage needs (id, productIds, reference period, ...)."""

@@ -23,7 +23,6 @@ from openpcf.db.repositories.events import (
 )
 from openpcf.db.repositories.footprints import (
     DEFAULT_VALIDITY_YEARS,
-    FootprintFilter,
     FootprintPage,
     add_years,
     deprecate_footprint,
@@ -31,7 +30,6 @@ from openpcf.db.repositories.footprints import (
     footprint_facts,
     get_footprint,
     list_footprints,
-    parse_datetime,
     publish_footprint,
 )
 from openpcf.db.repositories.owners import (
@@ -60,7 +58,6 @@ __all__ = [
     "DEFAULT_VALIDITY_YEARS",
     "KNOWN_SCOPES",
     "RETRY_DEADLINE",
-    "FootprintFilter",
     "FootprintPage",
     "IssuedCredentials",
     "add_years",
@@ -85,7 +82,6 @@ __all__ = [
     "list_footprints",
     "mark_delivered",
     "mark_failed",
-    "parse_datetime",
     "publish_footprint",
     "record_calculation",
     "record_event",

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from openpcf.db.base import utcnow
 from openpcf.db.errors import (
     DuplicateError,
-    FootprintDocumentError,
     ImmutableFootprintError,
     NotFoundError,
     StorageError,
@@ -40,6 +39,8 @@ from openpcf.db.models import (
     Product,
 )
 from openpcf.errors import InputError
+from openpcf.exchange.criteria import FootprintFilter, parse_datetime
+from openpcf.exchange.errors import FootprintDocumentError
 
 # --------------------------------------------------------------------------------------------
 # footprints: facts copied out of the document
@@ -54,20 +55,6 @@ class _Facts:
     validity: tuple[dt.datetime, dt.datetime]
     geography: tuple[str | None, str | None, str | None]  # region, country, subdivision
     keys: frozenset[tuple[str, str]]
-
-
-def parse_datetime(value: object, where: str) -> dt.datetime:
-    """A PACT ``DateTime`` (RFC 3339 with a zone, e.g. ``2024-01-01T00:00:00Z``) in UTC."""
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("z", "Z"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise FootprintDocumentError(
-            f"{where}: {value!r} is not an RFC 3339 date-time with a time zone, "
-            "e.g. '2024-01-01T00:00:00Z'"
-        )
-    return moment.astimezone(dt.UTC)
 
 
 def add_years(moment: dt.datetime, years: int) -> dt.datetime:
@@ -289,55 +276,6 @@ def find_active_footprint(
 
 # --------------------------------------------------------------------------------------------
 # footprints: what a client sees
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FootprintFilter:
-    """The PACT v3 ListFootprints filters (also the criteria of a RequestCreated event).
-
-    Repeated values of one filter are ORed, different filters are ANDed; text matches ignore
-    case. ``geography`` matches the region, country or subdivision. Validity is the document's
-    validity period or, without one, ``referencePeriodEnd`` … ``+3 years``; ``valid_on`` is
-    inclusive at both ends, ``valid_after`` means start > value, ``valid_before`` end < value.
-    An unknown ``status`` matches nothing (PACT wants an empty list, not an error).
-    """
-
-    product_ids: tuple[str, ...] = ()
-    company_ids: tuple[str, ...] = ()
-    geographies: tuple[str, ...] = ()
-    classifications: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    valid_on: dt.datetime | None = None
-    valid_after: dt.datetime | None = None
-    valid_before: dt.datetime | None = None
-
-    @classmethod
-    def from_query(cls, params: Mapping[str, str | Sequence[str]]) -> FootprintFilter:
-        """From v3 query parameters or event criteria (``productId``, ``validOn``, ...).
-
-        Each value may be a string or a list of strings. Unknown names are ignored (vendor
-        extensions ``x-<vendor>-<name>`` included); a malformed date raises
-        :class:`FootprintDocumentError` (an :class:`InputError`).
-        """
-
-        def many(name: str) -> tuple[str, ...]:
-            value = params.get(name) or ()
-            return (value,) if isinstance(value, str) else tuple(value)
-
-        def moment(name: str) -> dt.datetime | None:
-            values = many(name)
-            return parse_datetime(values[-1], name) if values else None
-
-        return cls(
-            product_ids=many("productId"),
-            company_ids=many("companyId"),
-            geographies=many("geography"),
-            classifications=many("classification"),
-            statuses=many("status"),
-            valid_on=moment("validOn"),
-            valid_after=moment("validAfter"),
-            valid_before=moment("validBefore"),
-        )
 
 
 @dataclass(frozen=True, slots=True)

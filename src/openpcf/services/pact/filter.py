@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpcf.db.repositories import FootprintFilter, parse_datetime
 from openpcf.errors import InputError
+from openpcf.exchange.criteria import FootprintFilter, parse_datetime
 from openpcf.exchange.errors import BadRequestError, UnsupportedRequestError
 
 #: Fields the v2.3 filter may compare, and how to read them from a v2 document.

@@ -26,16 +26,17 @@ from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import ApiClient, Footprint
+from openpcf.exchange.criteria import FootprintFilter
 from openpcf.exchange.errors import (
     AccessDeniedError,
     BadRequestError,
     InvalidTokenError,
     OAuthError,
 )
+from openpcf.exchange.events import CloudEvent, Version, build_event, not_found_code
 from openpcf.exchange.inbox import SupplierInbox
 from openpcf.exchange.v2 import NotMappableError, v2_view
 from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
-from openpcf.services.pact.events import CloudEvent, Version, build_event, not_found_code
 from openpcf.services.pact.filter import parse_filter
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def list_footprints(
     with session_scope(engine) as session:
         client = _client(session, claims, "footprint:list")
         if version == "3":
-            filters = repo.FootprintFilter.from_query(v3_filter_query(params))
+            filters = FootprintFilter.from_query(v3_filter_query(params))
             page = repo.list_footprints(
                 session, client=client, filters=filters, limit=size, offset=offset
             )

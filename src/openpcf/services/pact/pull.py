@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from openpcf.exchange.client import PactClient
-    from openpcf.services.pact.events import Version
+    from openpcf.exchange.events import Version
 
 
 def default_openapi(version: str) -> Path | None:
@@ -113,7 +113,7 @@ def send_request(
     ``criteria`` are the ListFootprints filters (``{"productId": [...]}``); for v2.3 they
     become the ``pf`` fragment (``productId`` → ``productIds``, ``companyId`` → ``companyIds``).
     """
-    from openpcf.services.pact.events import build_event
+    from openpcf.exchange.events import build_event
 
     if version == "3":
         data: dict[str, Any] = {k: v for k, v in criteria.items() if v}
@@ -137,7 +137,7 @@ def wait_for_answer(
 
     from openpcf.db.engine import session_scope
     from openpcf.db.models import Event
-    from openpcf.services.pact.events import TYPES
+    from openpcf.exchange.events import TYPES
 
     answers = [TYPES[v][k] for v in TYPES for k in ("fulfilled", "rejected")]
     deadline = time.monotonic() + timeout

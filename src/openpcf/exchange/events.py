@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from openpcf.db.repositories import FootprintFilter, parse_datetime
 from openpcf.errors import InputError
+from openpcf.exchange.criteria import FootprintFilter, parse_datetime
 from openpcf.exchange.errors import BadRequestError, UnsupportedRequestError
 
 Version = Literal["2", "3"]
