@@ -105,6 +105,7 @@ def test_publish_uses_the_users_factor_sets_like_calc(home: Path, tmp_path: Path
     (home / "factors").mkdir(parents=True)
     (home / "factors" / "own.yaml").write_text(OWN_FACTORS, encoding="utf-8")
     model = _own_model(tmp_path)
+    assert "supplier mill report" in ok("factors", "show", "own.sheet").stdout
     calc = json.loads(ok("calc", str(model), "--format", "pact").stdout)
     published = json.loads(ok("publish", str(model), "--json").stdout)
     assert published["new"] is True

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from openpcf.cli.options import JsonOpt, echo_json
 
 if TYPE_CHECKING:
     from openpcf.cbam import CbamResult, ImportsAssessment
@@ -35,23 +37,19 @@ class ImportsFormat(StrEnum):
     json = "json"
 
 
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 @app.command()
 def default(
     cn: Annotated[str, typer.Option("--cn", help="CN code, 4-10 digits, spaces optional.")],
     country: Annotated[str, typer.Option("--country", help="ISO code of origin, e.g. CN.")],
     year: Annotated[int, typer.Option("--year", help="Import year (2026 or later).")] = 2026,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Default value of Implementing Regulation (EU) 2025/2621 with the year's mark-up."""
     from openpcf.cbam import default_value
 
     value = default_value(cn, country, year)
     if as_json:
-        _echo_json(value.as_json())
+        echo_json(value.as_json())
         return
     from rich.console import Console
     from rich.table import Table
@@ -168,7 +166,7 @@ def imports(
 
     assessment = assess_imports(read_imports_csv(file), price_eur=price, year=year)
     if fmt is ImportsFormat.json:
-        _echo_json(assessment.as_json())
+        echo_json(assessment.as_json())
     else:
         _print_imports(assessment)
 

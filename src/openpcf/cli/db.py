@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from openpcf.cli.options import JsonOpt, echo_json
+
 if TYPE_CHECKING:
     from openpcf.io.store import DatabaseStore
     from openpcf.services.databases import ImportResult
@@ -41,7 +43,6 @@ RulesOption = Annotated[
         "(flow,provider), used when a flow has several producers.",
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 DbArg = Annotated[str, typer.Argument(metavar="NAME", help="Database name, or NAME@VERSION.")]
 
 
@@ -92,7 +93,7 @@ def _import(fmt: str, path: Path, name: str | None, rules: Path | None, as_json:
         )
     if as_json:
         out = {"name": result.name, "version": result.version, "was_new": result.was_new}
-        typer.echo(json.dumps({**out, "report": result.report}, ensure_ascii=False, indent=2))
+        echo_json({**out, "report": result.report})
         return
     _print_report(result)
 
@@ -138,7 +139,7 @@ def _print_report(result: ImportResult) -> None:
 
 @import_app.command("jsonld")
 def import_jsonld(
-    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOption = False
+    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOpt = False
 ) -> None:
     """Import an openLCA JSON-LD export (folder or zip)."""
     _import("jsonld", path, name, rules, as_json)
@@ -146,7 +147,7 @@ def import_jsonld(
 
 @import_app.command("ilcd")
 def import_ilcd(
-    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOption = False
+    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOpt = False
 ) -> None:
     """Import an ILCD export (folder or zip), e.g. TianGong or an EU EPD node."""
     _import("ilcd", path, name, rules, as_json)
@@ -154,20 +155,20 @@ def import_ilcd(
 
 @import_app.command("ecospold2")
 def import_ecospold2(
-    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOption = False
+    path: PathArg, name: NameOption = None, rules: RulesOption = None, as_json: JsonOpt = False
 ) -> None:
     """Import an ecospold2 export (folder or zip of .spold files)."""
     _import("ecospold2", path, name, rules, as_json)
 
 
 @db_app.command("list")
-def list_cmd(as_json: JsonOption = False) -> None:
+def list_cmd(as_json: JsonOpt = False) -> None:
     """List the imported databases and their current versions."""
     from openpcf.services.databases import list_databases
 
     rows = list_databases(store=_store())
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     from rich.console import Console
     from rich.table import Table
@@ -189,13 +190,13 @@ def list_cmd(as_json: JsonOption = False) -> None:
 
 
 @db_app.command("show")
-def show_cmd(db: DbArg, as_json: JsonOption = False) -> None:
+def show_cmd(db: DbArg, as_json: JsonOpt = False) -> None:
     """Show a database's provenance, versions, licence and import report."""
     from openpcf.services.databases import show_database
 
     info = show_database(db, store=_store())
     if as_json:
-        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        echo_json(info)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -225,7 +226,7 @@ def show_cmd(db: DbArg, as_json: JsonOption = False) -> None:
 def search_cmd(
     db: DbArg,
     query: Annotated[str, typer.Argument(help="Words that must all appear (English or 中文).")],
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Search a database's processes by English or Chinese name."""
     from dataclasses import asdict
@@ -234,7 +235,7 @@ def search_cmd(
 
     found = search_processes(db, query, store=_store())
     if as_json:
-        typer.echo(json.dumps([asdict(c) for c in found], ensure_ascii=False, indent=2))
+        echo_json([asdict(c) for c in found])
         return
     from rich.console import Console
     from rich.table import Table

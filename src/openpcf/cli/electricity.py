@@ -5,11 +5,12 @@ Heavy imports happen inside the commands; errors are translated by the main CLI.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+
+from openpcf.cli.options import echo_json
 
 if TYPE_CHECKING:
     from openpcf.electricity import CertificateRegistry
@@ -42,7 +43,7 @@ def calc(
             "location_based": both.location.to_dict(),
             "market_based": both.market.to_dict(),
         }
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
         return
     from rich.console import Console
     from rich.table import Table

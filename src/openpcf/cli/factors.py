@@ -7,11 +7,12 @@ translates every :class:`~openpcf.errors.OpenPCFError` once.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from openpcf.cli.options import JsonOpt, echo_json
 
 if TYPE_CHECKING:
     from openpcf.factors import Factor, FactorSet
@@ -27,17 +28,14 @@ FactorsOption = Annotated[
         dir_okay=False,
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _factor_set(paths: list[Path] | None) -> FactorSet:
-    """The bundled set merged with each user set (duplicate ids are an error)."""
-    from openpcf.factors import bundled_factor_set, load_factor_set
+    """The factors a calculation may use: bundled, ``$OPENPCF_HOME/factors`` and ``paths``."""
+    from openpcf.services.calculate import active_factor_set
+    from openpcf.settings import get_settings
 
-    result = bundled_factor_set()
-    for path in paths or []:
-        result = result.merged(load_factor_set(path))
-    return result
+    return active_factor_set(factor_files=paths or [], settings=get_settings())
 
 
 def _ar6(factor: Factor) -> float:
@@ -63,13 +61,13 @@ def search(
     category: Annotated[str | None, typer.Option(help="e.g. electricity, fuel.")] = None,
     geography: Annotated[str | None, typer.Option(help="e.g. CN, CN-HE, GLO.")] = None,
     year: Annotated[int | None, typer.Option(help="Reference year.")] = None,
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
     factors: FactorsOption = None,
 ) -> None:
     """Search factors by id, name, Chinese name and geography."""
     found = _factor_set(factors).search(query, category=category, geography=geography, year=year)
     if as_json:
-        typer.echo(json.dumps([_as_json(f) for f in found], ensure_ascii=False, indent=2))
+        echo_json([_as_json(f) for f in found])
         return
     from rich.console import Console
     from rich.table import Table
@@ -100,13 +98,13 @@ def search(
 @app.command()
 def show(
     factor_id: Annotated[str, typer.Argument(metavar="ID", help="Factor id.")],
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
     factors: FactorsOption = None,
 ) -> None:
     """Show every field of one factor, its gas amounts and its provenance."""
     factor = _factor_set(factors).get(factor_id)
     if as_json:
-        typer.echo(json.dumps(_as_json(factor), ensure_ascii=False, indent=2))
+        echo_json(_as_json(factor))
         return
     from rich.console import Console
     from rich.table import Table

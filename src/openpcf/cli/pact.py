@@ -17,13 +17,13 @@ from typing import Annotated, Literal
 
 import typer
 
+from openpcf.cli.options import JsonOpt, echo_json
 from openpcf.errors import InputError
 
 app = typer.Typer(
     help="PACT exchange: pull supplier footprints, requests, outbox.", no_args_is_help=True
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ClientId = Annotated[str, typer.Option("--client-id", help="OAuth2 client id at that host.")]
 Secret = Annotated[
     str,
@@ -168,7 +168,7 @@ def request(
         )
         raise typer.Exit(1)
     if json_output:
-        typer.echo(json.dumps(answer, indent=2))
+        echo_json(answer)
     elif "pfs" in answer["data"]:
         ids = ", ".join(pf["id"] for pf in answer["data"]["pfs"])
         typer.echo(f"Fulfilled: {ids} (stored in $OPENPCF_HOME/supplier_footprints)")

@@ -8,7 +8,6 @@ Heavy imports happen inside the command bodies so that ``openpcf --help`` stays 
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -21,6 +20,7 @@ from openpcf.cli.options import (
     ParamOpt,
     SolverOpt,
     calculation_options,
+    echo_json,
     open_database,
 )
 
@@ -72,7 +72,7 @@ def publish(
             "organisation": published.organisation,
             "document": published.document,
         }
-        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        echo_json(out)
         return
     doc = published.document
     pcf = doc["pcf"]
@@ -134,7 +134,7 @@ def create_client(
         engine.dispose()
     if json_output:
         out = {"client_id": issued.client_id, "client_secret": issued.secret, "scopes": scopes}
-        typer.echo(json.dumps(out, indent=2))
+        echo_json(out)
         return
     typer.echo(f"client_id:     {issued.client_id}")
     typer.echo(f"client_secret: {issued.secret}")

@@ -5,11 +5,12 @@ Heavy imports happen inside the command; errors are translated by the main CLI.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+
+from openpcf.cli.options import echo_json
 
 if TYPE_CHECKING:
     from openpcf.logistics import ShipmentResult
@@ -43,7 +44,7 @@ def calc(
                 "orders": [{"order": o, **r.to_dict()} for o, r in book.orders],
                 "total": {"wtw_kg": book.wtw_kg, "unit": "kg CO2e"},
             }
-            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            echo_json(data)
             return
         for order, result in book.orders:
             _print(result, title=f"Order {order}")
@@ -51,7 +52,7 @@ def calc(
         return
     result = calculate_file(file)
     if output == "json":
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        echo_json(result.to_dict())
         return
     _print(result, title=f"Shipment {result.shipment}")
 

@@ -93,8 +93,9 @@ def calculate(
         (needs ``settings``).
     """
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
-    user_dir = settings.factor_dir if settings is not None else None
-    active = active_factors(loaded, base=factors, factor_files=factor_files, user_dir=user_dir)
+    active = with_model_sets(
+        loaded, active_factor_set(base=factors, factor_files=factor_files, settings=settings)
+    )
     compiled = compile_model(
         loaded, factors=active, overrides=overrides, gwp=gwp, resolvers=resolvers(settings)
     )
@@ -104,17 +105,26 @@ def calculate(
     return calculation
 
 
-def active_factors(
-    loaded: LoadedModel,
+def active_factor_set(
     *,
     base: FactorSet | None = None,
     factor_files: Sequence[Path] = (),
-    user_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> FactorSet:
-    """The factor rows a calculation of ``loaded`` may use (see the module docstring)."""
+    """The bundled set (or ``base``), the user's sets and ``factor_files``, merged.
+
+    This is also what ``openpcf factors search`` and ``show`` browse.
+    """
     result = base or bundled_factor_set()
-    for path in [*user_factor_files(user_dir), *factor_files]:
+    user = user_factor_files(settings.factor_dir) if settings is not None else []
+    for path in [*user, *factor_files]:
         result = result.merged(load_factor_set(path))
+    return result
+
+
+def with_model_sets(loaded: LoadedModel, factors: FactorSet) -> FactorSet:
+    """``factors`` plus the factor sets the model names (paths relative to the model file)."""
+    result = factors
     for k, name in enumerate(loaded.model.factor_sets):
         path = (loaded.path.parent / name).resolve()
         if not path.exists():
@@ -123,9 +133,9 @@ def active_factors(
     return result
 
 
-def user_factor_files(folder: Path | None) -> list[Path]:
+def user_factor_files(folder: Path) -> list[Path]:
     """Factor sets the user keeps in ``folder`` (``$OPENPCF_HOME/factors``), sorted by name."""
-    if folder is None or not folder.is_dir():
+    if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in FACTOR_SUFFIXES)
 
