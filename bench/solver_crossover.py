@@ -5,8 +5,10 @@ builds a background like :func:`bench.synthetic.make_background` and times what
 :func:`openpcf.core.engine.intensities` does on a cache miss: a :class:`Factorisation` with
 each backend and one transposed solve for every gas (``Aᵀ Λ = Bᵀ Q``, 7 columns): the only
 solve whose backend ``"auto"`` chooses (foreground systems are always solved with SuperLU; a
-scaling solve ``A s = f`` would cost PARDISO a second factorisation). Each figure is the median of several runs in a process where PARDISO
-(MKL) has already been initialised once, so its one-off start-up is not counted.
+scaling solve ``A s = f`` would cost PARDISO a second factorisation). Each figure is the
+median of several runs in a process where PARDISO (MKL) has already been initialised once, so
+its one-off start-up is not counted. The figures are in the design note of
+:mod:`openpcf.core.solver`, which sets ``PARDISO_MIN_SIZE`` from them.
 """
 
 from __future__ import annotations

@@ -35,6 +35,20 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+#: scrypt cost of client-secret hashes in tests (production: 2**14, about 60 ms a hash).
+TEST_SCRYPT_N = 2**8
+
+
+@pytest.fixture(autouse=True)
+def _cheap_secret_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash client secrets at a cheap scrypt cost in this process (servers on threads
+    included): every hash records its parameters, so production-cost hashes still verify.
+    ``monkeypatch.undo()`` in a test restores the production cost."""
+    from openpcf.db.repositories import owners
+
+    monkeypatch.setattr(owners, "_SCRYPT_N", TEST_SCRYPT_N)
+
+
 HEADER = """
 openpcf: 1
 product:

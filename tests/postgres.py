@@ -8,6 +8,14 @@ and the folder is handed to that user.
 
 ``OPENPCF_TEST_DATABASE_URL`` skips all of this and uses an existing server instead (a CI
 service container, say); the tests wipe the ``public`` schema of that database.
+
+:class:`TemplateDatabases` gives each test a migrated database of its own without migrating
+per test: the session migrates one template database once, and each test gets
+``CREATE DATABASE … TEMPLATE`` of it. Measured on the 2-core development machine (PostgreSQL
+15, fsync off, one migration script): 30 ms a test, against 70 ms for wiping the ``public``
+schema and migrating again; dropping each copy straight after its test would cost 100 ms a
+test (a ``DROP DATABASE`` slows the next ``CREATE DATABASE`` down), so copies are dropped in
+batches.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +36,8 @@ EXISTING_URL_VARIABLE = "OPENPCF_TEST_DATABASE_URL"
 
 
 class ClusterUnavailableError(Exception):
-    """PostgreSQL cannot be used here; the message says why (tests skip with it)."""
+    """PostgreSQL cannot be used here; the message says why (tests skip with it, or fail on CI:
+    see ``tests/db_fixtures.py``)."""
 
 
 @dataclass
@@ -122,19 +132,98 @@ def start_cluster() -> Cluster:
 def create_database(admin_url: str, name: str) -> None:
     import psycopg
 
-    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(_dsn(admin_url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` with its database name replaced by ``name``."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+class TemplateDatabases:
+    """Migrated databases for tests, copied from one template database migrated once.
+
+    ``url`` is a database the session may connect to (the throwaway cluster's test database or
+    ``OPENPCF_TEST_DATABASE_URL``); the template and the copies are created next to it, named
+    after this process so that two sessions can share a server. Without the ``CREATEDB``
+    privilege, :meth:`clone` falls back to wiping ``url``'s ``public`` schema and migrating it.
+    """
+
+    def __init__(self, url: str, migrate: Callable[[str], None], *, batch: int = 25) -> None:
+        import psycopg
+
+        self.url = url
+        self.migrate = migrate
+        self.batch = batch
+        self.template = f"openpcf_template_{os.getpid()}"
+        self.cloned = 0
+        self._pending: list[str] = []
+        self._conn = psycopg.connect(_dsn(url), autocommit=True)
+        # FILE_COPY (PostgreSQL 15+) copies the files instead of writing them all to the WAL
+        self._strategy = " STRATEGY FILE_COPY" if self._conn.info.server_version >= 150000 else ""
+        self.copies = True
+        began = time.perf_counter()
+        try:
+            self._conn.execute(f'DROP DATABASE IF EXISTS "{self.template}"')
+            self._conn.execute(f'CREATE DATABASE "{self.template}"')
+        except psycopg.errors.InsufficientPrivilege:
+            self.copies = False
+        else:
+            migrate(with_database(url, self.template))
+        self.prepared_in = time.perf_counter() - began
+
+    def clone(self) -> str:
+        """URL of a new database at the head revision (drop it with :meth:`release`)."""
+        self.cloned += 1
+        if not self.copies:
+            reset_database(self.url)
+            self.migrate(self.url)
+            return self.url
+        name = f"openpcf_test_{os.getpid()}_{self.cloned}"
+        self._conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"{self._strategy}')
+        return with_database(self.url, name)
+
+    def release(self, url: str) -> None:
+        """The test that had ``url`` is over: drop the database, in batches (see above)."""
+        if not self.copies:
+            return
+        from sqlalchemy.engine import make_url
+
+        self._pending.append(str(make_url(url).database))
+        if len(self._pending) >= self.batch:
+            self._drop_pending()
+
+    def close(self) -> None:
+        """Drop the copies not dropped yet and the template."""
+        try:
+            if self.copies:
+                self._drop_pending()
+                self._conn.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        finally:
+            self._conn.close()
+
+    def _drop_pending(self) -> None:
+        while self._pending:
+            name = self._pending.pop()
+            # FORCE: connections a test left open (its own engines) are ended
+            self._conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def reset_database(url: str) -> None:
     """Drop every table, type and the Alembic version of ``url`` (schema ``public``)."""
     import psycopg
 
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(_dsn(url), autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
+
+
+def _dsn(url: str) -> str:
+    """A libpq URL for psycopg from a SQLAlchemy one."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def _run(args: list[str]) -> None:

@@ -14,12 +14,8 @@ import pytest
 
 from openpcf.certify import KeyStore, verify_certificate
 from openpcf.factors import load_factor_set
-from openpcf.services.packaging import (
-    PackageError,
-    ReproductionError,
-    build_package,
-    reproduce_package,
-)
+from openpcf.package import PackageError, ReproductionError
+from openpcf.services.packaging import build_package, reproduce_package
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WIDGET = FIXTURES / "two_process.yaml"

@@ -85,7 +85,8 @@ def reproduce(
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute a package from its contents alone and compare every number."""
-    from openpcf.services.packaging import ReproductionError, reproduce_package
+    from openpcf.package import ReproductionError
+    from openpcf.services.packaging import reproduce_package
 
     report = reproduce_package(package_file, jwks=jwks_file)
     if as_json:

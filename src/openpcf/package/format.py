@@ -1,0 +1,66 @@
+"""The package format: its id, the names of the files in the zip, its errors and JSON files.
+
+Layout of the zip::
+
+    manifest.json           format, inputs (overrides, GWP set), the SHA-256 of every other
+                            file, the digest and values of every factor row, key results
+    manifest.jws            compact JWS over manifest.json (when the issuer has a key)
+    jwks.json               the issuer's public keys (when signed or certified)
+    model/<model>.yaml      the model file, byte for byte
+    model/<side files>      factor sets, supplier PACT footprints, shipment and electricity-claim
+                            files the model references, at the same relative paths
+    factors/rows.csv        the exact factor rows used, with provenance (a factor-set CSV that
+                            ``load_factor_set`` reloads)
+    result.json             every number of the result (``openpcf calc -f json``)
+    footprint.pact.json     the PACT v3 footprint (omitted when the model cannot be expressed)
+    report.html             the ISO 14067 report (when ``openpcf.reports`` is installed)
+    certificate.jwt         the green certificate over footprint.pact.json (when issued)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from openpcf.errors import InputError, OpenPCFError
+
+FORMAT = "openpcf-package/1"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.jws"
+ROWS = "factors/rows.csv"
+RESULT = "result.json"
+PACT = "footprint.pact.json"
+REPORT = "report.html"
+CERTIFICATE = "certificate.jwt"
+JWKS = "jwks.json"
+#: provenance keys that name where the inputs were, not what they were: never compared
+LOCATION_KEYS = ("model_file", "factor_set", "factor_set_sha256")
+
+
+class PackageError(InputError):
+    """A package cannot be built (e.g. an absolute side-file path) or is not a package."""
+
+
+class ReproductionError(OpenPCFError):
+    """Recomputing a package did not give the packaged result; the message says what differs."""
+
+    exit_code = 30
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def dumps(data: Any) -> bytes:
+    """A JSON file of the package: indented, UTF-8, with a final newline."""
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def read_json(contents: Mapping[str, bytes], name: str) -> Any:
+    """The JSON file ``name`` of the package, or None when it is missing or not JSON."""
+    try:
+        return json.loads(contents[name])
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,99 @@
+"""``manifest.json``: what a package holds, written when building and checked when reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpcf import __version__
+from openpcf.package.archive import is_safe
+from openpcf.package.format import FORMAT, MANIFEST, ROWS, SIGNATURE, PackageError, sha256
+from openpcf.package.results import Findings
+from openpcf.package.rows import row_digest
+
+if TYPE_CHECKING:
+    from openpcf.model.calculation import Calculation
+
+
+def build_manifest(
+    calculation: Calculation,
+    *,
+    model: str,
+    created: dt.datetime,
+    overrides: Mapping[str, Any] | None,
+    gwp: str | None,
+    certificate: str | None,
+    omitted: list[str],
+    files: Mapping[str, bytes],
+) -> dict[str, Any]:
+    """The manifest of a package of ``calculation`` whose other files are ``files``.
+
+    ``model`` is the model file's name in the zip; ``overrides`` and ``gwp`` are the inputs
+    the calculation was given; ``certificate`` is the certificate id, if one was issued.
+    """
+    compiled, result = calculation.compiled, calculation.result
+    in_set = compiled.factor_set.factors
+    return {
+        "format": FORMAT,
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "openpcf_version": __version__,
+        "model": model,
+        "model_dir": str(compiled.loaded.path.parent),
+        "overrides": dict((overrides or {}).items()),
+        "gwp": gwp,
+        "factor_rows_file": ROWS,
+        "factor_rows": {
+            f.id: {
+                "sha256": row_digest(f),
+                "origin": "factor-set" if f.id in in_set else "side-file",
+                "set": f.set_name,
+                "unit": f.unit,
+                "emissions": dict(sorted(f.emissions.items())),
+            }
+            for f in sorted(compiled.factors, key=lambda f: f.id)
+        },
+        "result": {"kg_co2e": result.total, "declared_unit": result.declared_unit},
+        "provenance": dict(result.provenance),
+        "certificate": certificate,
+        "omitted": omitted,
+        "files": {name: sha256(data) for name, data in sorted(files.items())},
+    }
+
+
+def read_manifest(contents: Mapping[str, bytes], path: Path) -> dict[str, Any]:
+    """The manifest of the package ``path`` whose files are ``contents``.
+
+    Raises
+    ------
+    PackageError
+        If there is no manifest, or it is not JSON, or not of this format.
+    """
+    try:
+        manifest = json.loads(contents[MANIFEST])
+    except KeyError:
+        raise PackageError(f"{path}: no {MANIFEST}: not an OpenPCF verification package") from None
+    except ValueError as e:
+        raise PackageError(f"{path}: {MANIFEST} is not JSON ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise PackageError(f"{path}: {MANIFEST} is not an {FORMAT} manifest")
+    return manifest
+
+
+def check_files(contents: Mapping[str, bytes], manifest: Mapping[str, Any], f: Findings) -> None:
+    """Every file against its manifest digest; no file missing, unlisted or outside the zip."""
+    listed: Mapping[str, str] = manifest.get("files") or {}
+    for name, digest in listed.items():
+        if name not in contents:
+            f.problems.append(f"file {name} listed in the manifest is missing from the package")
+        elif sha256(contents[name]) != digest:
+            f.problems.append(f"file {name} in the package differs from the manifest digest")
+    for name in contents:
+        if name not in listed and name not in (MANIFEST, SIGNATURE):
+            f.problems.append(f"file {name} is in the package but not in the manifest")
+        if not is_safe(name):
+            f.problems.append(f"file name {name!r} points outside the package; not extracted")
+    if not f.problems:
+        f.notes.append(f"all {len(listed)} file digests match the manifest")
