@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import rfc8785
 
 from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport
+from openpcf.model.result_json import result_to_dict
 
 if TYPE_CHECKING:
     from openpcf.model.calculation import Calculation
@@ -36,8 +37,6 @@ def _sha256(data: Any) -> str:
 
 def calculation_record(calculation: Calculation) -> dict[str, Any]:
     """The data of an audit record for ``calculation`` (JSON-ready, no timestamps)."""
-    from openpcf.model.result_json import result_to_dict
-
     compiled, result = calculation.compiled, calculation.result
     prov = dict(result.provenance)
     in_set = compiled.factor_set.factors

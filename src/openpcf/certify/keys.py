@@ -27,7 +27,7 @@ from typing import Any, Literal
 from joserfc.jwk import ECKey, KeySet, OKPKey
 
 from openpcf.certify.errors import KeyStoreError
-from openpcf.certify.jose import SIGNING_ALG, Key
+from openpcf.certify.jose import SIGNING_ALG, Key, import_key_set
 from openpcf.files.durable import atomic_write, exclusive_lock
 
 KeyAlg = Literal["Ed25519", "ES256"]
@@ -138,8 +138,6 @@ class KeyStore:
 
     def public_keys(self) -> KeySet:
         """Active and retired public keys, as a joserfc :class:`KeySet`."""
-        from openpcf.certify.jose import import_key_set
-
         return import_key_set(self.jwks(), source=str(self.folder))
 
     def jwks(self, *, public_only: bool = True) -> dict[str, Any]:

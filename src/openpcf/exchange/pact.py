@@ -29,6 +29,7 @@ from openpcf.errors import InputError
 from openpcf.exchange.supplier import SUPPLIER_SET
 from openpcf.exchange.v2 import v2_view
 from openpcf.exchange.vocabulary import GLOBAL, UN_REGIONS, V2_UNITS
+from openpcf.factors import bundled_factor_set
 from openpcf.model.schema import BOUNDARY_STAGES
 
 if TYPE_CHECKING:
@@ -259,8 +260,6 @@ class _Context:
         A bundled set's version is the OpenPCF release that ships it; any other set is
         identified by the hash of the factor rows used.
         """
-        from openpcf.factors import bundled_factor_set
-
         prov = self.result.provenance
         bundled = set(bundled_factor_set().set_names)
         names = sorted(

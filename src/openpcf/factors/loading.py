@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from openpcf.core import units
 from openpcf.errors import FactorSetError, OpenPCFError
 from openpcf.factors.schema import CATEGORIES, Factor
 from openpcf.factors.store import FactorSet
@@ -48,8 +49,6 @@ def _check_unit(unit: str) -> str | None:
     Kept as one small function so the parse check follows the shared registry of
     :mod:`openpcf.core.units` (which defines ``tkm``, ``piece``, ``Nm3``, ``m3``, ``m2``).
     """
-    from openpcf.core import units
-
     try:
         units.parse(unit)
     except OpenPCFError as exc:

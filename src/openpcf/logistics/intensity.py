@@ -26,6 +26,7 @@ from openpcf.factors import FactorSet, bundled_factor_set, grid_electricity
 from openpcf.logistics.errors import MissingDefaultError, ShipmentError
 from openpcf.logistics.library import Library
 from openpcf.logistics.schema import CarrierMethod, DefaultMethod, FuelMethod, Operation
+from openpcf.methods.gwp import gwp_set
 
 MASS_UNITS = {"tkm": "mass", "t": "mass", "TEU-km": "teu", "TEU": "teu"}
 _SWAP = {"tkm": "TEU-km", "TEU-km": "tkm", "t": "TEU", "TEU": "t"}
@@ -148,8 +149,6 @@ def _carrier(spec: CarrierMethod, library: Library, factors: FactorSet | None) -
         ttw += kg * fuel.ttw
         sources.append(_fuel_source(fuel.id, library))
     if spec.electricity_kwh is not None and spec.grid is not None:
-        from openpcf.methods.gwp import gwp_set
-
         choice = grid_electricity(
             geography=spec.grid.geography,
             year=spec.grid.year,

@@ -21,9 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from openpcf.db.base import utcnow
+from openpcf.db.engine import session_scope
+from openpcf.db.models import Event
+from openpcf.db.repositories import footprint_facts
 from openpcf.errors import InputError
+from openpcf.exchange.events import TYPES, build_event
 from openpcf.exchange.inbox import SupplierInbox
+from openpcf.exchange.schema import validate_footprint
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -52,11 +59,7 @@ class PullReport:
 def check_footprint(doc: Mapping[str, Any], *, version: str, openapi: Path | None) -> list[str]:
     """Problems of a received footprint (empty when it can be used)."""
     if openapi is not None:
-        from openpcf.exchange.schema import validate_footprint
-
         return validate_footprint(dict(doc), openapi_path=openapi)
-    from openpcf.db.repositories import footprint_facts
-
     problems = []
     try:
         footprint_facts(doc)
@@ -113,8 +116,6 @@ def send_request(
     ``criteria`` are the ListFootprints filters (``{"productId": [...]}``); for v2.3 they
     become the ``pf`` fragment (``productId`` → ``productIds``, ``companyId`` → ``companyIds``).
     """
-    from openpcf.exchange.events import build_event
-
     if version == "3":
         data: dict[str, Any] = {k: v for k, v in criteria.items() if v}
     else:
@@ -133,12 +134,6 @@ def wait_for_answer(
     engine: Engine, *, request_id: str, timeout: float, poll: float = 0.5
 ) -> dict[str, Any] | None:
     """The Fulfilled or Rejected event answering ``request_id`` once our host received it."""
-    from sqlalchemy import select
-
-    from openpcf.db.engine import session_scope
-    from openpcf.db.models import Event
-    from openpcf.exchange.events import TYPES
-
     answers = [TYPES[v][k] for v in TYPES for k in ("fulfilled", "rejected")]
     deadline = time.monotonic() + timeout
     while True:
