@@ -1,7 +1,9 @@
-"""``openpcf cbam``: the typer app directly (CliRunner) and through ``python -m openpcf``.
+"""``openpcf cbam``: the typer app directly (CliRunner) and through the ``openpcf`` entry point.
 
-The subprocess tests need the sub-app registered in cli/main.py
-(``app.add_typer(cbam.app, name="cbam")``).
+The entry-point tests need the sub-app registered in cli/main.py
+(``app.add_typer(cbam.app, name="cbam")``): ``test_subprocess_default_json`` runs
+``python -m openpcf`` in a subprocess, the others run the same entry point in this process
+(:mod:`fixtures.in_process`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fixtures.in_process import openpcf as openpcf_in_process
 from openpcf.cli.cbam import app
 from openpcf.errors import InputError
 
@@ -99,19 +102,19 @@ def test_subprocess_default_json() -> None:
     assert json.loads(out.stdout)["total_with_markup"] == pytest.approx(3.5057)
 
 
-def test_subprocess_bad_input_has_no_traceback(tmp_path: Path) -> None:
+def test_entry_point_bad_input_has_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "plant.yaml"
     text = (EXAMPLES / "steel_bf_bof_tianjin.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("end: 2025-12-31", "end: 2026-06-30"), encoding="utf-8")
-    out = openpcf("cbam", "calc", str(path))
+    out = openpcf_in_process("cbam", "calc", str(path))
     assert out.returncode == 2
     assert "longer than 12 months" in out.stderr
     assert "Traceback" not in out.stderr
 
 
-def test_subprocess_calc_xlsx(tmp_path: Path) -> None:
+def test_entry_point_calc_xlsx(tmp_path: Path) -> None:
     target = tmp_path / "communication.xlsx"
-    out = openpcf(
+    out = openpcf_in_process(
         "cbam", "calc", str(EXAMPLES / "cement_anhui.yaml"), "-f", "xlsx", "-o", str(target)
     )
     assert out.returncode == 0, out.stderr

@@ -1,26 +1,20 @@
-"""The command line: outputs and clear errors for bad input (no traceback, non-zero exit)."""
+"""The command line: outputs and clear errors for bad input (no traceback, non-zero exit).
+
+Each test runs the ``openpcf`` entry point in this process (:mod:`fixtures.in_process`);
+``test_cbam_cli.test_subprocess_default_json`` runs it as ``python -m openpcf``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from fixtures.in_process import openpcf
+
 FIXTURE = Path(__file__).parent / "fixtures" / "two_process.yaml"
-
-
-def openpcf(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "openpcf", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def test_calc_table():

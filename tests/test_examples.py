@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures.in_process import openpcf
 from openpcf.demo import EXAMPLES, examples_dir
 from openpcf.services.calculate import calculate
 
@@ -166,12 +167,8 @@ def test_cli_param_override_direction():
     footprint, through the real command line and its JSON output."""
 
     def cli_total(*extra: str) -> float:
-        out = subprocess.run(
-            [sys.executable, "-m", "openpcf", "calc", str(STEEL), "--format", "json", *extra],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        out = openpcf("calc", str(STEEL), "--format", "json", *extra)  # in this process
+        out.check_returncode()
         return float(json.loads(out.stdout)["kg_co2e"])
 
     base = cli_total()

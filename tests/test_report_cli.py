@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from fixtures.in_process import openpcf
 from openpcf.cli.report import report
 from openpcf.errors import InputError, ModelFileError
 from openpcf.reports import ReportOutputError, UnknownLanguageError, UnknownReportFormatError
@@ -119,22 +118,13 @@ def _registered() -> bool:
 
 @pytest.mark.skipif(not _registered(), reason="'report' is not yet registered in cli/main.py")
 def test_openpcf_report_command(tmp_path: Path) -> None:
-    """Through the real entry point: errors are one red line and exit code 2, no traceback."""
+    """Through the real entry point (in this process): errors are one red line and exit code 2,
+    no traceback."""
     out = tmp_path / "r.html"
-    ok = subprocess.run(
-        [sys.executable, "-m", "openpcf", "report", str(FIXTURE), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ok = openpcf("report", str(FIXTURE), "-o", str(out))
     assert ok.returncode == 0, ok.stderr
     assert out.exists()
-    bad = subprocess.run(
-        [sys.executable, "-m", "openpcf", "report", str(FIXTURE), "-o", str(out), "--lang", "fr"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = openpcf("report", str(FIXTURE), "-o", str(out), "--lang", "fr")
     assert bad.returncode == 2
     assert "unknown report language" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -1,0 +1,48 @@
+"""``backend="auto"``: SuperLU below ``PARDISO_MIN_SIZE`` activities, PARDISO from there on
+(when pypardiso is installed); the provenance names the solver that was used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from openpcf.core import solver
+from openpcf.core.solver import PARDISO_MIN_SIZE, Factorisation, resolve_backend
+
+
+def test_auto_picks_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver, "pardiso_available", lambda: True)
+    assert resolve_backend("auto", 0) == "superlu"
+    assert resolve_backend("auto", PARDISO_MIN_SIZE - 1) == "superlu"
+    assert resolve_backend("auto", PARDISO_MIN_SIZE) == "pardiso"
+    assert resolve_backend("superlu", 10 * PARDISO_MIN_SIZE) == "superlu"
+    assert resolve_backend("pardiso", 2) == "pardiso"
+
+
+def test_auto_without_pardiso_is_superlu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver, "pardiso_available", lambda: False)
+    assert resolve_backend("auto", 10 * PARDISO_MIN_SIZE) == "superlu"
+    with pytest.raises(ImportError, match="pypardiso"):
+        resolve_backend("pardiso", 2)
+
+
+def test_small_factorisation_uses_superlu_on_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver, "pardiso_available", lambda: True)
+    fact = Factorisation(sp.csc_array(np.array([[1.0, 0.0], [-0.5, 1.0]])), backend="auto")
+    assert fact.backend == "superlu"
+    np.testing.assert_allclose(fact.solve(np.array([1.0, 0.0])), [1.0, 0.5])
+
+
+def test_provenance_names_the_solver_used(calc, write_model) -> None:
+    path = write_model(
+        """
+        processes:
+          - id: main
+            name: Main
+            stage: production
+            output: {product: x, amount: 1, unit: kg}
+            inputs: [{factor: test.power, amount: 2, unit: kWh}]
+        """
+    )
+    assert calc(path).result.provenance["solver"] == "superlu"
