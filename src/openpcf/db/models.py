@@ -38,6 +38,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -125,6 +126,16 @@ class Footprint(Base):
         CheckConstraint("status IN ('Active', 'Deprecated')", name="status"),
         Index("ix_footprint_product_status", "product_id", "status"),
         Index("ix_footprint_organisation_stored", "organisation_id", "stored_at", "id"),
+        # one Active footprint per product and reference period (migration 0002)
+        Index(
+            "uq_footprint_one_active",
+            "product_id",
+            "reference_period_start",
+            "reference_period_end",
+            unique=True,
+            sqlite_where=text("status = 'Active'"),
+            postgresql_where=text("status = 'Active'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
