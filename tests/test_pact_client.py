@@ -129,8 +129,10 @@ def test_client_fetches_a_new_token_once_on_401() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/.well-known/openid-configuration":
-            return httpx.Response(200, json={"token_endpoint": "https://auth.example/token"})
-        if request.url.host == "auth.example":
+            # on the peer itself: a token endpoint on another host is refused (issue 11, item 8;
+            # tests/test_security_ops.py); a separate auth server is configured as auth_base_url
+            return httpx.Response(200, json={"token_endpoint": "https://s.example/oauth/token"})
+        if request.url.path == "/oauth/token":
             assert request.headers["authorization"].startswith("Basic ")
             return httpx.Response(200, json={"access_token": next(tokens)})
         seen.append(request.headers["authorization"])

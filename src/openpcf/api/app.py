@@ -29,7 +29,9 @@ from openpcf.api.deps import HostState
 from openpcf.api.routes_auth import router as auth_router
 from openpcf.api.routes_certify import router as certify_router
 from openpcf.api.routes_pact import make_router
+from openpcf.api.security import SecurityHeaders
 from openpcf.certify import KeyStore
+from openpcf.files.durable import private_dir
 from openpcf.services.pact.auth import TOKEN_TTL, TokenSigner
 from openpcf.services.pact.outbox import OutboxSender
 from openpcf.services.pact.peers import FilePeers, PeerDirectory, peers_file
@@ -55,6 +57,8 @@ class HostConfig:
     require_https: bool = True
     peers: PeerDirectory | None = None
     inbox: Path | None = None
+    public_url: str | None = None
+    """Public base URL (``https://pcf.example.com``) for links; see :mod:`openpcf.api.security`."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -89,6 +93,7 @@ def create_app(
 ) -> FastAPI:
     """The host app on ``engine`` (default: the configured database)."""
     config = config or HostConfig.from_settings()
+    private_dir(config.home)
     if engine is None:
         from openpcf.db.engine import make_engine
 
@@ -100,6 +105,7 @@ def create_app(
         inbox=config.inbox or config.home / "supplier_footprints",
         max_body=config.max_body,
         keys=KeyStore(config.home / "keys"),
+        public_url=config.public_url,
     )
 
     @asynccontextmanager
@@ -124,6 +130,10 @@ def create_app(
         summary="PACT Technical Specifications v3.0 and v2.3 (footprint exchange)",
         version="3.0.3",
         lifespan=lifespan,
+        # the interactive docs pages load scripts from a CDN: not served (no CDN at run time);
+        # the OpenAPI document itself is at /openapi.json
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.host = state
     errors.install(app)
@@ -133,4 +143,5 @@ def create_app(
     app.include_router(certify_router)
     if config.require_https:
         app.add_middleware(HttpsOnly)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -30,6 +30,7 @@ class HostState:
     inbox: Path
     max_body: int
     keys: KeyStore
+    public_url: str | None = None
     sender: OutboxSender | None = None
 
 

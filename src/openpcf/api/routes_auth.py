@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import State
 from openpcf.api.schemas import OAuthErrorPublic, OpenIdConfigurationPublic, TokenPublic
+from openpcf.api.security import public_base
 from openpcf.db.repositories import KNOWN_SCOPES
 from openpcf.exchange.errors import OAuthError
 from openpcf.services.pact import host as pact_host
@@ -79,7 +80,7 @@ def token(
     summary="OpenID provider configuration (token endpoint discovery)",
 )
 def openid_configuration(request: Request) -> dict[str, object]:
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)
     return {
         "issuer": base,
         "token_endpoint": f"{base}/auth/token",

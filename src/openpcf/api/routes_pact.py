@@ -7,13 +7,14 @@ the PACT error body of every failure comes from :mod:`openpcf.api.errors`.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import Body, Claims, State
 from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
+from openpcf.api.security import public_base
 from openpcf.exchange.events import Version, parse_event
 from openpcf.services.pact import host as pact_host
 
@@ -48,20 +49,21 @@ _FILTERS_V3 = (
 def next_link(request: Request, *, limit: int | None, offset: int) -> str:
     """The absolute ``Link`` target of the next page: the same query, a new offset.
 
-    The link names the request's own scheme and ``host`` header (PACT) and carries the
-    filters, so it returns the same page whenever it is called: pages are offsets into the
-    list ordered by (stored time, id), where new footprints land at the end, so a link stays
-    valid far longer than the 180 s PACT asks for.
+    The link names the host's public base URL (:func:`openpcf.api.security.public_base`,
+    never a client-chosen ``Host`` header) and carries the filters, so it returns the same
+    page whenever it is called: pages are offsets into the list ordered by (stored time, id),
+    where new footprints land at the end, so a link stays valid far longer than the 180 s
+    PACT asks for.
     """
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
     if limit is not None:
         params.append(("limit", str(limit)))
     params.append(("offset", str(offset)))
-    return str(request.url.replace(query=urlencode(params)))
+    return f"{public_base(request)}{request.url.path}?{urlencode(params)}"
 
 
 def _events_source(request: Request, version: str) -> str:
-    return f"//{request.url.netloc}/{version}/events"
+    return f"//{urlsplit(public_base(request)).netloc}/{version}/events"
 
 
 def make_router(version: Version) -> APIRouter:

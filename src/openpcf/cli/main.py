@@ -58,8 +58,11 @@ app.command("reproduce")(package.reproduce)
 def run() -> None:
     """Console-script entry point with error translation."""
     from openpcf.errors import OpenPCFError
+    from openpcf.files.durable import private_dir
+    from openpcf.settings import get_settings
 
     try:
+        private_dir(get_settings().home)
         app()  # standalone: click reports usage errors itself and exits 2
     except OpenPCFError as e:
         _fail(str(e), e.exit_code)

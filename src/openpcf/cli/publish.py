@@ -163,3 +163,72 @@ def grant(
     finally:
         engine.dispose()
     typer.echo(f"{client} may now read the footprints of {label}.")
+
+
+@storage_app.command("revoke")
+def revoke(
+    client: Annotated[str, typer.Argument(help="client_id of the recipient.")],
+    product: Annotated[str, typer.Argument(help="A product id (URN) of the shared product.")],
+) -> None:
+    """Withdraw a grant: the client no longer sees the product's footprints."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            api_client = repo.get_client(session, client_id=client)
+            found = repo.get_product(
+                session, organisation=api_client.organisation, product_id=product
+            )
+            withdrawn = repo.revoke_access(session, client=api_client, product=found)
+            label = found.product_ids[0]
+    finally:
+        engine.dispose()
+    if withdrawn:
+        typer.echo(f"{client} may no longer read the footprints of {label}.")
+    else:
+        typer.echo(f"{client} had no grant for {label}; nothing changed.")
+
+
+@storage_app.command("disable-client")
+def disable_client(
+    client: Annotated[str, typer.Argument(help="client_id of the recipient.")],
+) -> None:
+    """Disable a client: its credentials and every token issued to it stop working at once."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            repo.disable_client(session, client=repo.get_client(session, client_id=client))
+    finally:
+        engine.dispose()
+    typer.echo(f"{client} is disabled; its access tokens are refused from now on.")
+
+
+@storage_app.command("rotate-client")
+def rotate_client(
+    client: Annotated[str, typer.Argument(help="client_id whose credentials leaked.")],
+    json_output: JsonOpt = False,
+) -> None:
+    """Issue new credentials with the same scopes and grants; the old ones stop at once."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            old = repo.get_client(session, client_id=client)
+            issued = repo.rotate_client(session, client=old)
+            scopes = list(issued.client.scopes)
+    finally:
+        engine.dispose()
+    if json_output:
+        echo_json({"client_id": issued.client_id, "client_secret": issued.secret, "scopes": scopes})
+        return
+    typer.echo(f"{client} is disabled. New credentials for the same recipient:")
+    typer.echo(f"client_id:     {issued.client_id}")
+    typer.echo(f"client_secret: {issued.secret}")
+    typer.echo("Store the secret now: only its hash is kept, it cannot be shown again.", err=True)

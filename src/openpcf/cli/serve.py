@@ -37,6 +37,14 @@ def serve(
         float, typer.Option(help="Seconds between outbox delivery passes.")
     ] = 5.0,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="Base URL clients reach the host at (links, discovery); "
+            "default https://HOSTNAME:PORT with the first --hostname, else the address.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the PACT v3 and v2.3 API (HTTPS only) with its outbox sender."""
     import os
@@ -64,6 +72,10 @@ def serve(
             raise InputError(f"{path} does not exist")
     _prepare_database(settings.database_url)
     os.environ["OPENPCF_SENDER_INTERVAL"] = str(sender_interval)  # read by app_factory
+    base = public_url or f"https://{(hostname or [host])[0]}:{port}"
+    if not base.startswith("https://"):
+        raise InputError(f"--public-url {base!r} must be an https:// URL (PACT is HTTPS only)")
+    os.environ["OPENPCF_PUBLIC_URL"] = base.rstrip("/")  # read by app_factory
     typer.echo(f"PACT host on https://{host}:{port} (v3: /3/footprints, v2.3: /2/footprints)")
     uvicorn.run(
         "openpcf.cli.serve:app_factory",
@@ -89,7 +101,10 @@ def app_factory() -> object:
     from openpcf.api import HostConfig, create_app
 
     interval = float(os.environ.get("OPENPCF_SENDER_INTERVAL", "5"))
-    return create_app(config=HostConfig.from_settings(sender_interval=interval))
+    public_url = os.environ.get("OPENPCF_PUBLIC_URL") or None
+    return create_app(
+        config=HostConfig.from_settings(sender_interval=interval, public_url=public_url)
+    )
 
 
 def _prepare_database(url: str) -> None:

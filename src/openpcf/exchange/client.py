@@ -90,14 +90,26 @@ class PactClient:
     # authentication ---------------------------------------------------------------------
 
     def token_url(self) -> str:
+        """The token endpoint: discovered, but only on the auth base's own scheme and host.
+
+        The client secret goes to this URL, so a discovery document that names another host,
+        or plain ``http://`` for an ``https://`` peer, is refused (:class:`PactRemoteError`)
+        instead of followed. Redirects are never followed (httpx's default).
+        """
         if self._token_url is None:
             url = f"{self.auth_base_url}/auth/token"
+            discovery = f"{self.auth_base_url}/.well-known/openid-configuration"
             try:
-                found = self._http.get(f"{self.auth_base_url}/.well-known/openid-configuration")
+                found = self._http.get(discovery)
                 if found.status_code == 200:
                     url = str(found.json().get("token_endpoint") or url)
             except (httpx.HTTPError, ValueError, AttributeError):
                 pass
+            if not _same_origin(url, self.auth_base_url):
+                raise PactRemoteError(
+                    f"{discovery} names the token endpoint {url!r}, not on "
+                    f"{self.auth_base_url}: the client secret is not sent there"
+                )
             self._token_url = url
         return self._token_url
 
@@ -201,8 +213,13 @@ class PactClient:
         return answer
 
     def _same_origin(self, url: str) -> bool:
-        a, b = urlsplit(url), urlsplit(self.base_url)
-        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+        return _same_origin(url, self.base_url)
+
+
+def _same_origin(url: str, base: str) -> bool:
+    """Same scheme, host and port (the bearer token and the secret never leave the peer)."""
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def _json(answer: httpx.Response, url: str) -> dict[str, Any]:

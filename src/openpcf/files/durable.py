@@ -126,3 +126,16 @@ def append_line(target: Path, line: str) -> None:
         os.fsync(handle.fileno())
     if created:
         fsync_dir(target.parent)
+
+
+def private_dir(folder: Path) -> Path:
+    """Create ``folder`` readable by its owner only (0700), whatever the umask.
+
+    For OpenPCF's home: it holds signing keys, the token secret, client-secret hashes and
+    supplier data. An existing folder keeps its mode (a shared folder chosen on purpose stays
+    as it is).
+    """
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+        os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
+    return folder

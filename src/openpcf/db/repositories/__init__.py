@@ -48,6 +48,7 @@ from openpcf.db.repositories.owners import (
     hash_secret,
     record_calculation,
     revoke_access,
+    rotate_client,
     upsert_product,
     verify_secret,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "record_calculation",
     "record_event",
     "revoke_access",
+    "rotate_client",
     "upsert_product",
     "verify_secret",
 ]

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openpcf.db.errors import DuplicateError, NotFoundError, StorageError
@@ -57,11 +58,26 @@ def get_organisation(session: Session, *, name: str) -> Organisation:
 def ensure_organisation(
     session: Session, *, name: str, company_ids: Sequence[str] = ()
 ) -> Organisation:
-    """The organisation called ``name``, created (with ``company_ids``) if it does not exist."""
+    """The organisation called ``name``, created (with ``company_ids``) if it does not exist.
+
+    Safe when several processes create the same new organisation at once: the insert runs in
+    a SAVEPOINT, so when a concurrent transaction committed the name first and the unique
+    constraint refuses ours, only the savepoint is rolled back and the winner's row is read
+    (PostgreSQL's READ COMMITTED shows it to the next statement). Call it in a transaction
+    that is open (on SQLite a write transaction, ``session_scope(engine, write=True)``:
+    Python's sqlite3 driver runs a SAVEPOINT outside a transaction as a transaction of its
+    own).
+    """
     try:
         return get_organisation(session, name=name)
     except NotFoundError:
-        return create_organisation(session, name=name, company_ids=company_ids)
+        pass
+    try:
+        with session.begin_nested():
+            return create_organisation(session, name=name, company_ids=company_ids)
+    except (IntegrityError, DuplicateError):
+        # created by a concurrent transaction after our read: use theirs
+        return get_organisation(session, name=name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,6 +185,32 @@ def disable_client(session: Session, *, client: ApiClient) -> None:
     session.flush()
 
 
+def rotate_client(session: Session, *, client: ApiClient) -> IssuedCredentials:
+    """New credentials for ``client``'s recipient; the old ones stop working at once.
+
+    Design note: the new credentials are a new client (new id, new secret) with the same name,
+    scopes and grants, and the old client is disabled. Access tokens are signed with the
+    installation's secret, not the client's, so changing only the secret would leave tokens
+    already issued with a leaked secret valid for up to an hour; disabling the old client
+    stops them at the next request (every request loads the client).
+    """
+    if client.disabled:
+        raise StorageError(f"client {client.client_id} is disabled; create a new client instead")
+    issued = create_client(
+        session,
+        organisation=client.organisation,
+        scopes=client.scopes,
+        name=client.name,
+    )
+    granted = session.scalars(
+        select(FootprintAccess.product_id).where(FootprintAccess.client_id == client.id)
+    )
+    for product_id in list(granted):
+        session.add(FootprintAccess(client_id=issued.client.id, product_id=product_id))
+    disable_client(session, client=client)
+    return issued
+
+
 def grant_access(session: Session, *, client: ApiClient, product: Product) -> FootprintAccess:
     """Let ``client`` see every footprint of ``product`` (idempotent)."""
     if product.organisation_id != client.organisation_id:
@@ -246,9 +288,16 @@ def upsert_product(
     """The product known by any of ``product_ids``, updated; or a new product.
 
     Product ids only accumulate: ids the product had before stay valid for recipients.
+
+    Design note: a product has no unique key the database could check (its ids are a JSON
+    list matched ignoring case), so two transactions could both find no product and create
+    two, or both add ids and lose one of the updates. The organisation's row is locked first
+    (:func:`lock_organisation`) so that product changes of one organisation happen one after
+    the other and each reads what the previous one committed.
     """
     if not product_ids:
         raise InputError(f"product {name!r} needs at least one product id (a URN)")
+    lock_organisation(session, organisation=organisation)
     product = find_product(session, organisation=organisation, product_ids=product_ids)
     if product is None:
         product = Product(organisation_id=organisation.id, product_ids=list(product_ids))
@@ -261,6 +310,18 @@ def upsert_product(
     product.name, product.cn_code, product.cpc = name, cn_code, cpc
     session.flush()
     return product
+
+
+def lock_organisation(session: Session, *, organisation: Organisation) -> None:
+    """Hold ``organisation``'s row locked until the transaction ends.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` (a second locker waits for the first to commit).
+    SQLite ignores the clause; a write transaction (``BEGIN IMMEDIATE``) already holds the
+    whole database.
+    """
+    session.execute(
+        select(Organisation.id).where(Organisation.id == organisation.id).with_for_update()
+    )
 
 
 def record_calculation(
