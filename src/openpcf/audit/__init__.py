@@ -1,8 +1,8 @@
 """Audit trail: every calculation recorded append-only in a hash chain.
 
-Public API: :func:`record_calculation`, :func:`verify_trail`, :func:`list_records`,
-:class:`AuditTrail`, :class:`AuditRecord`, and the errors :class:`AuditError` and
-:class:`TrailTamperedError`. See ``docs/audit.md``.
+Public API: :func:`record_calculation`, :func:`verify_trail`, :func:`repair_trail`,
+:func:`list_records`, :class:`AuditTrail`, :class:`AuditRecord`, :class:`CrashArtefact`, and the
+errors :class:`AuditError` and :class:`TrailTamperedError`. See ``docs/audit.md``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ from openpcf.audit.record import (
     calculation_record,
     list_records,
     record_calculation,
+    repair_trail,
     verify_trail,
 )
-from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport, record_hash
+from openpcf.audit.trail import AuditRecord, AuditTrail, CrashArtefact, TrailReport, record_hash
 
 __all__ = [
     "AuditError",
     "AuditRecord",
     "AuditTrail",
+    "CrashArtefact",
     "TrailReport",
     "TrailTamperedError",
     "calculation_record",
     "list_records",
     "record_calculation",
     "record_hash",
+    "repair_trail",
     "verify_trail",
 ]

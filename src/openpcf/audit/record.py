@@ -10,17 +10,15 @@ rules applied, the GWP set, the solver and the software version, plus the result
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
-import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import rfc8785
 
-from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport
+from openpcf.audit.trail import AuditRecord, AuditTrail, TrailReport, actor
 from openpcf.model.result_json import result_to_dict
 
 if TYPE_CHECKING:
@@ -76,14 +74,6 @@ def calculation_record(calculation: Calculation) -> dict[str, Any]:
     }
 
 
-def _actor() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name (containers without a passwd entry)
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
 def record_calculation(
     calculation: Calculation,
     *,
@@ -107,10 +97,11 @@ def record_calculation(
     Raises
     ------
     TrailTamperedError
-        If the stored trail is damaged at its end (a damaged chain is never extended).
+        If the stored trail is damaged at its end (a damaged chain is never extended). What an
+        interrupted earlier append left there is recovered first, with a ``repair`` record.
     """
     data = calculation_record(calculation)
-    data["actor"] = _actor()
+    data["actor"] = actor()
     if context:
         data["context"] = dict(context)
     return _trail(trail).append(kind, json.loads(json.dumps(data)))
@@ -119,6 +110,9 @@ def record_calculation(
 def verify_trail(trail: AuditTrail | Path | str) -> TrailReport:
     """Check every record of the trail and its head anchor.
 
+    What an interrupted append left at the end is not tampering: it is reported in
+    ``TrailReport.artefact`` and recovered by the next append or :func:`repair_trail`.
+
     Raises
     ------
     TrailTamperedError
@@ -126,6 +120,19 @@ def verify_trail(trail: AuditTrail | Path | str) -> TrailReport:
         cut off the end).
     """
     return _trail(trail).verify()
+
+
+def repair_trail(trail: AuditTrail | Path | str) -> AuditRecord | None:
+    """Recover what an interrupted append left, with a recorded ``repair`` record.
+
+    Returns that record, or None when there was nothing to recover.
+
+    Raises
+    ------
+    TrailTamperedError
+        If the trail was tampered with: repair never rewrites history, it only records.
+    """
+    return _trail(trail).repair()
 
 
 def list_records(trail: AuditTrail | Path | str) -> list[AuditRecord]:

@@ -19,12 +19,51 @@ TrailOpt = Annotated[
 
 @app.command("verify")
 def audit_verify(trail: TrailOpt = None) -> None:
-    """Check every record: detects edited, deleted, reordered or inserted records."""
+    """Check every record: detects edited, deleted, reordered or inserted records.
+
+    What an interrupted append left at the end (a killed process, a full disk) is not
+    tampering: it is named, and the next append or `openpcf audit repair` records its recovery.
+    """
     from openpcf.audit import verify_trail
     from openpcf.settings import get_settings
 
     report = verify_trail(trail or get_settings().audit_trail)
     typer.echo(f"{report.path}: {report.records} record(s), chain intact, head {report.head[:16]}")
+    if report.artefact is not None:
+        typer.echo(
+            f"  an interrupted append left {report.artefact}: the next append or "
+            "`openpcf audit repair` recovers it with a recorded repair"
+        )
+
+
+@app.command("repair")
+def audit_repair(trail: TrailOpt = None) -> None:
+    """Recover what an interrupted append left, with a `repair` record naming it.
+
+    Checks the whole chain first and refuses a tampered trail (exit 21): a repair never
+    rewrites history, it adopts a complete record whose anchor was not written and moves the
+    bytes of a torn last line aside into a repair file.
+    """
+    from openpcf.audit import repair_trail
+    from openpcf.settings import get_settings
+
+    path = trail or get_settings().audit_trail
+    record = repair_trail(path)
+    if record is None:
+        typer.echo(f"{path}: nothing to repair")
+        return
+    typer.echo(f"{path}: recovered an interrupted append, recorded as record {record.seq}")
+    adopted = record.data.get("adopted")
+    if adopted:
+        start, end = adopted["bytes"]
+        typer.echo(
+            f"  adopted record {adopted['seq']} ({adopted['hash'][:16]}, bytes {start}..{end})"
+        )
+    for moved in record.data.get("moved_aside", []):
+        start, end = moved["bytes"]
+        typer.echo(
+            f"  moved bytes {start}..{end} (sha256 {moved['sha256'][:16]}) aside to {moved['file']}"
+        )
 
 
 @app.command("list")

@@ -80,12 +80,22 @@ def package(
 def reproduce(
     package_file: Annotated[Path, typer.Argument(help="Verification package (.zip).")],
     jwks_file: Annotated[
-        Path | None, typer.Option("--jwks", help="Issuer's JWKS to trust (default: packaged).")
+        Path | None,
+        typer.Option(
+            "--jwks",
+            help="Issuer's public keys (JWKS) to trust: the manifest must be signed by one of "
+            "them (exit 31 otherwise). Without it the signer is not authenticated.",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recompute a package from its contents alone and compare every number."""
-    from openpcf.package import ReproductionError
+    """Recompute a package from its contents alone and compare every number.
+
+    Exit 0 when identical, 30 when not, 31 when --jwks was given and the manifest is not
+    signed by one of those keys, 2 when the file is not a package or would cost too much to
+    read.
+    """
+    from openpcf.package import ReproductionError, UntrustedPackageError
     from openpcf.services.packaging import reproduce_package
 
     report = reproduce_package(package_file, jwks=jwks_file)
@@ -95,6 +105,8 @@ def reproduce(
         typer.echo(report.summary())
         for note in report.notes:
             typer.echo(f"  checked: {note}")
+    if report.trusted is False:
+        raise UntrustedPackageError(f"{package_file}: not trusted: {report.signature}")
     if not report.identical:
         first = (report.problems or tuple(map(str, report.differences)) or ("?",))[0]
         raise ReproductionError(f"{package_file}: not reproduced: {first}")

@@ -47,6 +47,10 @@ class FootprintFilter:
     valid_on: dt.datetime | None = None
     valid_after: dt.datetime | None = None
     valid_before: dt.datetime | None = None
+    moments: tuple[tuple[str, str, dt.datetime], ...] = ()
+    """Comparisons of stored moments: (``created`` | ``reference_period_start`` |
+    ``reference_period_end``, ``eq`` | ``lt`` | ``le`` | ``gt`` | ``ge``, value), ANDed (the
+    v2.3 ``$filter`` pushed into the query)."""
 
     @classmethod
     def from_query(cls, params: Mapping[str, str | Sequence[str]]) -> FootprintFilter:

@@ -29,6 +29,7 @@ from openpcf.package.format import (
     SIGNATURE,
     PackageError,
     ReproductionError,
+    UntrustedPackageError,
     sha256,
 )
 from openpcf.package.results import Difference, PackageSummary, ReproductionReport
@@ -50,6 +51,7 @@ __all__ = [
     "PackageSummary",
     "ReproductionError",
     "ReproductionReport",
+    "UntrustedPackageError",
     "row_digest",
     "rows_csv",
     "sha256",

@@ -49,6 +49,18 @@ class ReproductionError(OpenPCFError):
     exit_code = 30
 
 
+class UntrustedPackageError(ReproductionError):
+    """Trusted keys were given, but the manifest is not signed by one of them.
+
+    Unsigned, signed by a key outside the trusted set, or a signature that does not verify:
+    in each case nothing proves that the package comes from the issuer the keys belong to, so
+    the reproduction fails whatever the numbers say. Its own exit code (31) lets a script tell
+    "not from whom you trust" from "the numbers differ" (30).
+    """
+
+    exit_code = 31
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os.path
 from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from openpcf.package.archive import is_safe
@@ -54,14 +54,78 @@ def _common(folders: Sequence[Path]) -> str:
 
 
 def packaged_model(tmp: Path, manifest: Mapping[str, Any]) -> Path:
-    """Where the packaged model file is once the package is extracted to ``tmp``."""
-    return tmp.joinpath(*PurePosixPath(str(manifest.get("model", ""))).parts)
+    """Where the packaged model file is once the package is extracted to ``tmp``.
+
+    Raises
+    ------
+    PackageError
+        If the manifest's ``model`` is not a safe name under ``model/`` (an absolute path,
+        ``..``, a drive letter): reproducing reads nothing outside the package. (The manifest's
+        ``model_dir`` is the packager's folder, used only to map paths in texts back for the
+        comparison; it is never opened.)
+    """
+    name = manifest.get("model")
+    if not isinstance(name, str) or not name.startswith("model/") or not is_safe(name):
+        raise PackageError(
+            f"the manifest names the model {name!r}, which is not a file under model/ in the "
+            "package: refused, a reproduction reads nothing outside the package"
+        )
+    return tmp.joinpath(*PurePosixPath(name).parts)
 
 
 def extract_model(tmp: Path, contents: Mapping[str, bytes]) -> None:
-    """Write the model and its side files (the safe names under ``model/``) into ``tmp``."""
+    """Write the model and its side files (the safe names under ``model/``) into ``tmp``.
+
+    Raises
+    ------
+    PackageError
+        If two members collide (``model/a`` as a file and as a folder).
+    """
     for name, data in contents.items():
         if name.startswith("model/") and is_safe(name):
             target = tmp.joinpath(*PurePosixPath(name).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            except OSError as e:
+                raise PackageError(f"the member {name!r} cannot be extracted ({e})") from None
+
+
+def check_side_files(loaded: LoadedModel, tmp: Path, contents: Mapping[str, bytes]) -> None:
+    """Check that every file the packaged model reads is a file of the package in ``tmp``.
+
+    The model, extracted into ``tmp``, names its side files (supplier footprints, shipments,
+    electricity claims, factor sets) by paths relative to itself; each must stay inside
+    ``tmp`` without a symbolic link, and be one of the package's members, so that a crafted
+    model cannot make a reproduction read the verifier's own files.
+
+    Raises
+    ------
+    PackageError
+        Naming the first reference that is absolute, has a drive letter, leaves the package
+        or is not one of its files.
+    """
+    base = loaded.path.parent
+    for ref in side_files(loaded):
+        why = _outside(ref, base, tmp, contents)
+        if why:
+            raise PackageError(
+                f"the packaged model reads {ref!r}, {why}: refused, a reproduction reads "
+                "nothing outside the package"
+            )
+
+
+def _outside(ref: str, base: Path, tmp: Path, contents: Mapping[str, bytes]) -> str | None:
+    """Why ``ref`` (relative to ``base``) is not a file of the package, or None."""
+    if Path(ref).is_absolute() or PureWindowsPath(ref).drive or PureWindowsPath(ref).root:
+        return "an absolute path"
+    target = Path(os.path.normpath(base / ref))
+    try:
+        name = target.relative_to(tmp).as_posix()
+    except ValueError:
+        return "a path that leaves the package"
+    if name not in contents:
+        return "which is not a file in the package"
+    if Path(os.path.realpath(target)) != Path(os.path.realpath(tmp)).joinpath(name):
+        return "a path through a symbolic link"
+    return None

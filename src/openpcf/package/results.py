@@ -34,7 +34,10 @@ class Difference:
 class ReproductionReport:
     """What :func:`openpcf.services.packaging.reproduce_package` found.
 
-    ``identical`` is the verdict.
+    ``identical`` is the verdict. ``signature`` says who signed, in words: with trusted keys
+    given, "signature valid, signed by trusted key <kid>" or why not (then ``trusted`` is False
+    and ``identical`` too); without them "signature valid, signer not authenticated (no trusted
+    keys given)", since the keys inside a package prove integrity, not origin.
     """
 
     package: str
@@ -45,13 +48,16 @@ class ReproductionReport:
     differences: tuple[Difference, ...]  # numbers that differ
     causes: tuple[str, ...]  # why the numbers differ
     notes: tuple[str, ...]  # checks passed and caveats
+    signature: str = ""
+    trusted: bool | None = None  # None: no trusted keys given
 
     def summary(self) -> str:
         if self.identical:
-            return (
+            head = (
                 f"{self.package}: reproduced, identical result ({self.kg_co2e_recomputed!r} kg "
                 "CO2e per declared unit)"
             )
+            return f"{head}\n  {self.signature}" if self.signature else head
         lines = [f"{self.package}: NOT reproduced"]
         if self.kg_co2e_packaged != self.kg_co2e_recomputed:
             lines.append(
@@ -78,13 +84,21 @@ class ReproductionReport:
             ],
             "causes": list(self.causes),
             "notes": list(self.notes),
+            "signature": self.signature,
+            "trusted": self.trusted,
         }
 
 
 class Findings:
-    """What the checks of a reproduction found so far, in the order they found it."""
+    """What the checks of a reproduction found so far, in the order they found it.
+
+    ``signature`` is the verdict on the manifest signature; ``trusted`` whether its signer is
+    one of the trusted keys (None: no trusted keys were given, so nobody was authenticated).
+    """
 
     def __init__(self) -> None:
         self.problems: list[str] = []
         self.causes: list[str] = []
         self.notes: list[str] = []
+        self.signature = ""
+        self.trusted: bool | None = None
