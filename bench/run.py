@@ -20,6 +20,8 @@ BENCHMARKS: dict[str, str] = {
     "engine": "bench.engine",
     "lci": "bench.lci",
     "api": "bench.api",
+    "audit": "bench.audit",
+    "v2_filter": "bench.v2_filter",
 }
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -1,8 +1,9 @@
 """PACT v2.3 ``$filter``: comparisons in SQL against filtering every document in Python.
 
 Setup: a SQLite file migrated to head, ``size`` footprints (the spec's v3 example 1 with new
-ids and ``created`` spread over ``size`` minutes, one product each, CPC set so every one has a
-v2.3 form) of one data owner, all granted to one API client.
+ids, ``created`` spread over ``size`` minutes and a reference period of one day each, of one
+product with a CPC code so every one has a v2.3 form) of one data owner, granted to one API
+client.
 
 Measured, in one run: ``openpcf.services.pact.host.list_footprints(version="2")`` with
 ``$filter=created ge <moment>`` matching the newest 10 footprints (the comparison runs in SQL,
@@ -88,25 +89,32 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
 
 
 def _seed(engine: Any, size: int, start: dt.datetime) -> str:
+    from tests.fixtures.api_support import example
+
     from openpcf.db import repositories as repo
     from openpcf.db.engine import session_scope
-    from tests.fixtures.api_support import example
 
     base = example(1)
     with session_scope(engine) as s:
         org = repo.create_organisation(s, name="Bench Co", company_ids=base["companyIds"])
         issued = repo.create_client(s, organisation=org, name="bench")
-        for n in range(size):
+        product = repo.upsert_product(
+            s, organisation=org, product_ids=base["productIds"], name="P", cpc="34110"
+        )
+        repo.grant_access(s, client=issued.client, product=product)
+        day = dt.timedelta(days=1)
+        for n in range(size):  # one Active footprint per reference period: a day each
             doc = copy.deepcopy(base)
             doc["id"] = str(uuid.uuid4())
-            doc["productIds"] = [f"urn:pact:bench.example:product-id:{n}"]
             created = start + dt.timedelta(minutes=n)
             doc["created"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-            product = repo.upsert_product(
-                s, organisation=org, product_ids=doc["productIds"], name=f"P{n}", cpc="34110"
-            )
+            period = dt.datetime(1990, 1, 1, tzinfo=dt.UTC) + n * day
+            doc["pcf"]["referencePeriodStart"] = period.strftime("%Y-%m-%dT%H:%M:%SZ")
+            doc["pcf"]["referencePeriodEnd"] = (period + day).strftime("%Y-%m-%dT%H:%M:%SZ")
+            doc["pcf"].pop("validityPeriodStart", None)
+            doc.pop("validityPeriodStart", None)
+            doc.pop("validityPeriodEnd", None)
             repo.publish_footprint(s, organisation=org, product=product, document=doc)
-            repo.grant_access(s, client=issued.client, product=product)
         return issued.client_id
 
 

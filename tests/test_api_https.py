@@ -5,7 +5,9 @@ cases (TC9–11, TC17) against the real listener (plain HTTP to the TLS port mus
 data, and there is no redirect), and the asynchronous round trip runs between two OpenPCF
 hosts: the requester sends RequestCreated, the supplier's background sender authenticates at
 the requester's ``/auth/token`` and delivers Fulfilled/Rejected to its ``/3/events``; the
-requester stores the footprints and its ``wait_for_answer`` sees the answer.
+requester stores the footprints and its ``wait_for_answer`` sees the answer. The requester
+records each request first (naming the client the supplier answers with), as answers to
+requests it did not send are refused; the footprints land in its database's supplier store.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Pair:
     seeded: Seeded
     requester_engine: Engine
     requester_home: Path
+    answering_client: str
+    """The client id the requester issued to the supplier (its answers come with it)."""
 
     def http(self) -> httpx.Client:
         return httpx.Client(verify=ssl.create_default_context(cafile=self.cert), timeout=10)
@@ -96,7 +100,15 @@ def pair(engine: Engine, tmp_path: Path) -> Iterator[Pair]:
         )
         config = HostConfig(home=tmp_path / "supplier", peers=peers, sender_interval=0.2)
         with https_server(create_app(engine=engine, config=config), tls.cert, tls.key) as url:
-            yield Pair(url, requester, tls.cert, seeded, requester_engine, requester_home)
+            yield Pair(
+                url,
+                requester,
+                tls.cert,
+                seeded,
+                requester_engine,
+                requester_home,
+                for_supplier.client_id,
+            )
     requester_engine.dispose()
 
 
@@ -190,17 +202,30 @@ def test_tc12_13_14_async_round_trip_between_two_hosts(pair: Pair) -> None:
         verify=str(pair.cert),
     ) as client:
         fulfilled_id = send_request(
-            client, source=pair.requester, criteria={"productId": ["urn:gtin:5695872369587"]}
+            client,
+            engine=pair.requester_engine,
+            answered_by=pair.answering_client,
+            source=pair.requester,
+            criteria={"productId": ["urn:gtin:5695872369587"]},
         )
         rejected_id = send_request(
-            client, source=pair.requester, criteria={"productId": ["urn:pact:null"]}
+            client,
+            engine=pair.requester_engine,
+            answered_by=pair.answering_client,
+            source=pair.requester,
+            criteria={"productId": ["urn:pact:null"]},
         )
     fulfilled = wait_for_answer(pair.requester_engine, request_id=fulfilled_id, timeout=20)
     assert fulfilled is not None
     check_event("3", "RequestFulfilledEvent", fulfilled)
     assert [pf["id"] for pf in fulfilled["data"]["pfs"]] == [pair.seeded.ids["e1"]]
-    stored = pair.requester_home / "supplier_footprints" / f"{pair.seeded.ids['e1']}.json"
-    assert stored.is_file()
+    with session_scope(pair.requester_engine) as session:
+        stored = repo.find_supplier_footprints(
+            session, ref=pair.seeded.ids["e1"], organisation=None
+        )
+        assert [(str(r.footprint_id), r.origin) for r in stored] == [
+            (pair.seeded.ids["e1"], "answered")
+        ]
     rejected = wait_for_answer(pair.requester_engine, request_id=rejected_id, timeout=20)
     assert rejected is not None
     check_event("3", "RequestRejectedEvent", rejected)

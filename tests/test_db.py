@@ -523,7 +523,13 @@ def test_v2_document_gets_a_new_version_when_deprecated(world: World, session: S
     product = session.get(Product, world.products["p1"].id)
     assert org is not None
     assert product is not None
-    doc = make_doc(["urn:acme:p1"], specVersion="2.3.0", version=1)
+    doc = make_doc(  # another reference period than f1's: one Active footprint per period
+        ["urn:acme:p1"],
+        specVersion="2.3.0",
+        version=1,
+        pcf__referencePeriodStart="2024-01-01T00:00:00Z",
+        pcf__referencePeriodEnd="2025-01-01T00:00:00Z",
+    )
     fp = repo.publish_footprint(session, organisation=org, product=product, document=doc)
     repo.deprecate_footprint(session, footprint=fp, now=t("2025-03-01T12:00:00"))
     assert fp.document["version"] == 2

@@ -24,6 +24,9 @@ TABLES = {
     "footprint_access",
     "event",
     "outbox_event",
+    "pact_request",
+    "supplier_footprint",
+    "supplier_footprint_product",
 }
 
 

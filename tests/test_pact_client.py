@@ -1,5 +1,8 @@
 """The recipient's side: ``openpcf pact pull`` over real HTTPS, the client's pagination and
-token handling, pulled files used as ``supplier_footprint``, ``pact peer`` / ``pact deliver``.
+token handling, pulled footprints used as ``supplier_footprint``, ``pact peer`` / ``pact deliver``.
+
+Pulled footprints go to the database's supplier store (origin ``pulled``), no longer to files in
+``$OPENPCF_HOME/supplier_footprints``: the assertions that listed those files read the store.
 """
 
 from __future__ import annotations
@@ -12,17 +15,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from fixtures.api_support import Seeded, https_server, seed
 from openpcf.api import HostConfig, create_app
 from openpcf.cli.pact import app as pact_app
+from openpcf.db.engine import make_engine, session_scope
+from openpcf.db.models import SupplierFootprint
 from openpcf.exchange.client import PactClient, next_link
 from openpcf.exchange.errors import PactRemoteError
+from openpcf.exchange.schema import validated_against
 from openpcf.exchange.supplier import supplier_factor
-from openpcf.services.pact.pull import default_openapi, pull
+from openpcf.services.pact.pull import pull
 from openpcf.services.pact.tls import CertificatePair, dev_certificate
+from openpcf.services.suppliers import SupplierStore
 
 
 @pytest.fixture
@@ -32,6 +39,18 @@ def supplier(engine: Engine, tmp_path: Path) -> Iterator[tuple[str, Seeded, Cert
     app = create_app(engine=engine, config=HostConfig(home=tmp_path / "host", run_sender=False))
     with https_server(app, tls.cert, tls.key) as url:
         yield url, seeded, tls
+
+
+@pytest.fixture
+def recipient(tmp_path: Path) -> Iterator[Engine]:
+    """The pulling side's own database (SQLite at the head revision)."""
+    from openpcf.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'recipient.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.mark.usefixtures("fresh_settings")
@@ -59,16 +78,28 @@ def test_pact_pull_command_stores_validated_footprints(
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["invalid"] == {}
-    assert report["schema"] == str(default_openapi("3"))  # the spec's OpenAPI beside the repo
-    stored = sorted(p.name for p in (home / "supplier_footprints").iterdir())
-    assert stored == sorted(
-        f"{i}.json" for i in (seeded.ids["e1"], seeded.ids["e2"], seeded.ids["old2"])
-    )
+    assert report["schema"] == validated_against("3")  # OpenPCF's own v3.0 validator
+    stored = sorted(report["stored"])
+    assert stored == sorted((seeded.ids["e1"], seeded.ids["e2"], seeded.ids["old2"]))
+    db = make_engine(f"sqlite:///{home / 'openpcf.db'}")
+    try:
+        with session_scope(db) as session:
+            rows = session.execute(
+                select(SupplierFootprint.footprint_id, SupplierFootprint.origin)
+            ).all()
+    finally:
+        db.dispose()
+    assert sorted(str(i) for i, _ in rows) == stored
+    assert {origin for _, origin in rows} == {"pulled"}
+    assert not (home / "supplier_footprints").exists()  # the old file inbox is gone
 
 
-def test_pull_follows_pagination_and_checks_structure_without_openapi(
-    supplier: tuple[str, Seeded, CertificatePair], tmp_path: Path
+def test_pull_follows_pagination_and_validates_with_openpcfs_own_schema(
+    supplier: tuple[str, Seeded, CertificatePair], recipient: Engine
 ) -> None:
+    """Formerly ``…_checks_structure_without_openapi``: ``openapi=None`` no longer skips the
+    schema (pulled footprints are always validated), it means OpenPCF's own validator of the
+    PACT v3.0 ProductFootprint (no OpenAPI file ships with OpenPCF)."""
     url, seeded, tls = supplier
     with PactClient(
         url,
@@ -76,15 +107,13 @@ def test_pull_follows_pagination_and_checks_structure_without_openapi(
         client_secret=seeded.creds["B"][1],
         verify=str(tls.cert),
     ) as client:
-        report = pull(
-            client, folder=tmp_path / "out", limit=1, openapi=None, params={"status": "Active"}
-        )
-    assert report.schema is None
-    assert {p.stem for p in report.stored} == {seeded.ids["e3"], seeded.ids["e4"]}
+        report = pull(client, engine=recipient, limit=1, openapi=None, params={"status": "Active"})
+    assert report.schema == validated_against("3")
+    assert set(report.stored) == {seeded.ids["e3"], seeded.ids["e4"]}
 
 
 def test_pulled_footprint_is_usable_as_supplier_footprint(
-    supplier: tuple[str, Seeded, CertificatePair], tmp_path: Path
+    supplier: tuple[str, Seeded, CertificatePair], recipient: Engine, tmp_path: Path
 ) -> None:
     url, seeded, tls = supplier
     with PactClient(
@@ -93,9 +122,10 @@ def test_pulled_footprint_is_usable_as_supplier_footprint(
         client_secret=seeded.creds["A"][1],
         verify=str(tls.cert),
     ) as client:
-        report = pull(client, folder=tmp_path, openapi=default_openapi("3"))
-    path = next(p for p in report.stored if p.stem == seeded.ids["e2"])
-    factor = supplier_factor(path.name, base=tmp_path)
+        report = pull(client, engine=recipient)
+    pf_id = next(i for i in report.stored if i == seeded.ids["e2"])
+    store = SupplierStore(recipient.url.render_as_string(hide_password=False))
+    factor = supplier_factor(pf_id, base=tmp_path, store=store)
     assert factor.unit
 
 
@@ -103,7 +133,7 @@ def _mock(handler: object) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
 
 
-def test_client_refuses_links_to_other_servers_and_bad_documents(tmp_path: Path) -> None:
+def test_client_refuses_links_to_other_servers_and_bad_documents(recipient: Engine) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/auth/token":
             return httpx.Response(200, json={"access_token": "t", "expires_in": 60})
@@ -119,8 +149,9 @@ def test_client_refuses_links_to_other_servers_and_bad_documents(tmp_path: Path)
         "https://supplier.example", client_id="a", client_secret="b", http=_mock(handler)
     )
     with pytest.raises(PactRemoteError, match="another server"):
-        pull(client, folder=tmp_path)
-    assert list(tmp_path.iterdir()) == []  # the page's invalid footprint was refused
+        pull(client, engine=recipient)
+    with session_scope(recipient) as session:  # the page's invalid footprint was refused
+        assert session.scalars(select(SupplierFootprint)).all() == []
 
 
 def test_client_fetches_a_new_token_once_on_401() -> None:

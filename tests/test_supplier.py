@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from openpcf.db import repositories as repo
+from openpcf.db.engine import session_scope
 from openpcf.errors import InputError
 from openpcf.exchange.pact import product_footprint
 from openpcf.exchange.schema import validate_footprint
 from openpcf.exchange.supplier import SupplierFootprintError, supplier_factor
 from openpcf.services.calculate import calculate
+from openpcf.services.suppliers import SupplierStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOARD = FIXTURES / "pact_supplier_board.json"
@@ -249,17 +253,23 @@ def test_model_error_names_the_model_line(tmp_path: Path) -> None:
         calculate(tmp_path / "box.yaml")
 
 
-def test_received_footprints_by_id_and_product_urn(tmp_path: Path) -> None:
-    """Footprints pulled over PACT are found by footprint id or product URN; for a URN an
-    Active footprint wins over a Deprecated one, whatever their creation dates."""
-    store = tmp_path / "supplier_footprints"
-    store.mkdir()
+def test_received_footprints_by_id_and_product_urn(engine: Engine, tmp_path: Path) -> None:
+    """Footprints received over PACT are found by footprint id or product URN; for a URN an
+    Active footprint wins over a Deprecated one, whatever their creation dates.
+
+    They are held in the database's supplier store now (no longer files in a folder)."""
     board = json.loads(BOARD.read_text(encoding="utf-8"))
-    (store / f"{BOARD_ID}.json").write_text(json.dumps(board), encoding="utf-8")
     older = copy.deepcopy(board)
     older.update(id="00000000-0000-4000-8000-000000000001", status="Deprecated")
     older["created"] = "2030-01-01T00:00:00Z"
-    (store / f"{older['id']}.json").write_text(json.dumps(older), encoding="utf-8")
+    with session_scope(engine) as session:
+        org = repo.ensure_organisation(session, name="Carton Co")
+        for doc in (board, older):
+            repo.store_supplier_footprint(
+                session, organisation=org, document=doc, origin="imported", source="test"
+            )
+    url = engine.url.render_as_string(hide_password=False)
+    store = SupplierStore(url, organisation="Carton Co")
 
     by_id = supplier_factor(BOARD_ID.upper(), base=tmp_path, store=store)
     assert by_id.id == f"supplier.{BOARD_ID}"

@@ -88,3 +88,25 @@ class NonSquareSystemError(SolveError):
     """The technosphere matrix has more products than activities, or the reverse."""
 
     exit_code = 3
+
+
+class UnproductiveSystemError(SolveError):
+    """Processes in a loop consume more of each other's products than the loop produces.
+
+    Such a technosphere matrix can be solved, but its solution has negative amounts of the
+    looping processes and so a negative (impossible) footprint. The message names the loop.
+    """
+
+    exit_code = 3
+
+
+class QuotaExceededError(OpenPCFError):
+    """A rate limit or a storage quota is used up; ``retry_after`` says when to try again.
+
+    The API answers it with 429 and a ``Retry-After`` header (seconds, rounded up); ``None``
+    means the quota does not free up by waiting a known time.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

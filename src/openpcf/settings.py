@@ -26,7 +26,11 @@ class Settings:
 
     @property
     def supplier_dir(self) -> Path:
-        """Supplier footprints received over PACT (by footprint id or product URN)."""
+        """The old file inbox of received supplier footprints: no longer read or written.
+
+        Supplier footprints live in the database (``openpcf.services.suppliers``); this folder
+        is only named in hints, because files left there may be unsolicited answers.
+        """
         return self.home / "supplier_footprints"
 
     @property

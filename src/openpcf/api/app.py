@@ -1,8 +1,9 @@
 """The PACT host application: ``create_app(engine=..., config=...)``.
 
 Configuration comes from :func:`openpcf.settings.get_settings` (``OPENPCF_HOME`` for the token
-secret, the peers file and the supplier-footprint inbox; ``OPENPCF_DATABASE_URL`` for the
-database) unless the caller passes an engine and a :class:`HostConfig`.
+secret and the peers file; ``OPENPCF_DATABASE_URL`` for the database, which also holds the
+supplier footprints received in answers to our requests) unless the caller passes an engine
+and a :class:`HostConfig`.
 
 The lifespan starts the outbox sender (a background thread that delivers Fulfilled/Rejected
 answers and retries them with backoff) and stops it on shutdown. Nothing is served over plain
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openpcf.api import errors
 from openpcf.api.deps import HostState
+from openpcf.api.ratelimit import RateLimiter, RateLimitGate, RateLimits
 from openpcf.api.routes_auth import router as auth_router
 from openpcf.api.routes_certify import router as certify_router
 from openpcf.api.routes_pact import make_router
@@ -56,9 +58,10 @@ class HostConfig:
     sender_interval: float = 5.0
     require_https: bool = True
     peers: PeerDirectory | None = None
-    inbox: Path | None = None
     public_url: str | None = None
     """Public base URL (``https://pcf.example.com``) for links; see :mod:`openpcf.api.security`."""
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    """Limits on ``/auth/token`` and the events routes (:mod:`openpcf.api.ratelimit`)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -102,10 +105,10 @@ def create_app(
         engine=engine,
         signer=TokenSigner.from_home(config.home, ttl=config.token_ttl),
         peers=config.peers or FilePeers(peers_file(config.home)),
-        inbox=config.inbox or config.home / "supplier_footprints",
         max_body=config.max_body,
         keys=KeyStore(config.home / "keys"),
         public_url=config.public_url,
+        limiter=RateLimiter(config.rate_limits),
     )
 
     @asynccontextmanager
@@ -143,5 +146,6 @@ def create_app(
     app.include_router(certify_router)
     if config.require_https:
         app.add_middleware(HttpsOnly)
+    app.add_middleware(RateLimitGate, limiter=state.limiter)
     app.add_middleware(SecurityHeaders)
     return app

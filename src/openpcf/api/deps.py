@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
+from openpcf.api.ratelimit import RateLimiter
 from openpcf.db.base import utcnow
 from openpcf.exchange.errors import InvalidTokenError, PayloadTooLargeError
 from openpcf.services.pact.auth import TokenClaims, TokenSigner
@@ -27,11 +27,11 @@ class HostState:
     engine: Engine
     signer: TokenSigner
     peers: PeerDirectory
-    inbox: Path
     max_body: int
     keys: KeyStore
     public_url: str | None = None
     sender: OutboxSender | None = None
+    limiter: RateLimiter = field(default_factory=RateLimiter)
 
 
 def host_state(request: Request) -> HostState:
@@ -52,6 +52,22 @@ def bearer_claims(request: Request, state: State) -> TokenClaims:
 
 
 Claims = Annotated[TokenClaims, Depends(bearer_claims)]
+
+
+def event_claims(request: Request, state: State) -> TokenClaims:
+    """:func:`bearer_claims` for the events routes, within the client's rate limit.
+
+    (The limit per address is :class:`~openpcf.api.ratelimit.RateLimitGate`'s, counted
+    before the request reaches the app.)
+    """
+    claims = bearer_claims(request, state)
+    state.limiter.hit(
+        "events_per_client", claims.client_id, what=f"events of client {claims.client_id}"
+    )
+    return claims
+
+
+EventClaims = Annotated[TokenClaims, Depends(event_claims)]
 
 
 async def raw_body(request: Request, state: State) -> bytes:

@@ -11,7 +11,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import State
-from openpcf.api.schemas import OAuthErrorPublic, OpenIdConfigurationPublic, TokenPublic
+from openpcf.api.schemas import (
+    ErrorPublic,
+    OAuthErrorPublic,
+    OpenIdConfigurationPublic,
+    TokenPublic,
+)
 from openpcf.api.security import public_base
 from openpcf.db.repositories import KNOWN_SCOPES
 from openpcf.exchange.errors import OAuthError
@@ -40,7 +45,11 @@ def _basic(header: str) -> tuple[str, str] | None:
 @router.post(
     "/auth/token",
     response_model=TokenPublic,
-    responses={400: {"model": OAuthErrorPublic}, 401: {"model": OAuthErrorPublic}},
+    responses={
+        400: {"model": OAuthErrorPublic},
+        401: {"model": OAuthErrorPublic},
+        429: {"model": ErrorPublic, "description": "Too many requests; see Retry-After"},
+    },
     summary="Action Authenticate (OAuth2 client credentials)",
 )
 def token(
@@ -62,6 +71,13 @@ def token(
     credentials = basic or form
     if credentials is None or credentials[1] is None:
         raise OAuthError("invalid_client", "Authentication failed", status=401)
+    if any("\x00" in part for part in (credentials[0], credentials[1], scope or "")):
+        # PostgreSQL text cannot hold NUL: refused here, not as a 500 from the database
+        raise OAuthError("invalid_request", "the request holds a NUL character")
+    # counted before the secret is hashed (scrypt, ~60 ms): a flood costs the host little
+    state.limiter.hit(
+        "token_per_client", credentials[0], what=f"token requests for client {credentials[0]!r}"
+    )
     issued = pact_host.issue_token(
         state.engine,
         client_id=credentials[0],

@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from openpcf.api.deps import Body, Claims, State
+from openpcf.api.deps import Body, Claims, EventClaims, State
 from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
 from openpcf.api.security import public_base
 from openpcf.exchange.events import Version, parse_event
@@ -120,7 +120,7 @@ def make_router(version: Version) -> APIRouter:
         response_class=Response,
         responses={200: {"description": "Event accepted; empty body."}},
     )
-    def post_event(request: Request, state: State, claims: Claims, body: Body) -> Response:
+    def post_event(request: Request, state: State, claims: EventClaims, body: Body) -> Response:
         event = parse_event(body, content_type=request.headers.get("content-type"), version=version)
         outcome = pact_host.receive_event(
             state.engine,
@@ -128,7 +128,6 @@ def make_router(version: Version) -> APIRouter:
             event=event,
             peers=state.peers,
             source=_events_source(request, version),
-            inbox=state.inbox,
         )
         if outcome.queued is not None and state.sender is not None:
             state.sender.poke()

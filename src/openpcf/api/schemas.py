@@ -56,6 +56,7 @@ PACT_ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "AccessDenied"),
         (404, "NotFound (v2.3: NoSuchFootprint)"),
         (413, "BadRequest: body too large"),
+        (429, "BadRequest: too many requests or stored events; see Retry-After"),
         (500, "InternalError"),
         (501, "NotImplemented"),
     )

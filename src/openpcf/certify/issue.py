@@ -18,6 +18,7 @@ from openpcf.certify.credential import (
 from openpcf.certify.keys import KeyStore
 from openpcf.certify.status import StatusRegistry, status_list_url
 from openpcf.certify.subject import Attestation, footprint_subject
+from openpcf.errors import InputError
 
 DEFAULT_VALIDITY = dt.timedelta(days=365)
 
@@ -69,12 +70,20 @@ def issue_certificate(
         No active key.
     UncertifiableFootprintError
         A footprint that lacks a field the certificate binds.
+    InputError
+        A validity that ends after the year 9999.
     """
     subject = footprint_subject(footprint, attestation=attestation)
     info = keys.active()
     issuer = keys.issuer
     start = as_utc(now).replace(microsecond=0)
-    end = start + valid_for
+    try:
+        end = start + valid_for
+    except OverflowError:  # past 9999-12-31: Python's dates end there
+        raise InputError(
+            f"a validity of {valid_for.days:,} days from {start:%Y-%m-%d} ends after the year "
+            "9999; give a shorter validity"
+        ) from None
     cred_id = f"urn:uuid:{uuid.uuid4()}"
     payload = credential_payload(
         cred_id=cred_id,

@@ -8,7 +8,6 @@ issuer, validity period, footprint digest, revocation.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,8 @@ from openpcf.certify.keys import KeyStore
 from openpcf.certify.remote import fetch_json
 from openpcf.certify.revocation import check_revocation
 from openpcf.certify.subject import footprint_digest, unwrap_footprint
+from openpcf.files import jsonfile
+from openpcf.files.bounded import read_bounded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,9 +112,9 @@ def _key_source(
 ) -> tuple[KeySet, str]:
     if jwks is not None:
         if isinstance(jwks, Path):
-            try:
-                data = json.loads(jwks.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
+            try:  # bounded read and depth: a JWKS is a few kB (issue 11, items 6 and 12)
+                data = jsonfile.loads(read_bounded(jwks, error=KeySourceError))
+            except ValueError as e:
                 raise KeySourceError(f"{jwks}: the JWKS file cannot be read ({e})") from None
             return import_key_set(data, source=str(jwks)), str(jwks)
         return import_key_set(dict(jwks), source="the JWKS given"), "the JWKS given"

@@ -97,17 +97,26 @@ def validate(
         f"background factors, {len(compiled.entries)} exchanges, "
         f"{len(compiled.parameters)} parameters"
     )
+    for note in calculation.result.notes:  # e.g. a nearly singular system: valid, but say so
+        if note.startswith("warning:"):
+            typer.echo(note, err=True)
 
 
 def render_table(result: FootprintResult, *, top: int = 8) -> None:
-    """Human summary: total, stages, gases, fossil/biogenic split, top contributors, quality."""
+    """Human summary: total, stages, gases, fossil/biogenic split, top contributors, quality.
+
+    Every text from the model or a factor set is escaped: rich reads ``[...]`` as markup, so a
+    product named ``Widget [/red]`` crashed the table with a MarkupError (issue 11, item 12).
+    """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    unit = f"kg CO2e per {result.declared_amount:g} {result.declared_unit}"
+    unit = escape(f"kg CO2e per {result.declared_amount:g} {result.declared_unit}")
     console.print(
-        f"[bold]{result.product}[/bold]: [bold green]{result.total:.4g}[/] {unit} ({result.gwp})"
+        f"[bold]{escape(result.product)}[/bold]: [bold green]{result.total:.4g}[/] {unit} "
+        f"({escape(result.gwp)})"
     )
 
     stages = Table(title="By life-cycle stage", show_edge=False)
@@ -115,7 +124,7 @@ def render_table(result: FootprintResult, *, top: int = 8) -> None:
     stages.add_column("kg CO2e", justify="right")
     stages.add_column("share", justify="right")
     for stage, value in result.by_stage.items():
-        stages.add_row(stage.replace("_", " "), f"{value:.4g}", _pct(value, result.total))
+        stages.add_row(escape(stage.replace("_", " ")), f"{value:.4g}", _pct(value, result.total))
     console.print(stages)
 
     gases = Table(title="By gas", show_edge=False)
@@ -124,7 +133,7 @@ def render_table(result: FootprintResult, *, top: int = 8) -> None:
     for gas, kg in result.by_gas_kg.items():
         if kg:
             co2e = result.by_gas_co2e[gas]
-            gases.add_row(gas, f"{kg:.4g}", f"{co2e:.4g}", _pct(co2e, result.total))
+            gases.add_row(escape(gas), f"{kg:.4g}", f"{co2e:.4g}", _pct(co2e, result.total))
     console.print(gases)
 
     split = Table(title="Fossil and biogenic (ISO 14067 7.2, PACT v3)", show_edge=False)
@@ -147,9 +156,9 @@ def render_table(result: FootprintResult, *, top: int = 8) -> None:
         contributors.add_column(col, justify="right" if col in {"kg CO2e", "share"} else "left")
     for e in (x for x in result.top_contributors(top) if x.co2e):
         contributors.add_row(
-            e.process,
-            e.label,
-            f"{e.amount:.4g} {e.unit}",
+            escape(e.process),
+            escape(e.label),
+            escape(f"{e.amount:.4g} {e.unit}"),
             f"{e.co2e:.4g}",
             _pct(e.co2e, result.total),
         )
@@ -162,7 +171,7 @@ def render_table(result: FootprintResult, *, top: int = 8) -> None:
         f"{q.coverage:.0%}. Primary data share {result.primary_data_share:.1f} %."
     )
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False, markup=True)
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, markup=True)
 
 
 def _pct(value: float, total: float) -> str:

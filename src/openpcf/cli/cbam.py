@@ -52,17 +52,20 @@ def default(
         echo_json(value.as_json())
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     data = value.as_json()
-    table = Table(title=f"CBAM default value, CN {data['cn']}, {country.upper()}, {year}")
+    table = Table(title=escape(f"CBAM default value, CN {data['cn']}, {country.upper()}, {year}"))
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for key in ("cn_row", "good", "country_row_used", "direct", "indirect", "total"):
-        table.add_row(key, "-" if data[key] is None else str(data[key]))
+        table.add_row(key, "-" if data[key] is None else escape(str(data[key])))
     table.add_row("markup_percent", f"{value.markup_percent:g} %")
-    table.add_row("total_with_markup", f"[bold]{value.total_with_markup:.6g}[/] {value.unit}")
-    table.add_row("source", value.source)
+    table.add_row(
+        "total_with_markup", f"[bold]{value.total_with_markup:.6g}[/] {escape(value.unit)}"
+    )
+    table.add_row("source", escape(value.source))
     Console().print(table)
 
 
@@ -102,6 +105,7 @@ def calc(
 
 def _print_result(result: CbamResult) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from openpcf.cbam.cn import format_cn
@@ -109,7 +113,8 @@ def _print_result(result: CbamResult) -> None:
     console = Console()
     info, t = result.installation, result.totals
     console.print(
-        f"[bold]{info.name}[/] ({info.country}), {result.period_start} to {result.period_end}; "
+        f"[bold]{escape(info.name)}[/] ({escape(info.country)}), {result.period_start} to "
+        f"{result.period_end}; "
         f"direct {t.direct:,.1f} t CO2e (PFC {t.pfc:,.1f}), indirect {t.indirect:,.1f} t CO2e; "
         f"GWP {result.gwp_set}"
     )
@@ -120,9 +125,9 @@ def _print_result(result: CbamResult) -> None:
     table.add_column("from defaults", justify="right")
     for p in result.processes:
         table.add_row(
-            p.id,
-            p.aggregated_good,
-            f"{p.production:,.0f} {p.unit}",
+            escape(p.id),
+            escape(p.aggregated_good),
+            escape(f"{p.production:,.0f} {p.unit}"),
             f"{p.attributed_direct:,.1f}",
             f"{p.see_direct:.4f}",
             f"{p.see_indirect:.4f}",
@@ -137,8 +142,8 @@ def _print_result(result: CbamResult) -> None:
     for row in result.products:
         products.add_row(
             format_cn(row.cn),
-            row.name,
-            row.process.id,
+            escape(row.name),
+            escape(row.process.id),
             f"{row.process.see_total:.4f}",
             f"{row.process.see_cbam:.4f}",
         )
@@ -173,6 +178,7 @@ def imports(
 
 def _print_imports(a: ImportsAssessment) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"CBAM imports {a.year} at EUR {a.price_eur:g}/t CO2e")
@@ -181,10 +187,10 @@ def _print_imports(a: ImportsAssessment) -> None:
     for r in a.lines:
         diff = "-" if r.difference_t is None else f"{r.difference_t:,.2f}"
         table.add_row(
-            r.line.cn,
-            r.line.country,
-            f"{r.line.quantity:,.1f} {r.unit}",
-            r.data_source + ("" if r.in_scope else " (exempt)"),
+            escape(r.line.cn),
+            escape(r.line.country),
+            escape(f"{r.line.quantity:,.1f} {r.unit}"),
+            escape(r.data_source + ("" if r.in_scope else " (exempt)")),
             f"{r.see_used:.4f}",
             f"{r.embedded_t:,.2f}",
             diff,

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Green certificates (W3C Verifiable Credentials, vc+jwt).")
 
+#: Longest validity ``--valid-days`` accepts (100 years).
+MAX_VALID_DAYS = 36_500
+
 
 class Assurance(StrEnum):
     limited = "limited"
@@ -80,7 +83,13 @@ def certificate_issue(
     verifier_id: VerifierIdOpt = "",
     assurance: AssuranceOpt = Assurance.limited,
     standard: StandardOpt = "ISO14064-3",
-    valid_days: Annotated[int, typer.Option("--valid-days", min=1)] = 365,
+    valid_days: Annotated[
+        int,
+        # at most 100 years: 100000000 days overflowed the date (a traceback, issue 11)
+        typer.Option(
+            "--valid-days", min=1, max=MAX_VALID_DAYS, help="Days the certificate is valid."
+        ),
+    ] = 365,
     footprint_out: Annotated[
         Path | None,
         typer.Option("--footprint-out", help="Also write the certified PACT JSON."),
@@ -127,13 +136,19 @@ def certificate_issue(
 
 def _read_footprint(source: Path) -> dict[str, Any]:
     from openpcf.certify.errors import UncertifiableFootprintError
+    from openpcf.files import jsonfile
+    from openpcf.files.bounded import read_bounded
 
+    # bounded read and parse: /dev/zero or a 100,000-deep array is an error, not a hang or crash
+    raw = read_bounded(source, error=UncertifiableFootprintError)
     try:
-        data: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+        data = jsonfile.loads(raw)
+    except ValueError as e:
         raise UncertifiableFootprintError(
             f"{source}: cannot read the footprint JSON: {e}"
         ) from None
+    if not isinstance(data, dict):
+        raise UncertifiableFootprintError(f"{source}: the footprint JSON is not an object")
     return data
 
 
@@ -194,13 +209,18 @@ def certificate_verify(
 
     if jwks_file and issuer_url:
         raise typer.BadParameter("give --jwks or --issuer-url, not both")
-    try:
-        token = certificate.read_text(encoding="utf-8")
-        doc = json.loads(footprint.read_text(encoding="utf-8")) if footprint else None
-        listed = status_list.read_text(encoding="utf-8") if status_list else None
-    except (OSError, ValueError) as e:
-        from openpcf.errors import InputError
+    from openpcf.errors import InputError
+    from openpcf.files import jsonfile
+    from openpcf.files.bounded import read_bounded
 
+    def text(path: Path) -> str:
+        return read_bounded(path).decode("utf-8")
+
+    try:
+        token = text(certificate)
+        doc = jsonfile.loads(text(footprint)) if footprint else None
+        listed = text(status_list) if status_list else None
+    except ValueError as e:
         raise InputError(f"cannot read an input file: {e}") from None
     try:
         result = verify_certificate(

@@ -59,8 +59,10 @@ PROGRESS_DELAY = 1.0
 def _progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
     """A ``progress(done, total)`` callback that shows a rich bar after one second."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
 
+    label = escape(label)  # a task description is markup, and file names may hold "[...]"
     start = time.perf_counter()
     bar = Progress(console=Console(stderr=True), transient=True)
     state: dict[str, Any] = {"task": None}
@@ -125,7 +127,9 @@ def _print_report(result: ImportResult) -> None:
         table.add_column("count", justify="right")
         table.add_column("examples", overflow="fold")
         for reason, info in report[section].items():
-            table.add_row(reason, f"{info['count']:,}", escape("\n".join(info["examples"][:3])))
+            table.add_row(
+                escape(reason), f"{info['count']:,}", escape("\n".join(info["examples"][:3]))
+            )
         console.print(table)
     if report["unit_conversions"]:
         console.print("Unit conversions: " + escape("; ".join(report["unit_conversions"])))
@@ -171,6 +175,7 @@ def list_cmd(as_json: JsonOpt = False) -> None:
         echo_json(rows)
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} background database(s)")
@@ -179,12 +184,12 @@ def list_cmd(as_json: JsonOpt = False) -> None:
     for r in rows:
         more = f" (+{len(r['versions']) - 1} older)" if len(r["versions"]) > 1 else ""
         table.add_row(
-            r["name"],
-            r["version"] + more,
-            r["format"],
+            escape(str(r["name"])),
+            escape(str(r["version"]) + more),
+            escape(str(r["format"])),
             f"{r['activities']:,}",
-            r["imported_utc"],
-            r["source_file"],
+            escape(str(r["imported_utc"])),
+            escape(str(r["source_file"])),
         )
     Console().print(table)
 
@@ -202,7 +207,7 @@ def show_cmd(db: DbArg, as_json: JsonOpt = False) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(show_header=False, title=f"{info['name']}@{info['version']}")
+    table = Table(show_header=False, title=escape(f"{info['name']}@{info['version']}"))
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     versions = ", ".join(f"{v['version']} ({v['imported_utc']})" for v in info["versions"])
@@ -218,7 +223,7 @@ def show_cmd(db: DbArg, as_json: JsonOpt = False) -> None:
         *((f"unlinked: {k}", f"{v['count']:,}") for k, v in info["report"]["unlinked"].items()),
         *((f"problem: {k}", f"{v['count']:,}") for k, v in info["report"]["problems"].items()),
     ):
-        table.add_row(key, escape(str(value)))
+        table.add_row(escape(key), escape(str(value)))
     Console().print(table)
 
 
@@ -238,9 +243,10 @@ def search_cmd(
         echo_json([asdict(c) for c in found])
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{len(found)} process(es) matching {query!r}")
+    table = Table(title=escape(f"{len(found)} process(es) matching {query!r}"))
     table.add_column("id", overflow="fold")  # folded, never cut: ids are copied into models
     table.add_column("name", ratio=2)
     table.add_column("reference product", ratio=1)
@@ -248,7 +254,7 @@ def search_cmd(
     table.add_column("location", no_wrap=True)
     for c in found:
         name = f"{c.name}\n{c.name_zh}" if c.name_zh and c.name_zh != c.name else c.name
-        table.add_row(c.id, name, c.product, c.unit, c.location)
+        table.add_row(*(escape(x) for x in (c.id, name, c.product, c.unit, c.location)))
     Console().print(table)
 
 

@@ -46,10 +46,12 @@ def calc(
         echo_json(data)
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     loc, mkt = both.location, both.market
-    table = Table(title=f"{both.claims.site}, {both.claims.period} ({mkt.gas}, {mkt.basis} basis)")
+    title = f"{both.claims.site}, {both.claims.period} ({mkt.gas}, {mkt.basis} basis)"
+    table = Table(title=escape(title))
     table.add_column("")
     table.add_column("location-based", justify="right")
     table.add_column("market-based", justify="right")

@@ -70,9 +70,10 @@ def search(
         echo_json([_as_json(f) for f in found])
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{len(found)} factor(s) matching {query!r}")
+    table = Table(title=escape(f"{len(found)} factor(s) matching {query!r}"))
     table.add_column("id", no_wrap=True)  # ids are copied into models: never break them
     table.add_column("name", ratio=2)
     table.add_column("unit", no_wrap=True)
@@ -84,13 +85,13 @@ def search(
         flag = " [yellow](illustrative)[/]" if f.illustrative else ""
         publisher = f.source.split(",")[0]
         table.add_row(
-            f.id,
-            f.name + flag,
-            f.unit,
-            f.geography,
+            escape(f.id),
+            escape(f.name) + flag,
+            escape(f.unit),
+            escape(f.geography),
             str(f.year),
             f"{_ar6(f):.4g}",
-            _shorten(publisher, 32),
+            escape(_shorten(publisher, 32)),
         )
     Console().print(table)
 
@@ -107,20 +108,23 @@ def show(
         echo_json(_as_json(factor))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]{factor.id}[/]  {factor.name}  {factor.name_zh}".rstrip())
+    console.print(
+        f"[bold]{escape(factor.id)}[/]  {escape(factor.name)}  {escape(factor.name_zh)}".rstrip()
+    )
     if factor.illustrative:
         console.print(
             "[bold yellow]Warning: illustrative value[/] - no open published figure; "
             "replace it with supplier or database data before publishing a footprint."
         )
-    gases = Table(title=f"Emissions per 1 {factor.unit}")
+    gases = Table(title=escape(f"Emissions per 1 {factor.unit}"))
     gases.add_column("gas")
     gases.add_column("kg per unit", justify="right")
     for gas, amount in sorted(factor.emissions.items()):
-        gases.add_row(gas, f"{amount:.6g}")
+        gases.add_row(escape(gas), f"{amount:.6g}")
     gases.add_row("[bold]CO2e (AR6)[/]", f"[bold]{_ar6(factor):.6g}[/]")
     console.print(gases)
     info = Table(show_header=False, title="Provenance")
@@ -138,5 +142,5 @@ def show(
         ("factor set", factor.set_name or "-"),
     ]
     for name, value in rows:
-        info.add_row(name, value)
+        info.add_row(name, escape(value))
     console.print(info)

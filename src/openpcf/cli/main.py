@@ -2,11 +2,23 @@
 
 Commands raise :class:`~openpcf.errors.OpenPCFError` subclasses; :func:`run` is the one place
 that turns them into a red message on stderr and a non-zero exit code (2 for bad input, 3 for
-an unsolvable system). Users never see a traceback for bad input.
+an unsolvable system). Users never see a traceback, for bad input or otherwise:
+
+====  =========================================================================================
+exit  failure
+====  =========================================================================================
+1-29  an :class:`~openpcf.errors.OpenPCFError`: its ``exit_code`` (see ``certify/errors.py``)
+70    a bug (any other exception): one line naming it; ``OPENPCF_DEBUG=1`` shows the traceback
+74    the operating system refused a read or write (:class:`OSError`: disk full, read-only
+      folder, permission denied): the file and the reason
+130   interrupted (Ctrl-C)
+====  =========================================================================================
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import typer
@@ -55,8 +67,18 @@ app.command("package")(package.package)
 app.command("reproduce")(package.reproduce)
 
 
+#: Exit codes of sysexits.h for failures that are not the input's fault.
+EXIT_BUG = 70
+EXIT_OS = 74
+
+
 def run() -> None:
-    """Console-script entry point with error translation."""
+    """Console-script entry point with error translation (the table in the module docstring).
+
+    Design note: a bug still ends in one line, not a traceback (issue 11, item 12): users
+    cannot act on a traceback, and it may show paths and values they did not mean to share.
+    ``OPENPCF_DEBUG`` is read here, at the edge, for developers who need the traceback.
+    """
     from openpcf.errors import OpenPCFError
     from openpcf.files.durable import private_dir
     from openpcf.settings import get_settings
@@ -68,6 +90,31 @@ def run() -> None:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except OSError as e:
+        _fail(_os_message(e), EXIT_OS)
+    except Exception as e:
+        if os.environ.get("OPENPCF_DEBUG"):
+            raise
+        text = str(e) if len(str(e)) <= 300 else f"{str(e)[:300]}..."
+        _fail(
+            f"internal error ({type(e).__name__}: {text}). This is a bug in OpenPCF: please "
+            "report it with the command you ran; OPENPCF_DEBUG=1 shows the traceback",
+            EXIT_BUG,
+        )
+
+
+def _os_message(e: OSError) -> str:
+    """``<file>: <reason>`` and what to do, for errors of the file system."""
+    where = f"{e.filename}: " if e.filename else ""
+    reason = e.strerror or str(e)
+    hint = {
+        errno.ENOSPC: "free some space or write to another disk",
+        errno.EDQUOT: "free some space or write to another disk",
+        errno.EROFS: "the file system is read-only; write to another location",
+        errno.EACCES: "check the permissions, or use another location",
+        errno.EPERM: "check the permissions, or use another location",
+    }.get(e.errno or 0, "check the path and try again")
+    return f"{where}{reason}; {hint}"
 
 
 def _fail(message: str, code: int) -> None:

@@ -1,9 +1,10 @@
 """``openpcf pact``: the recipient's commands and the host's outbox and peers.
 
-* ``pact pull URL``: list and fetch a supplier's footprints, validate, store them under
-  ``$OPENPCF_HOME/supplier_footprints/<id>.json``;
-* ``pact request URL``: send a RequestCreated event; the answer arrives on our own host
-  (``openpcf serve``) and is waited for;
+* ``pact pull URL``: list and fetch a supplier's footprints, validate them against the PACT
+  schema and store them in the database's supplier store (origin ``pulled``);
+* ``pact request URL``: record and send a RequestCreated event; the answer arrives on our own
+  host (``openpcf serve``), which accepts it only from that supplier, and is waited for;
+* ``pact import FILE``: store the footprints of a JSON file (origin ``imported``);
 * ``pact deliver``: one delivery pass over the outbox (the server runs these in the
   background);
 * ``pact peer CLIENT_ID``: where and how to send answers to the requests of one API client.
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from openpcf.cli.options import JsonOpt, echo_json
+from openpcf.cli.options import JsonOpt, echo_json, open_database
 from openpcf.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(
     help="PACT exchange: pull supplier footprints, requests, outbox.", no_args_is_help=True
@@ -37,6 +41,32 @@ CaFile = Annotated[
     Path | None, typer.Option("--ca-file", help="Trust this CA/certificate (self-signed hosts).")
 ]
 VersionOpt = Annotated[str, typer.Option("--version", help="PACT API version: 3 or 2.")]
+OrgOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--org",
+        help="Organisation that receives the footprints (created if new); default: the one of "
+        "the supplier's peer entry, else the only one.",
+    ),
+]
+
+
+def _engine() -> Engine:
+    engine = open_database()
+    if engine is None:  # pragma: no cover - create=True always gives one
+        raise InputError("the database cannot be opened")
+    return engine
+
+
+def _peer_client(url: str, version: str) -> str | None:
+    """Our API client id configured as peer for the supplier host ``url`` (``pact peer``)."""
+    from openpcf.services.pact.peers import FilePeers, peers_file
+    from openpcf.settings import get_settings
+
+    peer = FilePeers(peers_file(get_settings().home)).for_target(
+        f"{url.rstrip('/')}/{version}/events"
+    )
+    return peer.client_id if peer else None
 
 
 def _version(value: str) -> Literal["2", "3"]:
@@ -66,59 +96,110 @@ def pull(
     openapi: Annotated[
         Path | None,
         typer.Option(
-            help="PACT OpenAPI file to validate against (default: the spec's copy "
-            "beside the repository, if present; else structural checks only)."
+            help="Official PACT OpenAPI file (openapi.yaml) to validate against instead of "
+            "OpenPCF's own validator of the --version data model."
         ),
     ] = None,
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="v3 filter name=value (repeatable).")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Folder (default: $OPENPCF_HOME/supplier_footprints).")
-    ] = None,
+    org: OrgOpt = None,
     ca_file: CaFile = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Fetch a supplier's footprints and store them for ``supplier_footprint:``."""
+    """Fetch a supplier's footprints and store them for ``supplier_footprint:`` (by id or URN).
+
+    Exit code 1 when a footprint was refused: invalid, or held already with other content.
+    """
     from openpcf.exchange.client import PactClient
-    from openpcf.services.pact.pull import default_openapi
     from openpcf.services.pact.pull import pull as pull_footprints
-    from openpcf.settings import get_settings
 
     api = _version(version)
-    schema = openapi or default_openapi(api)
-    folder = out or get_settings().home / "supplier_footprints"
-    with PactClient(
-        url,
-        client_id=client_id,
-        client_secret=client_secret,
-        verify=str(ca_file) if ca_file else True,
-    ) as client:
-        report = pull_footprints(
-            client,
-            folder=folder,
-            version=api,
-            params=_filters(filter_),
-            openapi=schema,
-        )
-    if json_output:
-        typer.echo(
-            json.dumps(
-                {
-                    "stored": [str(p) for p in report.stored],
-                    "invalid": report.invalid,
-                    "schema": str(schema) if schema else None,
-                },
-                indent=2,
+    engine = _engine()
+    try:
+        with PactClient(
+            url,
+            client_id=client_id,
+            client_secret=client_secret,
+            verify=str(ca_file) if ca_file else True,
+        ) as client:
+            report = pull_footprints(
+                client,
+                engine=engine,
+                organisation=org,
+                peer_client_id=_peer_client(url, api),
+                version=api,
+                params=_filters(filter_),
+                openapi=openapi,
             )
-        )
-    else:
-        how = f"validated against {schema}" if schema else "structural checks only (no OpenAPI)"
-        typer.echo(f"Stored {len(report.stored)} footprint(s) in {folder} ({how}).")
-        for pf_id, problems in report.invalid.items():
-            typer.echo(f"Refused {pf_id}: {'; '.join(problems[:3])}", err=True)
-    if report.invalid:
+    finally:
+        engine.dispose()
+    _print_intake(
+        {
+            "organisation": report.organisation,
+            "stored": report.stored,
+            "unchanged": report.unchanged,
+            "invalid": report.invalid,
+            "conflicts": report.conflicts,
+            "schema": str(report.schema),
+        },
+        json_output=json_output,
+        how=f"validated against {report.schema}",
+    )
+    if report.invalid or report.conflicts:
         raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="PACT footprint JSON: one footprint, a list, or a Get/ListFootprints response."
+        ),
+    ],
+    org: OrgOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Store a supplier's footprints from a file (validated against the PACT schema).
+
+    Exit code 1 when a footprint was refused: invalid, or held already with other content.
+    """
+    from openpcf.services.suppliers import import_footprints
+
+    engine = _engine()
+    try:
+        report = import_footprints(engine, file, organisation=org)
+    finally:
+        engine.dispose()
+    _print_intake(
+        {
+            "organisation": report.organisation,
+            "stored": report.stored,
+            "unchanged": report.unchanged,
+            "invalid": report.invalid,
+            "conflicts": report.conflicts,
+        },
+        json_output=json_output,
+        how="validated against the PACT schema of each footprint's specVersion",
+    )
+    if report.invalid or report.conflicts:
+        raise typer.Exit(1)
+
+
+def _print_intake(report: dict[str, Any], *, json_output: bool, how: str) -> None:
+    """Print what a pull or an import stored and refused."""
+    if json_output:
+        echo_json(report)
+        return
+    typer.echo(
+        f"Stored {len(report['stored'])} new footprint(s) for {report['organisation']} "
+        f"({len(report['unchanged'])} held already; {how})."
+    )
+    for pf_id, problems in report["invalid"].items():
+        typer.echo(f"Refused {pf_id}: {'; '.join(problems[:3])}", err=True)
+    for pf_id, message in report["conflicts"].items():
+        typer.echo(f"Refused {pf_id}: {message}", err=True)
 
 
 @app.command("request")
@@ -134,31 +215,54 @@ def request(
         ),
     ],
     product_id: Annotated[list[str], typer.Option("--product-id", help="Product id (URN).")],
+    answered_by: Annotated[
+        str | None,
+        typer.Option(
+            "--answered-by",
+            help="Our API client id the supplier answers with (its credentials at our host); "
+            "default: the client of the supplier's peer entry (`openpcf pact peer`).",
+        ),
+    ] = None,
     version: VersionOpt = "3",
     wait: Annotated[float, typer.Option(help="Seconds to wait for the answer (0: don't).")] = 60,
     ca_file: CaFile = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Ask a supplier for footprints asynchronously and wait for the answer on our host."""
-    from openpcf.db.engine import make_engine
+    """Ask a supplier for footprints asynchronously and wait for the answer on our host.
+
+    The request is recorded first: our host accepts one answer to it, sent with the
+    ``--answered-by`` client's token, and stores its footprints for that client's organisation.
+    """
     from openpcf.exchange.client import PactClient
     from openpcf.services.pact.pull import send_request, wait_for_answer
 
     api = _version(version)
-    with PactClient(
-        url,
-        client_id=client_id,
-        client_secret=client_secret,
-        verify=str(ca_file) if ca_file else True,
-    ) as client:
-        request_id = send_request(
-            client, source=source, criteria={"productId": product_id}, version=api
+    answerer = answered_by or _peer_client(url, api)
+    if answerer is None:
+        raise InputError(
+            f"which of our API clients does {url} answer with? Give --answered-by CLIENT_ID "
+            "(credentials issued to the supplier with `openpcf storage create-client`), or "
+            "configure the supplier with `openpcf pact peer`"
         )
-    typer.echo(f"Sent request {request_id}; the answer goes to {source}.", err=json_output)
-    if wait <= 0:
-        return
-    engine = make_engine()
+    engine = _engine()
     try:
+        with PactClient(
+            url,
+            client_id=client_id,
+            client_secret=client_secret,
+            verify=str(ca_file) if ca_file else True,
+        ) as client:
+            request_id = send_request(
+                client,
+                engine=engine,
+                answered_by=answerer,
+                source=source,
+                criteria={"productId": product_id},
+                version=api,
+            )
+        typer.echo(f"Sent request {request_id}; the answer goes to {source}.", err=json_output)
+        if wait <= 0:
+            return
         answer = wait_for_answer(engine, request_id=request_id, timeout=wait)
     finally:
         engine.dispose()
@@ -171,7 +275,7 @@ def request(
         echo_json(answer)
     elif "pfs" in answer["data"]:
         ids = ", ".join(pf["id"] for pf in answer["data"]["pfs"])
-        typer.echo(f"Fulfilled: {ids} (stored in $OPENPCF_HOME/supplier_footprints)")
+        typer.echo(f"Fulfilled: {ids} (stored in the supplier store of the database)")
     else:
         error = answer["data"]["error"]
         typer.echo(f"Rejected: {error['code']}: {error['message']}")

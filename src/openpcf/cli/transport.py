@@ -63,9 +63,10 @@ def _kg(x: float | None) -> str:
 
 def _print(result: ShipmentResult, *, title: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{title}: {result.cargo_t:g} t cargo (kg CO2e)")
+    table = Table(title=escape(f"{title}: {result.cargo_t:g} t cargo (kg CO2e)"))
     for name, justify in [
         ("#", "right"),
         ("element", "left"),
@@ -81,11 +82,11 @@ def _print(result: ShipmentResult, *, title: str) -> None:
     for e in result.elements:
         table.add_row(
             str(e.index),
-            e.name or e.category or e.kind,
-            e.mode,
+            escape(e.name or e.category or e.kind),
+            escape(e.mode),
             "" if e.distance_km is None else f"{e.distance_km:,.1f}",
-            f"{e.activity:,.1f} {e.activity_unit}",
-            e.intensity.method,
+            escape(f"{e.activity:,.1f} {e.activity_unit}"),
+            escape(e.intensity.method),
             _kg(e.wtt_kg),
             _kg(e.ttw_kg),
             _kg(e.wtw_kg),

@@ -146,6 +146,36 @@ class Factorisation:
             self._pardiso[transposed] = solver
         return matrix, self._pardiso[transposed]
 
+    def condition_estimate(self) -> float:
+        """Estimated 1-norm condition number of ``A`` after equilibrating rows and columns.
+
+        ``κ₁(S) = ‖S‖₁ ‖S⁻¹‖₁`` with ``S = D_r A D_c``, the rows of ``A`` scaled to a largest
+        entry of 1, then the columns; ``‖S⁻¹‖₁`` is Hager and Higham's estimate
+        (:func:`scipy.sparse.linalg.onenormest`) from a few solves with the factors already
+        made, so it costs a handful of solves, not a factorisation.
+
+        Design note: equilibration first, because a model mixing units (1e-6 t of steel and
+        1e3 kWh per unit) has a huge unscaled condition number while being perfectly
+        accurate; what loses digits is a loop that nearly cancels, which no scaling removes.
+        Roughly ``log10(κ)`` significant digits of the 16 of a double are lost.
+        """
+        n = self.A.shape[0]
+        if n == 0:
+            return 1.0
+        absolute = abs(self.A)
+        row = 1.0 / np.asarray(absolute.max(axis=1).todense()).ravel()
+        col = 1.0 / np.asarray((absolute.T @ sp.diags_array(row)).max(axis=1).todense()).ravel()
+        S = sp.diags_array(row) @ self.A @ sp.diags_array(col)
+
+        def inverse(x: np.ndarray) -> np.ndarray:
+            return self._raw_solve(x.ravel() * (1.0 / row), transposed=False) / col
+
+        def inverse_t(y: np.ndarray) -> np.ndarray:
+            return self._raw_solve(y.ravel() * (1.0 / col), transposed=True) / row
+
+        operator = spla.LinearOperator((n, n), matvec=inverse, rmatvec=inverse_t, dtype=np.float64)
+        return float(spla.norm(S, 1) * spla.onenormest(operator))
+
     def _checked(self, M: Any, x: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """Reject non-finite or inaccurate solutions: the signature of a singular ``A``."""
         scale = float(np.abs(rhs).max(initial=0.0))
@@ -183,6 +213,14 @@ def singular_error(A: sp.csc_array, labels: Sequence[str]) -> SingularSystemErro
         f"{names}{more}. Check that each of them produces its reference product (non-zero "
         "output) and that loops between them do not consume as much as they produce."
     )
+
+
+def involved_activities(A: sp.csc_array, labels: Sequence[str]) -> list[str]:
+    """The activities that make ``A`` singular or nearly so (those of a near-null vector).
+
+    Found by a dense SVD up to 2,500 activities; larger systems get one line saying so.
+    """
+    return _singular_activities(sp.csc_array(A), labels)
 
 
 def _singular_activities(A: sp.csc_array, labels: Sequence[str]) -> list[str]:

@@ -69,7 +69,9 @@ def create_private_file(path: Path) -> None:
 
 #: How long a SQLite connection waits for another connection's lock before it fails with
 #: "database is locked" (milliseconds). Write transactions hold the lock for milliseconds
-#: (publishing one footprint: 5 to 30 ms); the wait covers 20 writers queueing at once.
+#: (publishing one footprint: about 8 ms, median on the 2-core development machine), so the
+#: wait covers many writers queueing at once; a longer wait is retried where it matters
+#: (:func:`openpcf.db.concurrency.write_transaction`).
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
@@ -103,9 +105,10 @@ def begin_write(connection: Connection) -> None:
     Design note: Python's sqlite3 driver (in its default, "legacy" transaction mode) runs a
     transaction's SELECTs before its first INSERT/UPDATE outside any transaction and sends a
     deferred ``BEGIN`` only before that first write. Two processes could therefore both read
-    "no Active footprint" (or "outbox event due") and both write: measured on the 2-core
-    development machine, 20 parallel ``openpcf publish`` of one product left 7 Active
-    footprints before migration 0002, and 8 of the 20 crashed on its unique index after it.
+    "no Active footprint" (or "outbox event due") and both write: 20 parallel ``openpcf
+    publish`` of one product left 7 Active footprints before migration 0002 (issue 11), and
+    with its unique index 8 of the 20 crashed (measured on the 2-core development machine);
+    3 outbox senders sent 5 to 15 of 40 answers twice.
     ``BEGIN IMMEDIATE`` takes the RESERVED lock first, so write transactions run one after
     the other and each reads what the previous one committed; readers are not blocked (the
     rollback journal lets them read until the writer commits), and a writer that finds the

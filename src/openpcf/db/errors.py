@@ -20,6 +20,17 @@ class DuplicateError(StorageError, ValueError):
     """A record with the same unique key exists (an organisation name, a product id, ...)."""
 
 
+class WriteConflictError(StorageError):
+    """A write collides with a row another transaction stored meanwhile (or had stored).
+
+    Examples: a second Active footprint of the same product and reference period (the partial
+    unique index ``uq_footprint_one_active``), a predecessor that another publisher superseded
+    while this one was working. Raised so that the whole transaction can be rolled back and run
+    again on fresh data (:func:`openpcf.db.concurrency.write_transaction` does that); its
+    message says which rows collided.
+    """
+
+
 class ReplayedEventError(DuplicateError):
     """An inbound event with the same ``(source, id)`` was received before."""
 

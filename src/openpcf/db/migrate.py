@@ -12,9 +12,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
 
-from openpcf.db.engine import make_engine, normalise_url
-from openpcf.db.errors import SchemaOutdatedError
+from openpcf.db.concurrency import is_transient
+from openpcf.db.engine import SQLITE_BUSY_TIMEOUT_MS, begin_write, make_engine, normalise_url
+from openpcf.db.errors import SchemaOutdatedError, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,7 +32,14 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Migrate the database at ``url`` (default: the configured one) up to ``revision``."""
+    """Migrate the database at ``url`` (default: the configured one) up to ``revision``.
+
+    A database already at the head revision is left alone without taking the write lock
+    (every ``openpcf publish`` on SQLite calls this first; 20 of them in parallel would
+    otherwise queue twice for the lock).
+    """
+    if revision == "head" and current(url) in heads():
+        return
     _run(url, lambda config: command.upgrade(config, revision))
 
 
@@ -65,11 +74,28 @@ def require_current(url: str | None = None) -> None:
 
 
 def _run(url: str | None, action: object) -> None:
+    """Run ``action`` on one connection, in one transaction.
+
+    On SQLite the transaction holds the write lock from its start (``BEGIN IMMEDIATE``,
+    :func:`~openpcf.db.engine.begin_write`), so DDL runs inside it (Python's sqlite3 driver
+    would otherwise run each CREATE outside any transaction) and processes that migrate one
+    new file at once (20 parallel ``openpcf publish`` on a fresh home) take turns: the first
+    creates the schema, the others find it at the head revision and do nothing.
+    """
     engine = make_engine(url)
     config = alembic_config(url)
     try:
         with engine.begin() as connection:
+            begin_write(connection)
             config.attributes["connection"] = connection
             action(config)  # type: ignore[operator]
+    except OperationalError as e:
+        if not is_transient(e):
+            raise
+        raise StorageError(
+            f"the database is busy: another process held its write lock for more than "
+            f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s while this one waited to migrate it; "
+            "try again"
+        ) from e
     finally:
         engine.dispose()

@@ -1,4 +1,5 @@
-"""Tables of the PACT exchange: organisations, API clients, products, footprints, events.
+"""Tables of the PACT exchange: organisations, API clients, products, footprints, events,
+the requests this host sent and the supplier footprints it received.
 
 A footprint row holds the PACT document exactly as published (``document``) plus columns copied
 out of it so the host can filter in SQL on both backends:
@@ -228,6 +229,94 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None] = mapped_column()
     abandoned_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+#: How a supplier footprint reached this host (:class:`SupplierFootprint`).
+ORIGINS = ("pulled", "answered", "imported")
+
+
+class PactRequest(Base):
+    """A RequestCreated event this host sent to a supplier's PACT host (``openpcf pact request``).
+
+    Recorded *before* it is sent, so that the answer cannot arrive first. An inbound Fulfilled
+    or Rejected event is accepted only as the answer to one of these rows: its
+    ``requestEventId`` is ``event_id``, it arrives with the token of ``client`` (the API client
+    this host issued to that supplier), on the same API version, and only once
+    (``answered_at``).
+    """
+
+    __tablename__ = "pact_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id", ondelete="SET NULL"))
+    target_url: Mapped[str] = mapped_column(String(2048))
+    version: Mapped[str] = mapped_column(String(1))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column()
+    answer_type: Mapped[str | None] = mapped_column(String(255))
+    answer_event_id: Mapped[str | None] = mapped_column(String(255))
+
+    organisation: Mapped[Organisation] = relationship()
+    client: Mapped[ApiClient | None] = relationship()
+
+
+class SupplierFootprint(Base):
+    """A supplier's PACT footprint held by one organisation (the receiving data owner).
+
+    ``document`` is the footprint exactly as received, ``sha256`` the hash of its canonical JSON.
+    ``(organisation_id, footprint_id)`` is unique and a row never changes: the same id with the
+    same content again is a no-op, with different content it is refused (PACT footprints are
+    immutable; a changed one has a new id and names the old one in ``precedingPfIds``).
+    ``origin`` says how it came (``pulled`` with ``openpcf pact pull``, ``answered`` in reply to
+    our request, ``imported`` from a file), ``source`` from where (the supplier's host, the
+    answer's event source, the file) and ``client_id``/``request_event_id`` which API client
+    delivered the answer to which request.
+    """
+
+    __tablename__ = "supplier_footprint"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "footprint_id"),
+        CheckConstraint("origin IN ('pulled', 'answered', 'imported')", name="origin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    footprint_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    spec_version: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(16))
+    created: Mapped[dt.datetime | None] = mapped_column()
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(2048))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id", ondelete="SET NULL"))
+    request_event_id: Mapped[str | None] = mapped_column(String(255))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    products: Mapped[list[SupplierFootprintProduct]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class SupplierFootprintProduct(Base):
+    """One lower-cased product id of a supplier footprint, so product URNs are found in SQL."""
+
+    __tablename__ = "supplier_footprint_product"
+
+    supplier_footprint_id: Mapped[int] = mapped_column(
+        # named by hand: the convention's name is longer than PostgreSQL's 63 characters
+        ForeignKey(
+            "supplier_footprint.id", ondelete="CASCADE", name="fk_supplier_footprint_product_row"
+        ),
+        primary_key=True,
+    )
+    product_id: Mapped[str] = mapped_column(String(500), primary_key=True, index=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,11 +55,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from openpcf.errors import InputError
-from openpcf.exchange.vocabulary import UN_REGIONS, V3_UNITS
+from openpcf.exchange.vocabulary import UN_REGIONS, V3_UNITS, pact_decimal
 
 SPEC_VERSION = "urn:io.catenax.pcf:datamodel:version:8.0.0"
 #: Catena-X's declared units: PACT's, with "megabit second" split into two units
@@ -257,10 +257,11 @@ def _report_number(report: str) -> int:
 
 
 def _number(value: object, where: str) -> int | float:
+    """A PACT decimal as a JSON number; ``"1_000"``, ``"NaN"`` or ``"1e3"`` are refused."""
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise CatenaXMappingError(f"{where}: {value!r} is not a decimal number") from None
+        number = pact_decimal(value)
+    except ValueError:
+        raise CatenaXMappingError(f"{where}: {value!r} is not a PACT decimal number") from None
     return int(number) if number == number.to_integral_value() else float(number)
 
 
@@ -271,6 +272,11 @@ def _plus_three_years(end: str, where: str) -> str:
         raise CatenaXMappingError(
             f"{where}: referencePeriodEnd {end!r} is not a date-time"
         ) from None
+    if moment.year + 3 > dt.MAXYEAR:  # a 9999 period: no date-time three years later
+        raise CatenaXMappingError(
+            f"{where}: referencePeriodEnd {end!r} is too late to add the three years of "
+            "validity Catena-X needs"
+        )
     try:
         later = moment.replace(year=moment.year + 3)
     except ValueError:

@@ -9,6 +9,13 @@ expires and fetched again once when a call answers 401.
 
 Pagination links are followed only while they point at the same scheme, host and port as the
 base URL, so the bearer token is never sent to another server.
+
+What a host can make this client hold is bounded (issue 11, item 6): each response body is
+read up to :data:`MAX_RESPONSE_BYTES` and refused beyond (a page of 1,000 footprints is about
+5 MB), JSON is parsed with bounded depth (:mod:`openpcf.files.jsonfile`), and a listing stops
+with an error after :data:`MAX_PAGES` pages, :data:`MAX_FOOTPRINTS` footprints or a
+pagination link seen before (a host linking a page to itself would have been followed
+10,000 times).
 """
 
 from __future__ import annotations
@@ -22,10 +29,18 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from openpcf.exchange.errors import PactRemoteError
+from openpcf.files import jsonfile
 
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 #: Refetch a token this long before it expires.
 _EARLY = 30.0
+#: Largest response body read from a host (one page, one footprint, a token).
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+#: Most pages and footprints one listing follows.
+MAX_PAGES = 1000
+MAX_FOOTPRINTS = 100_000
+#: Headers that describe the body as it came over the wire, not as it was read.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 def next_link(page: httpx.Response | str | None) -> str | None:
@@ -65,7 +80,9 @@ class PactClient:
         verify: bool | str | ssl.SSLContext = True,
         timeout: float = 30.0,
         http: httpx.Client | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
+        self.max_response_bytes = max_response_bytes
         self.base_url = base_url.rstrip("/")
         self.auth_base_url = (auth_base_url or base_url).rstrip("/")
         self._credentials = (client_id, client_secret)
@@ -100,10 +117,10 @@ class PactClient:
             url = f"{self.auth_base_url}/auth/token"
             discovery = f"{self.auth_base_url}/.well-known/openid-configuration"
             try:
-                found = self._http.get(discovery)
+                found = self._request("GET", discovery)
                 if found.status_code == 200:
-                    url = str(found.json().get("token_endpoint") or url)
-            except (httpx.HTTPError, ValueError, AttributeError):
+                    url = str(jsonfile.loads(found.content).get("token_endpoint") or url)
+            except (httpx.HTTPError, PactRemoteError, ValueError, AttributeError):
                 pass
             if not _same_origin(url, self.auth_base_url):
                 raise PactRemoteError(
@@ -118,7 +135,8 @@ class PactClient:
             return self._token
         url = self.token_url()
         try:
-            answer = self._http.post(
+            answer = self._request(
+                "POST",
                 url,
                 auth=self._credentials,
                 data={"grant_type": "client_credentials"},
@@ -131,7 +149,7 @@ class PactClient:
                 f"{url} refused the client credentials ({answer.status_code}): {answer.text[:300]}"
             )
         try:
-            body = answer.json()
+            body = jsonfile.loads(answer.content)
             token = str(body["access_token"])
         except (ValueError, KeyError, TypeError):
             raise PactRemoteError(f"{url} answered without an access_token") from None
@@ -139,12 +157,35 @@ class PactClient:
         self._expires = time.monotonic() + float(body.get("expires_in") or 3600)
         return token
 
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request whose body is read up to :attr:`max_response_bytes`, refused beyond.
+
+        The body is streamed, so a host cannot make this client read (or hold) more than the
+        limit; the response returned carries the body as read (decoded).
+        """
+        limit = self.max_response_bytes
+        with self._http.stream(method, url, **kwargs) as answer:
+            declared = answer.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise PactRemoteError(_too_large(method, url, limit))
+            chunks, size = [], 0
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise PactRemoteError(_too_large(method, url, limit))
+                chunks.append(chunk)
+        headers = [(k, v) for k, v in answer.headers.items() if k.lower() not in _WIRE_HEADERS]
+        # the class of the answer, so a client built on another httpx-like library keeps it
+        return type(answer)(
+            answer.status_code, headers=headers, content=b"".join(chunks), request=answer.request
+        )
+
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """A request with the bearer token; on 401 the token is fetched again once."""
         for attempt in (0, 1):
             headers = {**kwargs.pop("headers", {}), "authorization": f"Bearer {self.token()}"}
             try:
-                answer = self._http.request(method, url, headers=headers, **kwargs)
+                answer = self._request(method, url, headers=headers, **kwargs)
             except httpx.HTTPError as e:
                 raise PactRemoteError(f"{method} {url} failed: {e}") from None
             if answer.status_code != 401 or attempt:
@@ -161,14 +202,19 @@ class PactClient:
         version: str = "3",
         params: Mapping[str, str | list[str]] | None = None,
         limit: int | None = None,
-        max_pages: int = 10_000,
+        max_pages: int = MAX_PAGES,
+        max_footprints: int = MAX_FOOTPRINTS,
     ) -> Iterator[dict[str, Any]]:
-        """Every footprint the host lists (ListFootprints), following ``Link: rel="next"``."""
+        """Every footprint the host lists (ListFootprints), following ``Link: rel="next"``.
+
+        Raises :class:`PactRemoteError` past ``max_pages`` pages or ``max_footprints``
+        footprints, and for a link to a page already fetched (a loop).
+        """
         query: dict[str, Any] = dict(params or {})
         if limit is not None:
             query["limit"] = str(limit)
         url: str | None = f"{self.base_url}/{version}/footprints"
-        first = True
+        first, seen, count = True, set(), 0
         for _ in range(max_pages):
             if url is None:
                 return
@@ -177,12 +223,23 @@ class PactClient:
             body = _json(answer, url)
             if answer.status_code not in (200, 202) or not isinstance(body.get("data"), list):
                 raise PactRemoteError(_failure(answer, url))
+            count += len(body["data"])
+            if count > max_footprints:
+                raise PactRemoteError(
+                    f"{self.base_url}: more than {max_footprints:,} footprints listed; stopped "
+                    "(narrow the request with filters)"
+                )
             yield from body["data"]
+            seen.add(str(answer.request.url))
             url = next_link(answer)
             if url is not None and not self._same_origin(url):
                 raise PactRemoteError(
                     f"{self.base_url} sent a pagination link to another server ({url}); "
                     "not following it with this host's token"
+                )
+            if url is not None and url in seen:
+                raise PactRemoteError(
+                    f"{self.base_url} links back to a page already fetched ({url}); stopped"
                 )
         raise PactRemoteError(f"{self.base_url}: more than {max_pages} pages; stopped")
 
@@ -224,10 +281,17 @@ def _same_origin(url: str, base: str) -> bool:
 
 def _json(answer: httpx.Response, url: str) -> dict[str, Any]:
     try:
-        body = answer.json()
+        body = jsonfile.loads(answer.content)  # bounded depth: a host cannot crash the parser
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _too_large(method: str, url: str, limit: int) -> str:
+    return (
+        f"{method} {url}: the answer is larger than {limit // (1024 * 1024)} MiB; stopped "
+        "reading (ask for smaller pages with --limit)"
+    )
 
 
 def _failure(answer: httpx.Response, url: str) -> str:

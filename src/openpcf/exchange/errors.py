@@ -62,3 +62,25 @@ class SupplierFootprintError(InputError):
 
 class FootprintDocumentError(InputError):
     """A PACT document lacks what storage needs (id, productIds, reference period, ...)."""
+
+
+class UnsolicitedAnswerError(BadRequestError):
+    """A Fulfilled or Rejected event answers no request this host sent, or one answered already.
+
+    Answers are accepted only for requests this host recorded when it sent them (PACT: a data
+    recipient acts on the answer to *its* request), so an event naming an unknown
+    ``requestEventId`` is refused (400 BadRequest) and nothing of it is stored.
+    """
+
+
+class AnswerForbiddenError(AccessDeniedError):
+    """The authenticated client is not the peer the answered request was sent to (403)."""
+
+
+class FootprintConflictError(SupplierFootprintError):
+    """A supplier footprint arrives under the id of one already held, with different content.
+
+    PACT footprints are immutable (v3 ADR-41): a changed footprint is a new id naming the old
+    one in ``precedingPfIds``. Replacing the stored one would let whoever sends the second copy
+    rewrite data that calculations already used, so it is refused and reported instead.
+    """

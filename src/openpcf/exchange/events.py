@@ -14,7 +14,6 @@ bad event is refused before anything is stored.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from openpcf.errors import InputError
 from openpcf.exchange.criteria import FootprintFilter, parse_datetime
 from openpcf.exchange.errors import BadRequestError, UnsupportedRequestError
+from openpcf.files import jsonfile
 
 Version = Literal["2", "3"]
 Kind = Literal["created", "fulfilled", "rejected", "published"]
@@ -108,9 +108,10 @@ def parse_event(body: bytes, *, content_type: str | None, version: Version) -> C
             f"{media or 'a body without content type'!r}"
         )
     try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise BadRequestError(f"the event is not valid UTF-8 JSON: {e}") from None
+        # bounded depth, no NaN/Infinity, no NUL or lone surrogates: storable (issue 11, item 9)
+        doc = jsonfile.loads(body)
+    except ValueError as e:
+        raise BadRequestError(f"the event is not acceptable UTF-8 JSON: {e}") from None
     if not isinstance(doc, dict):
         raise BadRequestError("the event must be a JSON object (a CloudEvent)")
     if doc.get("specversion") != "1.0":

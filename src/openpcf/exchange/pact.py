@@ -199,7 +199,14 @@ class _Context:
         """Reference period as UTC date-times; PACT's end is exclusive, the model's inclusive."""
         period = self.model.product.reference_period
         start = dt.datetime.combine(period.start, dt.time(), tzinfo=dt.UTC)
-        end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        try:
+            end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        except OverflowError:  # the day after 9999-12-31 has no RFC 3339 date-time
+            raise InputError(
+                f"{self.where('product', 'reference_period')}: the reference period ends "
+                f"{period.end}; PACT writes the day after the end, which does not exist: end "
+                "the period by 9999-12-30"
+            ) from None
         return _iso(start), _iso(end)
 
     def geography(self) -> dict[str, str]:

@@ -1,15 +1,22 @@
-"""Validate PACT documents against the official OpenAPI schemas.
+"""Validate PACT ProductFootprints: with OpenPCF's own validator, or against an OpenAPI file.
 
-The PACT OpenAPI files (3.1, i.e. JSON Schema 2020-12 components) are not shipped with
-OpenPCF: pass the path of ``openapi.yaml`` of the spec version to check against. The whole
-OpenAPI document goes into a :mod:`referencing` registry so that the ``$ref:
-'#/components/schemas/...'`` links inside it resolve, and a document is validated against
-``#/components/schemas/ProductFootprint`` (or any other component).
+By default a footprint is checked by OpenPCF's own implementation of the PACT data model
+(:mod:`openpcf.exchange.footprint_schema`, v3.0 and v2.3), so every installation validates what
+it receives without any file. OpenPCF ships no WBCSD file: their licence allows sharing only
+unmodified copies, non-commercially, which an Apache-2.0 package cannot promise.
+
+A user who wants the official document itself gives its path (``openapi_path=`` here,
+``--openapi`` on the command line): the whole OpenAPI 3.1 document goes into a
+:mod:`referencing` registry so that its ``$ref: '#/components/schemas/...'`` links resolve, and
+the footprint is validated against ``#/components/schemas/ProductFootprint`` (or another
+component) with JSON Schema Draft 2020-12. Both ways report problems the same way
+(``"pcf/fossilGhgEmissions: ..."``) and use the same format checks; where their verdicts differ
+is listed in :mod:`openpcf.exchange.footprint_schema`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,28 +28,54 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from openpcf.errors import InputError
+from openpcf.exchange import footprint_schema
+from openpcf.exchange.footprint_schema.base import is_date_time, is_uri, is_uuid
 
 #: Base URI under which the OpenAPI document is registered.
 _BASE = "urn:openpcf:pact-openapi"
 
 
-def _is_datetime(value: object) -> bool:
-    """RFC 3339 date-time with a time zone (``Z`` or an offset)."""
-    if not isinstance(value, str):
-        return True
-    if "T" not in value and "t" not in value:
-        return False
+def spec_major(doc: Mapping[str, Any]) -> str | None:
+    """``"3"`` or ``"2"`` from a footprint's ``specVersion`` (``None`` for anything else)."""
+    spec = doc.get("specVersion")
+    if isinstance(spec, str) and spec[:2] in ("3.", "2."):
+        return spec[0]
+    return None
+
+
+def validated_against(version: str, openapi_path: Path | None = None) -> str:
+    """What :func:`validate_footprint` checks with these arguments, for reports and logs.
+
+    >>> validated_against("3")
+    "OpenPCF's PACT v3.0 ProductFootprint validator"
+    """
+    if openapi_path is not None:
+        return str(openapi_path)
+    return f"OpenPCF's PACT v{_spec(version)} ProductFootprint validator"
+
+
+def _spec(version: str) -> str:
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return parsed.tzinfo is not None
+        return footprint_schema.SPEC[version]
+    except KeyError:
+        raise InputError(f"no PACT schema for version {version!r}; OpenPCF reads 3 and 2") from None
+
+
+def _strings_only(check: Callable[[str], bool]) -> Callable[[object], bool]:
+    # a format applies to strings only; the type keyword judges everything else
+    return lambda value: not isinstance(value, str) or check(value)
 
 
 def _format_checker() -> FormatChecker:
-    # jsonschema checks "date-time" only when rfc3339-validator is installed; check it here.
+    """The format checks of OpenPCF's own validator, for ``jsonschema``.
+
+    ``jsonschema`` checks ``date-time`` and ``uri`` only when optional packages are installed,
+    and its ``uuid`` accepts what :class:`uuid.UUID` parses; these make both ways agree.
+    """
     checker = FormatChecker()
-    checker.checks("date-time")(_is_datetime)
+    checker.checks("date-time")(_strings_only(is_date_time))
+    checker.checks("uuid")(_strings_only(is_uuid))
+    checker.checks("uri")(_strings_only(is_uri))
     return checker
 
 
@@ -63,8 +96,12 @@ def _load(path: Path) -> dict[str, Any]:
     return doc
 
 
+@cache
 def validator(openapi_path: Path, component: str = "ProductFootprint") -> Draft202012Validator:
-    """A Draft 2020-12 validator for ``#/components/schemas/<component>`` of the OpenAPI file."""
+    """A Draft 2020-12 validator for ``#/components/schemas/<component>`` of the OpenAPI file.
+
+    Cached: building the registry costs more than checking one document.
+    """
     path = Path(openapi_path).resolve()
     doc = _load(path)
     schemas = doc["components"].get("schemas", {})
@@ -82,11 +119,28 @@ def _describe(error: ValidationError) -> str:
 
 
 def validate_footprint(
-    doc: dict[str, Any], *, openapi_path: Path, component: str = "ProductFootprint"
+    doc: dict[str, Any],
+    *,
+    openapi_path: Path | None = None,
+    version: str = "3",
+    component: str = "ProductFootprint",
 ) -> list[str]:
-    """Readable schema errors of ``doc`` (``"pcf/fossilGhgEmissions: ..."``); empty when valid."""
+    """Readable problems of ``doc`` (``"pcf/fossilGhgEmissions: ..."``); empty when valid.
+
+    Without ``openapi_path``: OpenPCF's validator of the ProductFootprint of PACT API
+    ``version`` (``"3"``: v3.0, ``"2"``: v2.3). With it: the ``component`` schema of that
+    OpenAPI file (the official ``openapi.yaml`` of the spec version, brought by the user).
+    """
+    if openapi_path is None:
+        _spec(version)
+        if component != "ProductFootprint":
+            raise InputError(
+                f"OpenPCF's own PACT validator checks ProductFootprint documents, not "
+                f"{component!r}: give the official openapi.yaml as openapi_path (--openapi)"
+            )
+        return footprint_schema.validate(doc, version=version)
     errors = sorted(
-        validator(openapi_path, component).iter_errors(doc),
+        validator(Path(openapi_path), component).iter_errors(doc),
         key=lambda e: [str(p) for p in e.absolute_path],
     )
     return [_describe(e) for e in errors]

@@ -20,11 +20,13 @@ so that the factor reproduces the supplier's ``pcfExcludingBiogenicUptake`` (v3 
 ``pcfIncludingBiogenicUptake``. Land-management, CCS and technological *removals* are not
 imported yet: a footprint that reports them non-zero is refused rather than overstated.
 
-References: today ``ref`` is a path to a JSON file (relative to the model file's folder),
-optionally ``path#<footprint id>``. The file holds one ProductFootprint (v3 or v2.3), a
+References: ``ref`` is a path to a JSON file (relative to the model file's folder),
+optionally ``path#<footprint id>``; the file holds one ProductFootprint (v3 or v2.3), a
 GetFootprint response ``{"data": {...}}`` or a ListFootprints response ``{"data": [...]}``.
-URN references (``urn:...``) will be resolved from a PACT store once it exists; see
-:func:`supplier_factor`.
+A footprint id (UUID) or a product URN (``urn:...``) names a footprint *received* over PACT;
+it is looked up in a :class:`ReceivedFootprints` store the caller passes in. The domain knows
+only that interface: the store in use (the database, per organisation) belongs to the services
+layer (:class:`openpcf.services.suppliers.SupplierStore`), wired by the calculate service.
 """
 
 from __future__ import annotations
@@ -33,23 +35,56 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from openpcf.core.units import PACT_UNITS
 from openpcf.exchange.errors import SupplierFootprintError
-from openpcf.exchange.inbox import SupplierInbox, names_received
+from openpcf.exchange.vocabulary import pact_decimal
 from openpcf.factors.schema import Factor
+from openpcf.files import jsonfile
+from openpcf.files.bounded import read_bounded
 
 #: ``Factor.set_name`` of supplier factors (they are primary data, not a secondary set).
 SUPPLIER_SET = "supplier"
 LICENCE = "supplier data, shared under PACT"
 #: PACT v3 declared units pint can read, beyond the ones the model language itself allows.
 UNITS: dict[str, str] = {**PACT_UNITS, "hour": "hour"}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+#: What to do when a received footprint is missing.
+RECEIVE_HINT = (
+    "pull them with `openpcf pact pull URL --client-id ... --client-secret ...`, ask with "
+    "`openpcf pact request`, or import a file with `openpcf pact import FILE.json`"
+)
 
 
-def supplier_factor(ref: str, *, base: Path, store: Path | None = None) -> Factor:
+def names_received(ref: str) -> bool:
+    """Whether ``ref`` names a received footprint (a footprint id or a product URN)."""
+    return bool(_UUID.match(ref)) or ref.lower().startswith("urn:")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFootprint:
+    """A footprint received over PACT, and a label saying where it is held (for notes)."""
+
+    document: Mapping[str, Any]
+    label: str
+
+
+class ReceivedFootprints(Protocol):
+    """Where received supplier footprints are looked up by footprint id or product URN."""
+
+    def find(self, ref: str, /) -> ReceivedFootprint:
+        """The footprint ``ref`` names; for a URN the Active one, then the newest.
+
+        Raises :class:`SupplierFootprintError` when none matches.
+        """
+        ...
+
+
+def supplier_factor(ref: str, *, base: Path, store: ReceivedFootprints | None = None) -> Factor:
     """The emission factor per one declared unit of the supplier footprint ``ref`` points to.
 
     Parameters
@@ -60,8 +95,9 @@ def supplier_factor(ref: str, *, base: Path, store: Path | None = None) -> Facto
     base
         Folder of the model file.
     store
-        Folder of footprints received over PACT (``openpcf pact pull`` writes
-        ``<store>/<id>.json``). A footprint id (UUID) or a product URN is looked up there.
+        The footprints received over PACT (pulled, answered to our requests, imported),
+        where a footprint id (UUID) or a product URN is looked up; without it such references
+        are refused.
 
     Raises
     ------
@@ -77,7 +113,13 @@ def supplier_factor(ref: str, *, base: Path, store: Path | None = None) -> Facto
             "supplier_footprint is empty: give the path of a supplier's PACT footprint JSON"
         )
     if names_received(text):
-        return _from_file(str(SupplierInbox(store).find(text)), base)
+        if store is None:
+            raise SupplierFootprintError(
+                f"supplier_footprint {ref!r}: no PACT store to look received footprints up in "
+                f"(calculate with the user's settings); {RECEIVE_HINT}"
+            )
+        found = store.find(text)
+        return _to_factor(found.document, found.label)
     if _looks_like_path(text):
         return _from_file(text, base)
     raise SupplierFootprintError(
@@ -100,23 +142,24 @@ def _from_file(ref: str, base: Path) -> Factor:
     if not path.is_absolute():
         path = Path(base) / path
     label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         raise SupplierFootprintError(
             f"supplier footprint file {label} does not exist (supplier_footprint {ref!r} is "
             f"read relative to the model's folder {base}); check the path"
-        ) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SupplierFootprintError(
-            f"supplier footprint file {label} cannot be read: {e}"
-        ) from None
+        )
+    # bounded read and parse (issue 11, items 6 and 12): /dev/zero or a 100,000-deep array
+    # is refused, not read until memory runs out or parsed into a RecursionError
+    data = read_bounded(path, error=SupplierFootprintError)
     try:
-        doc = json.loads(text)
+        doc = jsonfile.loads(data)
     except json.JSONDecodeError as e:
         raise SupplierFootprintError(
             f"{label}:{e.lineno}:{e.colno}: not valid JSON ({e.msg}); a supplier footprint must "
             "be a PACT ProductFootprint JSON document"
+        ) from None
+    except ValueError as e:
+        raise SupplierFootprintError(
+            f"supplier footprint file {label} cannot be read: {e}"
         ) from None
     footprint = _select(doc, wanted.strip(), label)
     return _to_factor(footprint, label)
@@ -194,20 +237,16 @@ class _Reader:
                     f"{self.where}: missing pcf.{name}, which OpenPCF needs to use the footprint"
                 )
             return Decimal(0)
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise SupplierFootprintError(
-                f'{self.where}: pcf.{name} must be a decimal string such as "1.25", not {value!r}'
-            )
         try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite():
+            # PACT's Decimal pattern: Decimal() alone took "1_000", "1e3", " 1.5" and JSON
+            # numbers, so malformed supplier data became numbers (issue 11, item 11)
+            return pact_decimal(value)
+        except ValueError:
             raise SupplierFootprintError(
-                f"{self.where}: pcf.{name} = {value!r} is not a number; PACT decimals are "
-                'strings such as "1.25" (a dot as decimal separator, no units)'
-            )
-        return number
+                f"{self.where}: pcf.{name} = {value!r} is not a PACT decimal; PACT decimals "
+                'are strings of digits such as "1.25" (a dot as decimal separator, no '
+                "exponent, underscores, spaces or units)"
+            ) from None
 
     def sign(self, name: str, value: Decimal, *, positive: bool) -> Decimal:
         if (positive and value < 0) or (not positive and value > 0):

@@ -1,4 +1,4 @@
-"""PACT's vocabularies, once: declared units (v3.0 and v2.3) and UN M49 regions.
+"""PACT's vocabularies, once: declared units (v3.0 and v2.3), UN M49 regions, the Decimal type.
 
 Sources: PACT Technical Specifications v3.0 OpenAPI (``DeclaredUnit``, ``RegionOrSubregion``)
 and v2.3 OpenAPI (``DeclaredUnit``), in ``shared/reference/pact``. The declared units OpenPCF
@@ -6,6 +6,9 @@ models use are :data:`openpcf.core.units.PACT_UNITS` (PACT's names mapped to pin
 """
 
 from __future__ import annotations
+
+import re
+from decimal import Decimal
 
 from openpcf.core.units import PACT_UNITS
 
@@ -42,3 +45,33 @@ UN_REGIONS: frozenset[str] = frozenset(
     }
 )
 GLOBAL = frozenset({"", "GLO", "GLOBAL", "WORLD", "RoW"})
+
+#: PACT's ``Decimal`` (v3.0 ``^[+-]?\d+(\.\d+)?$``; v2.3 the same without ``+``), with ASCII
+#: digits only: Python's ``\d`` and :class:`decimal.Decimal` also take other scripts' digits.
+DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def pact_decimal(value: object) -> Decimal:
+    """The number a PACT ``Decimal`` string stands for; :class:`ValueError` for anything else.
+
+    :class:`decimal.Decimal` alone accepts far more than PACT does (issue 11, item 11), and
+    each of these would have become a number in a calculation:
+
+    >>> for text in ("1_000", "1e3", " 1.5", "NaN", "Infinity", ".5", "1.", "١٢"):
+    ...     try:
+    ...         pact_decimal(text)
+    ...     except ValueError:
+    ...         pass
+    ...     else:
+    ...         print("accepted", text)
+    >>> pact_decimal("-0.25"), pact_decimal("+3")
+    (Decimal('-0.25'), Decimal('3'))
+
+    A JSON number (``1.5`` without quotes) is not a PACT decimal either.
+    """
+    if not isinstance(value, str) or DECIMAL.fullmatch(value) is None:
+        raise ValueError(
+            f"{value!r} is not a PACT decimal: a string of digits with an optional sign and "
+            'decimal point, such as "1250.5" (no exponent, underscores, spaces or JSON numbers)'
+        )
+    return Decimal(value)

@@ -28,12 +28,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from openpcf.core import units
-from openpcf.errors import FactorSetError, OpenPCFError
+from openpcf.errors import FactorSetError, ModelFileError, OpenPCFError
 from openpcf.factors.schema import CATEGORIES, Factor
 from openpcf.factors.store import FactorSet
+from openpcf.files import yamlfile
+from openpcf.files.bounded import read_bounded
 from openpcf.methods.gases import GAS_IDS
 
 REQUIRED = ("id", "name", "unit", "category", "geography", "year", "source", "licence")
@@ -173,20 +173,18 @@ def _csv_factors(text: str, label: str, set_name: str) -> Iterator[tuple[str, Fa
 
 
 def _yaml_factors(text: str, label: str, set_name: str) -> Iterator[tuple[str, Factor]]:
+    # yamlfile bounds nesting and aliases: yaml.safe_load raised RecursionError on a deeply
+    # nested file (a traceback, issue 11, item 12)
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
+        doc = yamlfile.load(Path(label), text)
+    except ModelFileError as exc:
         raise _fail(label, f"is not valid YAML ({exc})", "Fix the syntax.") from None
+    data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("factors"), list):
         raise _fail(label, "has no top-level 'factors:' list", "See docs/factors.md.")
-    lines: list[int] = []
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "factors" and isinstance(value, yaml.SequenceNode):
-                lines = [item.start_mark.line + 1 for item in value.value]
     for index, item in enumerate(data["factors"]):
-        line = f" (line {lines[index]})" if index < len(lines) else ""
+        line_number = doc.lines.get(("factors", index))
+        line = f" (line {line_number})" if line_number else ""
         where = f"{label} factors[{index}]{line}"
         if not isinstance(item, dict):
             raise _fail(where, "is not a mapping", "Write each factor as key: value pairs.")
@@ -229,10 +227,11 @@ def load_factor_set(path: Path) -> FactorSet:
     fmt = {".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}.get(path.suffix.lower())
     if fmt is None:
         raise _fail(str(path), "has an unsupported suffix", "Use a .csv, .yaml or .yml file.")
+    data = read_bounded(path, error=FactorSetError)  # bounded: not /dev/zero until memory ends
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise _fail(str(path), f"cannot be read ({exc.strerror})", "Check the path.") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(str(path), f"cannot be read ({exc})", "Save it as UTF-8.") from None
     return parse_factor_text(text, label=str(path), set_name=path.stem, fmt=fmt)
 
 

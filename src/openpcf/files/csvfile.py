@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from openpcf.errors import InputError, OpenPCFError
+from openpcf.files.bounded import read_bounded
 
 Row = dict[str, str | None]
 
@@ -35,14 +36,12 @@ def read_csv_rows(
     ------
     error
         (:class:`~openpcf.errors.InputError` by default) at once if the file cannot be read, is
-        not UTF-8 text, or its header lacks a column of ``required`` (``header`` is appended to
-        that message to say what the header should be); while iterating, if a row is not valid
-        CSV.
+        larger than :data:`~openpcf.files.bounded.MAX_FILE_BYTES`, is not UTF-8 text, or its
+        header lacks a column of ``required`` (``header`` is appended to that message to say
+        what the header should be); while iterating, if a row is not valid CSV.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise error(f"{path}: cannot read: {e}") from None
+    # bounded: a factor set is at most a few MB; /dev/zero must not be read until memory ends
+    data = read_bounded(path, error=error, missing="cannot read: no such file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -12,6 +12,11 @@ module is the one place that knows how; nothing else calls ``os.replace`` or ``o
 - :func:`atomic_replace_dir` moves a finished temporary folder into place the same way: its
   files and itself are fsynced first, the rename is atomic, the parent folder is fsynced after.
 - :func:`append_line` appends one line and fsyncs before returning.
+- :func:`write_line_at` writes one line at a given byte offset, cuts what followed and fsyncs:
+  the audit trail's append, which must know exactly where its record starts and ends, and which
+  overwrites the torn bytes of an interrupted append in the same write (a process killed
+  between two system calls never leaves them gone with no record naming them yet).
+  :func:`truncate_file` undoes it.
 
 Design note: advisory locks only exclude cooperating writers (other ``openpcf`` processes). The
 audit trail does not rely on the lock for integrity: the hash chain detects any change made
@@ -126,6 +131,47 @@ def append_line(target: Path, line: str) -> None:
         os.fsync(handle.fileno())
     if created:
         fsync_dir(target.parent)
+
+
+def write_line_at(target: Path, offset: int, line: str, *, mode: int = 0o600) -> int:
+    """Write ``line`` plus a newline at byte ``offset`` of ``target``, drop what followed, fsync.
+
+    Returns the offset after the newline (the file's new size). ``offset`` is normally the
+    file's size (an append). If the write fails (a full disk), the file is cut back to
+    ``offset`` before the error is raised, so no partial line stays behind. A new file is
+    created with ``mode`` (default owner-only: the audit trail names who calculated what).
+    """
+    data = line.encode("utf-8") + b"\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    created = not target.exists()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), mode)
+    try:
+        try:
+            os.lseek(fd, offset, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.ftruncate(fd, offset + len(data))
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, offset)
+            raise
+    finally:
+        os.close(fd)
+    if created:
+        fsync_dir(target.parent)
+    return offset + len(data)
+
+
+def truncate_file(target: Path, size: int) -> None:
+    """Cut ``target`` to ``size`` bytes and fsync it (undoing :func:`write_line_at`)."""
+    fd = os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def private_dir(folder: Path) -> Path:

@@ -27,7 +27,6 @@ with a :class:`Problem`; only an input with no processes at all raises
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections import Counter
@@ -37,6 +36,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from openpcf.errors import InputError
+from openpcf.files import jsonfile
+from openpcf.io.archive import Archive
 from openpcf.io.elementary import gas_for
 from openpcf.io.inventory import Exchange, Flow, FlowKind, Inventory, Problem, Process
 
@@ -65,32 +66,35 @@ def is_uuid(text: object) -> bool:
 
 
 class _Source:
-    """Read files below the data root of a folder or a zip, by POSIX relative path."""
+    """Read files below the data root of a folder or a zip, by POSIX relative path.
+
+    The reading itself is :class:`~openpcf.io.archive.Archive`'s, so a JSON-LD zip has the
+    same bounds (members, sizes, compression ratio) and the same errors for damaged members
+    as the other importers.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._zip: zipfile.ZipFile | None = None
-        if path.is_dir():
-            names = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
-        elif zipfile.is_zipfile(path):
-            self._zip = zipfile.ZipFile(path)
-            names = [n for n in self._zip.namelist() if not n.endswith("/")]
-        else:
+        if not (path.is_dir() or zipfile.is_zipfile(path)):
             raise JsonLdError(
                 f"{path}: not a folder or a zip file. Give the folder or zip of an openLCA "
                 "JSON-LD export."
             )
+        self._archive = Archive(path)
+        names = self._archive.members()
         self.names = names
-        self.root = _find_root(names, path)
+        try:
+            self.root = _find_root(names, path)
+        except JsonLdError:
+            self._archive.close()
+            raise
 
     def files(self, folder: str) -> list[str]:
         prefix = f"{self.root}{folder}/"
         return sorted(n for n in self.names if n.startswith(prefix) and n.lower().endswith(".json"))
 
     def read(self, name: str) -> bytes:
-        if self._zip is not None:
-            return self._zip.read(name)
-        return (self.path / name).read_bytes()
+        return self._archive.read(name)
 
     def licence(self) -> str:
         for candidate in sorted(self.names, key=lambda n: n.count("/")):
@@ -99,8 +103,7 @@ class _Source:
         return ""
 
     def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
+        self._archive.close()
 
 
 def _find_root(names: list[str], path: Path) -> str:
@@ -139,9 +142,11 @@ class _Refs:
 
 
 def _load_json(src: _Source, name: str, problems: list[Problem]) -> dict[str, Any] | None:
+    raw = src.read(name)  # a damaged zip (ArchiveError) ends the import: not caught below
     try:
-        data = json.loads(src.read(name).decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # bounded nesting: a 100,000-deep array was a RecursionError, not a "malformed" file
+        data = jsonfile.loads(raw.decode("utf-8-sig"))
+    except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError, JsonTextError
         problems.append(Problem(kind="malformed", where=_rel(src, name), detail=str(exc)))
         return None
     if not isinstance(data, dict):

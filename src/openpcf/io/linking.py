@@ -48,7 +48,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from openpcf.core.system import MatrixSystem
-from openpcf.errors import InputError
+from openpcf.errors import InputError, ModelFileError
+from openpcf.files import yamlfile
+from openpcf.files.bounded import read_bounded
 from openpcf.io.inventory import Exchange, Flow, Inventory, Process
 from openpcf.methods.gases import GAS_IDS
 
@@ -86,18 +88,20 @@ class LinkRules:
     def from_file(cls, path: Path) -> LinkRules:
         """Read rules from YAML (``providers: {flow: process}``, ``prefer_locations: [..]``)
         or CSV (columns ``flow,provider``)."""
+        # bounded read and YAML (nesting, aliases): a rules file is a few kB (issue 11)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise LinkRulesError(f"{path}: cannot read link rules ({exc}).") from exc
+            text = read_bounded(path, error=LinkRulesError).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LinkRulesError(f"{path}: cannot read link rules ({exc}).") from None
         if path.suffix.lower() == ".csv":
             rows = list(csv.DictReader(text.splitlines()))
             if rows and not {"flow", "provider"} <= rows[0].keys():
                 raise LinkRulesError(f"{path}: a link-rules CSV needs columns flow,provider.")
             return cls(providers={r["flow"].strip(): r["provider"].strip() for r in rows})
-        import yaml
-
-        data = yaml.safe_load(text) or {}
+        try:
+            data = yamlfile.load(path, text).data or {}
+        except ModelFileError as exc:
+            raise LinkRulesError(str(exc)) from None
         if not isinstance(data, dict):
             raise LinkRulesError(
                 f"{path}: expected a mapping with 'providers' and/or 'prefer_locations'."

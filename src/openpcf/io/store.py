@@ -19,6 +19,11 @@ a failed import nor a crash leaves anything half-written.
 Design note: the gas intensities are stored, not a footprint per GWP set, because one
 ``n x 17`` matrix answers every GWP set (``Λ c``) and every per-gas question (PACT fossil /
 biogenic splits) without solving again.
+
+Files damaged after the import (a ``meta.json`` that is not JSON, a missing ``CURRENT``, a
+truncated ``.npz``: a full disk, a hand edit, an interrupted copy) are a
+:class:`DatabaseDamagedError` naming the file and how to repair it, not a traceback
+(issue 11, item 12).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import json
 import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -49,6 +55,21 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 class DatabaseNotFoundError(InputError, LookupError):
     """No background database (or version) of that name is stored."""
+
+
+class DatabaseDamagedError(InputError):
+    """A stored database's files cannot be read; the message names the file and the repair."""
+
+
+#: What goes wrong reading a damaged stored file (npz files are zips; pickles are refused).
+_DAMAGE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+
+
+def _damaged(path: Path, error: BaseException, name: str) -> DatabaseDamagedError:
+    return DatabaseDamagedError(
+        f"{path}: the stored database is damaged ({type(error).__name__}: {error}); import "
+        f"it again with 'openpcf import ... --name {name}', or delete {path.parent}"
+    )
 
 
 def content_hash(path: Path) -> str:
@@ -95,26 +116,50 @@ class StoredVersion:
         return f"{self.name}@{self.version}"
 
     def report(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.path / "report.json").read_text("utf-8"))
+        path = self.path / "report.json"
+        try:
+            data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        except _DAMAGE as e:
+            raise _damaged(path, e, self.name) from None
         return data
 
     def columns(self) -> list[Column]:
-        return _read_columns(self.path / "processes.csv")
+        path = self.path / "processes.csv"
+        try:
+            return _read_columns(path)
+        except (*_DAMAGE, TypeError) as e:  # TypeError: a row with missing cells
+            raise _damaged(path, e, self.name) from None
 
     def system(self) -> MatrixSystem:
         cols = self.columns()
+        A, B = (sp.csc_array(self._npz(name, sp.load_npz)) for name in ("A.npz", "B.npz"))
         return MatrixSystem(
-            A=sp.csc_array(sp.load_npz(self.path / "A.npz")),
-            B=sp.csc_array(sp.load_npz(self.path / "B.npz")),
-            activities=tuple(c.id for c in cols),
-            flows=tuple(self.meta["gases"]),
+            A=A, B=B, activities=tuple(c.id for c in cols), flows=tuple(self.meta["gases"])
         )
 
     def intensities(self) -> np.ndarray:
         """Kg of each gas (columns: ``meta["gases"]``) per unit of each activity's product."""
-        with np.load(self.path / "intensities.npz") as data:
-            lam: np.ndarray = data["intensities"]
-        return lam
+
+        def read(handle: Any) -> np.ndarray:
+            with np.load(handle) as data:
+                lam: np.ndarray = data["intensities"]
+            return lam
+
+        result: np.ndarray = self._npz("intensities.npz", read)
+        return result
+
+    def _npz(self, name: str, read: Callable[[Any], Any]) -> Any:
+        """``read`` of the open file ``name``; a damaged file is a :class:`DatabaseDamagedError`.
+
+        The file is opened here, not by numpy: ``np.load(path)`` leaves its file open when the
+        zip inside is damaged (a ResourceWarning).
+        """
+        path = self.path / name
+        try:
+            with open(path, "rb") as handle:
+                return read(handle)
+        except _DAMAGE as e:
+            raise _damaged(path, e, self.name) from None
 
 
 class DatabaseStore:
@@ -134,7 +179,7 @@ class DatabaseStore:
         if not folder.is_dir():
             return []
         found = [
-            StoredVersion(p, json.loads((p / "meta.json").read_text("utf-8")))
+            StoredVersion(p, _read_meta(p / "meta.json", name))
             for p in folder.iterdir()
             if (p / "meta.json").is_file()
         ]
@@ -164,7 +209,16 @@ class DatabaseStore:
                 "'openpcf import jsonld|ilcd|ecospold2 PATH --name NAME'."
             )
         if not version:
-            version = (self.root / name / "CURRENT").read_text("utf-8").strip()
+            current = self.root / name / "CURRENT"
+            try:
+                version = current.read_text("utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                listed = ", ".join(v.version for v in versions)
+                raise DatabaseDamagedError(
+                    f"{current}: missing or unreadable, so database {name!r} has no current "
+                    f"version; name one ({name}@{versions[-1].version}; stored: {listed}) or "
+                    f"import the database again"
+                ) from None
         hits = [v for v in versions if v.version.startswith(version)]
         if len(hits) != 1:
             listed = ", ".join(v.version for v in versions)
@@ -210,6 +264,17 @@ class DatabaseStore:
         atomic_write(self.root / name / "CURRENT", (version + "\n").encode("utf-8"))
 
 
+def _read_meta(path: Path, name: str) -> dict[str, Any]:
+    """A version's ``meta.json``: a JSON object with at least name, version and gases."""
+    try:
+        meta = json.loads(path.read_text("utf-8"))
+    except _DAMAGE as e:
+        raise _damaged(path, e, name) from None
+    if not isinstance(meta, dict) or not {"name", "version", "gases"} <= set(meta):
+        raise _damaged(path, ValueError("not the metadata of a version"), name)
+    return meta
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -233,6 +298,7 @@ def _read_columns(path: Path) -> list[Column]:
 
 __all__ = [
     "VERSION_LENGTH",
+    "DatabaseDamagedError",
     "DatabaseNotFoundError",
     "DatabaseStore",
     "StoredVersion",

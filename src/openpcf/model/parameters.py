@@ -5,6 +5,10 @@ other parameters, ``+ - * / // % **``, unary minus, parentheses and a few functi
 (``min, max, abs, round, sqrt, exp, log``). Nothing else is accepted, and nothing is ever
 passed to ``eval``. Parameters may refer to each other in any order; a cycle is an error that
 names it.
+
+An expression is at most :data:`MAX_LENGTH` characters and :data:`MAX_DEPTH` levels deep
+(issue 11, item 6): Python's parser ran out of memory on 100,000 unary minus signs (a
+``MemoryError`` traceback), and the evaluator recurses once per level.
 """
 
 from __future__ import annotations
@@ -43,17 +47,54 @@ _FUNCTIONS: dict[str, Callable[..., float]] = {
 
 Value = float | int | str
 
+#: Longest expression accepted, in characters (real ones are a few dozen).
+MAX_LENGTH = 1000
+#: Deepest expression tree accepted (``-(-(-x))`` is 4 levels).
+MAX_DEPTH = 50
+
 
 def parse(expression: str, *, where: str) -> ast.expr:
-    """Parse ``expression`` or raise :class:`ParameterError` pointing at the column."""
+    """Parse ``expression`` or raise :class:`ParameterError` pointing at the column.
+
+    Expressions longer than :data:`MAX_LENGTH` characters or deeper than :data:`MAX_DEPTH`
+    levels are refused before and after parsing.
+    """
+    text = expression.strip()
+    if len(text) > MAX_LENGTH:
+        raise ParameterError(
+            f"{where}: the expression is {len(text):,} characters long; at most {MAX_LENGTH} "
+            "are accepted (split it into several parameters)"
+        )
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
         raise ParameterError(
-            f"{where}: syntax error in expression {expression!r}{col}: {e.msg}"
+            f"{where}: syntax error in expression {_short(expression)}{col}: {e.msg}"
         ) from None
+    except (RecursionError, MemoryError):
+        raise ParameterError(f"{where}: the expression is nested too deeply") from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise ParameterError(
+            f"{where}: the expression is nested deeper than {MAX_DEPTH} levels; split it into "
+            "several parameters"
+        )
     return tree.body
+
+
+def _depth(node: ast.AST) -> int:
+    """Depth of an expression tree, walked without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(item))
+    return deepest
+
+
+def _short(expression: str) -> str:
+    """``repr`` of an expression for a message, cut to 80 characters."""
+    return repr(expression) if len(expression) <= 80 else repr(expression[:77] + "...")
 
 
 def names_in(node: ast.expr) -> set[str]:
@@ -93,9 +134,14 @@ def _eval(node: ast.AST, scope: Mapping[str, float], where: str, text: str) -> A
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left, scope, where, text), _eval(node.right, scope, where, text)
         try:
-            return _BINARY[type(node.op)](left, right)
+            value = _BINARY[type(node.op)](left, right)
         except (ZeroDivisionError, OverflowError) as e:
             raise ParameterError(f"{where}: {text!r}: {e}") from None
+        if isinstance(value, complex):  # (-8) ** 0.5: Python answers with a complex number
+            raise ParameterError(
+                f"{where}: {text!r}: a negative number to a fractional power is not a real number"
+            )
+        return value
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_eval(node.operand, scope, where, text))
     if (

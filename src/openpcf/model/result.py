@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ from openpcf.core.results import (
     TreeNode,
     frozen_map,
 )
-from openpcf.core.solver import Backend, resolve_backend
+from openpcf.core.solver import Backend, involved_activities, resolve_backend
 from openpcf.core.tree import Edge, build_tree
 from openpcf.factors import Factor
 from openpcf.methods.gases import BY_ID, GAS_IDS
@@ -105,7 +106,7 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
         primary_data_share=100.0 * primary / denominator if denominator else 0.0,
         parameters=frozen_map(compiled.parameters),
         provenance=frozen_map(provenance(compiled, backend=backend)),
-        notes=_notes(compiled),
+        notes=_notes(compiled) + _conditioning(compiled, sol.condition),
     )
 
 
@@ -208,6 +209,30 @@ def provenance(compiled: CompiledModel, *, backend: Backend) -> dict[str, str]:
         "solver": resolve_backend(backend, compiled.system.background.size),
         "openpcf_version": __version__,
     }
+
+
+#: Condition number of the (equilibrated) foreground above which a result carries a warning:
+#: about 8 of a double's 16 significant digits are then lost, and a loop of processes nearly
+#: cancels (a loop that needs 0.99999999 of its own product per unit multiplies its inputs
+#: 100 million times), which is almost always a mistake in amounts or units.
+ILL_CONDITIONED = 1e8
+
+
+def _conditioning(compiled: CompiledModel, condition: float) -> tuple[str, ...]:
+    """A warning note when the foreground system is nearly singular (issue 11, item 11)."""
+    if not condition > ILL_CONDITIONED:
+        return ()
+    fg = compiled.system.foreground
+    involved = involved_activities(fg.A, fg.activities)
+    named = ", ".join(repr(x) for x in involved[:10])
+    more = f" and {len(involved) - 10} more" if len(involved) > 10 else ""
+    digits = min(16, round(math.log10(condition)))
+    return (
+        f"warning: the system of processes is nearly singular (condition number about "
+        f"{condition:.1e}), so up to {digits} of 16 significant digits of the result may be "
+        f"lost; processes involved: {named}{more}. Check the loops between them: they nearly "
+        "consume as much as they produce",
+    )
 
 
 def _notes(compiled: CompiledModel) -> tuple[str, ...]:

@@ -77,6 +77,8 @@ def read_zip(path: Path, *, limits: ZipLimits = LIMITS) -> dict[str, bytes]:
         If ``path`` is not a readable zip file, or reading it would cost more than ``limits``
         allow, or it holds symbolic links, duplicate names or encrypted members.
     """
+    if not Path(path).is_file():  # a device, FIFO or /proc file would be read without end
+        raise PackageError(f"{path}: not a package file (a regular .zip file is needed)")
     try:
         with open(path, "rb") as handle:
             _check_directory(path, handle, limits)
@@ -102,7 +104,7 @@ def _check_directory(path: Path, handle: io.BufferedReader, limits: ZipLimits) -
     """Refuse a zip whose directory is too large before :mod:`zipfile` parses it."""
     size = handle.seek(0, io.SEEK_END)
     handle.seek(max(0, size - 22 - 0xFFFF))
-    tail = handle.read()
+    tail = handle.read(22 + 0xFFFF)
     at = tail.rfind(_EOCD)
     if at < 0 or len(tail) - at < 22:
         return  # not a zip: zipfile says so

@@ -7,10 +7,13 @@ calculation lives here and nowhere else:
 * **factor sets**: the bundled set (or ``factors`` given by the caller), then the user's sets in
   ``$OPENPCF_HOME/factors`` (when ``settings`` is given), then ``factor_files`` (``--factors``),
   then the model's own ``factor_sets``; an id defined twice is an error naming both sets;
-* **inputs outside the model file**: ``background:`` from the imported LCI databases,
-  ``supplier_footprint:`` ids and URNs from the received PACT footprints, and electricity claims
-  checked against the certificate registry, all under ``settings.home``; shipments and files
-  referred to by path are read relative to the model file;
+* **inputs outside the model file**: ``background:`` from the imported LCI databases and
+  electricity claims checked against the certificate registry, under ``settings.home``;
+  ``supplier_footprint:`` ids and URNs from the supplier footprints received over PACT, held in
+  the database (``settings.database_url``) for the organisation named like the model's
+  ``product.company_name`` (all organisations when none is; see
+  :mod:`openpcf.services.suppliers`); shipments and files referred to by path are read relative
+  to the model file;
 * **GWP set, parameters and solver** as given;
 * **the audit record**: with ``audit=`` (a context such as ``{"command": "calc"}``) the
   calculation is appended to the trail in ``settings.home``.
@@ -41,6 +44,7 @@ from openpcf.model.loading import LoadedModel, load_model
 from openpcf.model.parameters import Value
 from openpcf.model.result import solve_compiled
 from openpcf.services.databases import background_factor
+from openpcf.services.suppliers import SupplierStore
 from openpcf.settings import Settings
 
 #: File types read as user factor sets from ``$OPENPCF_HOME/factors``.
@@ -97,7 +101,11 @@ def calculate(
         loaded, active_factor_set(base=factors, factor_files=factor_files, settings=settings)
     )
     compiled = compile_model(
-        loaded, factors=active, overrides=overrides, gwp=gwp, resolvers=resolvers(settings)
+        loaded,
+        factors=active,
+        overrides=overrides,
+        gwp=gwp,
+        resolvers=resolvers(settings, organisation=loaded.model.product.company_name),
     )
     calculation = Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
     if audit is not None and settings is not None:
@@ -140,8 +148,13 @@ def user_factor_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in FACTOR_SUFFIXES)
 
 
-def resolvers(settings: Settings | None) -> Resolvers:
-    """How a model's inputs outside its file are resolved, from the user's data folders."""
+def resolvers(settings: Settings | None, *, organisation: str | None = None) -> Resolvers:
+    """How a model's inputs outside its file are resolved, from the user's data.
+
+    ``organisation`` is the data owner whose received supplier footprints the model reads
+    (normally its ``product.company_name``); without ``settings`` only files named by path can
+    be supplier footprints.
+    """
     if settings is None:
         return Resolvers(
             shipment=shipment_factor,
@@ -154,5 +167,12 @@ def resolvers(settings: Settings | None) -> Resolvers:
         electricity_claim=partial(
             electricity_factor, registry=CertificateRegistry(settings.registry_file)
         ),
-        supplier_footprint=partial(supplier_factor, store=settings.supplier_dir),
+        supplier_footprint=partial(
+            supplier_factor,
+            store=SupplierStore(
+                settings.database_url,
+                organisation=organisation,
+                legacy_folder=settings.supplier_dir,
+            ),
+        ),
     )

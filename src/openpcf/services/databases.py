@@ -107,6 +107,10 @@ def import_database(
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder.")
+    if not (path.is_dir() or path.is_file()):  # /dev/zero: hashed forever before (issue 11)
+        raise InputError(
+            f"{path}: not a folder or a regular file; give the database's folder or zip."
+        )
     db_name = database_name(name or path.stem)
     digest = content_hash(path)
     version = digest[:VERSION_LENGTH]

@@ -41,11 +41,16 @@ from openpcf.package.format import (
     dumps,
     read_json,
 )
-from openpcf.package.layout import extract_model, layout, packaged_model
+from openpcf.package.layout import check_side_files, extract_model, layout, packaged_model
 from openpcf.package.manifest import build_manifest, check_files, read_manifest
 from openpcf.package.results import Difference, Findings, PackageSummary, ReproductionReport
 from openpcf.package.rows import checked_rows_csv, packaged_rows, set_rows
-from openpcf.package.signature import check_certificate, check_signature, sign_manifest
+from openpcf.package.signature import (
+    check_certificate,
+    check_signature,
+    sign_manifest,
+    trusted_keys,
+)
 from openpcf.services.calculate import CalculationOptions, calculate
 from openpcf.services.publishing import deliverable_footprint
 
@@ -190,26 +195,36 @@ def reproduce_package(
 
     Only the package is read: the model and side files are extracted to a fresh temporary
     folder, the factor set is built from ``factors/rows.csv`` alone and nothing is fetched.
+    The zip's cost is bounded (:func:`openpcf.package.archive.read_zip`), and the model the
+    manifest names and every file that model reads must be files of the package inside that
+    folder (:func:`openpcf.package.layout.check_side_files`): a crafted package cannot make a
+    verifier's machine read its own files.
 
     Parameters
     ----------
     package
         The zip written by :func:`build_package`.
     jwks
-        The issuer's trusted public keys, to check the manifest signature and certificate
-        against (by default the keys inside the package, which proves integrity only).
+        The issuer's trusted public keys (a JWKS document or file). The manifest must then be
+        signed by one of them, else the report has ``trusted=False`` and is not identical.
+        Without them the signature is checked with the keys inside the package, which proves
+        integrity only: the verdict says "signer not authenticated".
 
     Raises
     ------
     PackageError
-        If the file is not a zip with a readable ``manifest.json``.
+        If the file is not a zip with a readable ``manifest.json``, or reading it would cost
+        more than a package may (members, sizes, compression ratio).
+    KeySourceError
+        If ``jwks`` cannot be read or is not a JWKS.
     """
     path = Path(package)
     found = Findings()
+    trusted = trusted_keys(jwks)
     contents = read_zip(path)
     manifest = read_manifest(contents, path)
     check_files(contents, manifest, found)
-    check_signature(contents, jwks, found)
+    check_signature(contents, trusted, found)
     rows = packaged_rows(contents, manifest, found)
     packaged = read_json(contents, RESULT)
     total_packaged = packaged.get("kg_co2e") if isinstance(packaged, dict) else None
@@ -222,7 +237,7 @@ def reproduce_package(
             compare_rows(calculation, rows, manifest, found, Path(tmp))
             if differences:
                 explain(differences, packaged, mapped, manifest, found)
-    check_certificate(contents, jwks, found)
+    check_certificate(contents, trusted, found)
     total_recomputed = None
     if recomputed is not None:
         total_recomputed = recomputed[0].result.total
@@ -236,6 +251,8 @@ def reproduce_package(
         differences=tuple(differences),
         causes=tuple(dict.fromkeys(found.causes)),
         notes=tuple(found.notes),
+        signature=found.signature,
+        trusted=found.trusted,
     )
 
 
@@ -249,15 +266,21 @@ def _recompute(
     """Recalculate the packaged model, extracted into ``tmp``, with the packaged rows only."""
     if rows is None:
         return None
-    extract_model(tmp, contents)
-    model_path = packaged_model(tmp, manifest)
     backend = solver_backend(manifest, f)
     try:
+        extract_model(tmp, contents)
+        model_path = packaged_model(tmp, manifest)
+        if manifest["model"] not in contents:
+            raise PackageError(
+                f"the manifest names the model {manifest['model']!r}, which the package does "
+                "not hold"
+            )
         loaded = load_model(model_path)
-        # the model's own factor_sets are already among the packaged rows
+        # the model's own factor_sets are already among the packaged rows, and never read
         loaded = dataclasses.replace(
             loaded, model=loaded.model.model_copy(update={"factor_sets": []})
         )
+        check_side_files(loaded, tmp, contents)
         calculation = calculate(
             loaded,
             factors=FactorSet("package", set_rows(rows, manifest)),

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from sqlalchemy import select
 
 from openpcf.db import repositories as repo
+from openpcf.db.concurrency import write_transaction
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import ACTIVE, Footprint, Organisation
@@ -49,6 +50,7 @@ from openpcf.services.calculate import CalculationOptions, calculate
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from openpcf.model.calculation import Calculation
 
@@ -83,30 +85,40 @@ def publish(
     ``organisation`` is the data owner's name; by default the model's ``product.company_name``.
     ``options`` are those of :func:`~openpcf.services.calculate.calculate`. The database must
     be migrated (:func:`openpcf.db.migrate.upgrade`).
+
+    Safe to run in parallel (processes, threads, hosts on one PostgreSQL): the storing runs
+    in :func:`~openpcf.db.concurrency.write_transaction`. A publisher that loses a race (the
+    database refuses a second Active footprint of the product and period, or a second new
+    organisation of the same name) is rolled back and runs again from reading the Active
+    footprint, so concurrent publishes of one product leave exactly one Active footprint and
+    one linear chain of ``precedingPfIds``. The calculation itself runs once, outside the
+    transaction.
     """
     calculation = calculate(model_path, audit={"command": "publish"}, **options)
     document = product_footprint(calculation, version="3", created=now)
     product_model = calculation.compiled.model.product
     owner = organisation or product_model.company_name
     period = repo.footprint_facts(document).reference_period
-    with session_scope(engine) as session:
-        org = repo.ensure_organisation(session, name=owner, company_ids=document["companyIds"])
+
+    def store(session: Session) -> PublishedFootprint:
+        doc = dict(document)  # this attempt's copy: a retry starts from the calculation's id
+        org = repo.ensure_organisation(session, name=owner, company_ids=doc["companyIds"])
         product = repo.upsert_product(
             session,
             organisation=org,
-            product_ids=document["productIds"],
+            product_ids=doc["productIds"],
             name=product_model.name,
             cn_code=product_model.cn_code,
             cpc=product_model.cpc,
         )
         current = repo.find_active_footprint(session, product=product, reference_period=period)
-        if current is not None and same_content(current.document, document):
+        if current is not None and same_content(current.document, doc):
             return _published(current, org.name, new=False, deprecated=None)
         if session.get(Footprint, calculation.footprint_id) is not None:
             # published before and superseded since: PACT footprints are immutable, so the
             # same numbers come back under a new id (derived, so find_published still finds it)
             after = str(current.id) if current is not None else "republished"
-            document["id"] = str(uuid.uuid5(calculation.footprint_id, after))
+            doc["id"] = str(uuid.uuid5(calculation.footprint_id, after))
         record = repo.record_calculation(
             session,
             product=product,
@@ -117,12 +129,16 @@ def publish(
             session,
             organisation=org,
             product=product,
-            document=document,
+            document=doc,
             preceding=[current] if current is not None else None,
             calculation=record,
             now=now,
         )
         return _published(footprint, org.name, new=True, deprecated=current.id if current else None)
+
+    return write_transaction(
+        engine, store, what=f"publishing {document['productIds'][0]} for {owner}"
+    )
 
 
 def find_published(

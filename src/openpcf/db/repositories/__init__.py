@@ -6,8 +6,9 @@ commit: the caller's transaction decides. Timestamps are aware UTC datetimes.
 
 Use them through this package (``from openpcf.db import repositories as repo``); the modules
 group them by subject: :mod:`.owners` (organisations, API clients, grants, products,
-calculations), :mod:`.footprints` (publishing, deprecation, get and list with the v3 filters)
-and :mod:`.events` (inbound events and the outbox).
+calculations), :mod:`.footprints` (publishing, deprecation, get and list with the v3 filters),
+:mod:`.events` (inbound events and the outbox) and :mod:`.suppliers` (the requests this host
+sent and the supplier footprints it received).
 """
 
 from openpcf.db.repositories.events import (
@@ -15,6 +16,7 @@ from openpcf.db.repositories.events import (
     BACKOFF_CAP,
     RETRY_DEADLINE,
     backoff_delay,
+    claim_outbox,
     due_outbox,
     enqueue_outbox,
     mark_delivered,
@@ -52,6 +54,16 @@ from openpcf.db.repositories.owners import (
     upsert_product,
     verify_secret,
 )
+from openpcf.db.repositories.suppliers import (
+    StoredSupplierFootprint,
+    content_sha256,
+    find_supplier_footprints,
+    get_request,
+    list_supplier_footprints,
+    mark_answered,
+    record_request,
+    store_supplier_footprint,
+)
 
 __all__ = [
     "BACKOFF_BASE",
@@ -61,9 +73,12 @@ __all__ = [
     "RETRY_DEADLINE",
     "FootprintPage",
     "IssuedCredentials",
+    "StoredSupplierFootprint",
     "add_years",
     "authenticate_client",
     "backoff_delay",
+    "claim_outbox",
+    "content_sha256",
     "create_client",
     "create_organisation",
     "deprecate_footprint",
@@ -73,21 +88,27 @@ __all__ = [
     "ensure_organisation",
     "find_active_footprint",
     "find_product",
+    "find_supplier_footprints",
     "footprint_facts",
     "get_client",
     "get_footprint",
     "get_organisation",
     "get_product",
+    "get_request",
     "grant_access",
     "hash_secret",
     "list_footprints",
+    "list_supplier_footprints",
+    "mark_answered",
     "mark_delivered",
     "mark_failed",
     "publish_footprint",
     "record_calculation",
     "record_event",
+    "record_request",
     "revoke_access",
     "rotate_client",
+    "store_supplier_footprint",
     "upsert_product",
     "verify_secret",
 ]

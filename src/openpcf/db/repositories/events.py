@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openpcf.db.base import utcnow
 from openpcf.db.errors import ReplayedEventError
 from openpcf.db.models import ApiClient, Event, Organisation, OutboxEvent
-from openpcf.errors import InputError
+from openpcf.errors import InputError, QuotaExceededError
 
 # --------------------------------------------------------------------------------------------
 # inbound events
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventQuota:
+    """How much one API client may have stored in inbound events within a rolling window.
+
+    Every event is stored whole (up to the 2 MiB body limit) and kept, so without a quota one
+    client could fill the database (issue 11, item 6). PACT exchanges a few events per
+    request; the defaults leave room for thousands of requests a day.
+    """
+
+    events: int = 2000
+    bytes: int = 64 * 1024 * 1024
+    window: dt.timedelta = dt.timedelta(days=1)
+
+
+#: The quota of every client, unless the caller of :func:`record_event` passes another.
+EVENT_QUOTA = EventQuota()
 
 
 def record_event(
@@ -28,11 +48,14 @@ def record_event(
     payload: Mapping[str, Any],
     client: ApiClient | None = None,
     received: dt.datetime | None = None,
+    quota: EventQuota | None = None,
 ) -> Event:
     """Store an inbound CloudEvent; the same ``(source, id)`` again is a replay.
 
-    Raises :class:`ReplayedEventError` for a replay. The insert runs in a savepoint, so a
-    replay racing past the check leaves the caller's transaction usable.
+    Raises :class:`ReplayedEventError` for a replay, :class:`QuotaExceededError` when the
+    event would take ``client`` past ``quota`` (default :data:`EVENT_QUOTA`, read at each
+    call). The insert runs in a savepoint, so a replay racing past the check leaves the
+    caller's transaction usable.
     """
     if not event_id or not source:
         raise InputError("an event needs a non-empty id and source (CloudEvents 1.0)")
@@ -40,6 +63,9 @@ def record_event(
     seen = select(Event.id).where(Event.source == source, Event.event_id == event_id)
     if session.scalar(seen) is not None:
         raise replay
+    if client is not None:
+        quota = quota or EVENT_QUOTA
+        _check_quota(session, client, payload, now=received or utcnow(), quota=quota)
     record = Event(
         event_id=event_id,
         source=source,
@@ -54,6 +80,42 @@ def record_event(
     except IntegrityError:
         raise replay from None
     return record
+
+
+def _check_quota(
+    session: Session,
+    client: ApiClient,
+    payload: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    quota: EventQuota,
+) -> None:
+    """Refuse ``payload`` if it takes ``client`` past ``quota`` (count or bytes in the window).
+
+    Bytes are the length of the stored JSON text, measured by the database over the client's
+    events in the window. Design note: a check, then an insert: two events of one client
+    arriving at the same instant may both pass, so the quota can be exceeded by the number of
+    concurrent requests (a few), which the rate limit of the events routes bounds.
+    """
+    since = now - quota.window
+    mine = (Event.client_id == client.id, Event.received >= since)
+    stored = select(
+        func.count(Event.id), func.coalesce(func.sum(func.length(cast(Event.payload, Text))), 0)
+    ).where(*mine)
+    count, size = session.execute(stored).one()
+    adding = len(json.dumps(dict(payload)))
+    if count + 1 <= quota.events and size + adding <= quota.bytes:
+        return
+    oldest = session.scalar(select(func.min(Event.received)).where(*mine)) or now
+    if oldest.tzinfo is None:  # SQLite returns naive UTC
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    hours = quota.window.total_seconds() / 3600
+    raise QuotaExceededError(
+        f"client {client.client_id} has stored {count} events ({size:,} bytes) in the last "
+        f"{hours:g} hours; one client may store at most {quota.events} events or "
+        f"{quota.bytes:,} bytes in that time. Retry later, or ask the data owner",
+        retry_after=max(1.0, (oldest + quota.window - now).total_seconds()),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,19 +163,25 @@ def enqueue_outbox(
     return item
 
 
+def _due(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """The condition of an event whose next attempt is due at ``now``."""
+    return (
+        OutboxEvent.delivered_at.is_(None),
+        OutboxEvent.abandoned_at.is_(None),
+        OutboxEvent.next_attempt_at <= now,
+    )
+
+
 def due_outbox(session: Session, *, now: dt.datetime, limit: int = 100) -> list[OutboxEvent]:
     """Undelivered, unabandoned events whose next attempt is due, oldest first.
 
-    On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` so that concurrent senders
-    never pick the same event; SQLite (one writer at a time) ignores the clause.
+    On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED``, so concurrent senders do
+    not wait on each other's rows; SQLite ignores the clause. Reading an event here does not
+    claim it: a sender claims with :func:`claim_outbox`.
     """
     stmt = (
         select(OutboxEvent)
-        .where(
-            OutboxEvent.delivered_at.is_(None),
-            OutboxEvent.abandoned_at.is_(None),
-            OutboxEvent.next_attempt_at <= now,
-        )
+        .where(*_due(now))
         .order_by(OutboxEvent.next_attempt_at, OutboxEvent.created)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -121,9 +189,42 @@ def due_outbox(session: Session, *, now: dt.datetime, limit: int = 100) -> list[
     return list(session.scalars(stmt))
 
 
+def claim_outbox(
+    session: Session, *, now: dt.datetime, lease: dt.timedelta, candidates: int = 8
+) -> OutboxEvent | None:
+    """Claim the oldest due event for one delivery attempt, or ``None`` when none is due.
+
+    The claim hides the event from other senders for ``lease`` by moving its next attempt to
+    ``now + lease``; recording the outcome (:func:`mark_delivered`, :func:`mark_failed`)
+    replaces that. A sender that dies before recording leaves the claim to run out: the event
+    is due again after ``lease``.
+
+    Design note: the claim is one conditional ``UPDATE … SET next_attempt_at = now + lease
+    WHERE id = ? AND <still due at now>`` whose row count says whether this sender won, so it
+    is atomic on every backend. ``SELECT … FOR UPDATE SKIP LOCKED`` alone is not: SQLite
+    ignores it, and Python's sqlite3 driver ran the SELECT outside the transaction, so two
+    ``serve --workers 2`` processes both read an event as due and both sent it (issue 11,
+    item 5). On PostgreSQL the loser of a race waits for the winner's row lock, then finds
+    the row no longer due (READ COMMITTED re-checks the WHERE clause) and tries the next
+    candidate.
+    """
+    for candidate in due_outbox(session, now=now, limit=candidates):
+        claimed = session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == candidate.id, *_due(now))
+            .values(next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            session.refresh(candidate)
+            return candidate
+    return None
+
+
 def mark_delivered(
     session: Session, *, event: OutboxEvent, now: dt.datetime | None = None
 ) -> OutboxEvent:
+    """Record a successful attempt (the recipient has the event); it is never sent again."""
     event.attempts += 1
     event.delivered_at = now or utcnow()
     event.next_attempt_at = None

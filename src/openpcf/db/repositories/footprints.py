@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, false, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openpcf.db.base import utcnow
+from openpcf.db.concurrency import is_unique_violation
+from openpcf.db.engine import begin_write
 from openpcf.db.errors import (
     DuplicateError,
     ImmutableFootprintError,
     NotFoundError,
     StorageError,
+    WriteConflictError,
 )
 from openpcf.db.models import (
     ACTIVE,
@@ -58,7 +62,13 @@ class _Facts:
 
 
 def add_years(moment: dt.datetime, years: int) -> dt.datetime:
-    """``moment`` plus calendar years (29 February becomes 28 February)."""
+    """``moment`` plus calendar years (29 February becomes 28 February).
+
+    Past the year 9999 (a reference period ending in 9998 or 9999) the latest moment Python
+    can hold stands for "forever", rather than an OverflowError for a valid document.
+    """
+    if moment.year + years > dt.MAXYEAR:
+        return dt.datetime.max.replace(tzinfo=moment.tzinfo)
     try:
         return moment.replace(year=moment.year + years)
     except ValueError:
@@ -152,6 +162,18 @@ def publish_footprint(
         A footprint with this id exists: a changed footprint needs a new id.
     ImmutableFootprintError
         A preceding footprint is Deprecated already (supersede its successor instead).
+    WriteConflictError
+        The database refused the footprint because of a row stored concurrently (or before):
+        another Active footprint of the product for this reference period (the partial
+        unique index ``uq_footprint_one_active``), a footprint with the same id, or a
+        predecessor that was Active when the caller read it and has been superseded since.
+        The caller's transaction is still usable, but what it read is stale: roll back and
+        start again (:func:`openpcf.db.concurrency.write_transaction`).
+
+    Design note: the predecessors are locked (``FOR UPDATE`` on PostgreSQL) and read again
+    before they are deprecated, so that two publishers that both read the same Active
+    footprint cannot both supersede it (a fork of ``precedingPfIds``); the index makes sure
+    that at most one footprint is Active per product and period whatever the callers read.
     """
     now = now or utcnow()
     if product.organisation_id != organisation.id:
@@ -179,7 +201,8 @@ def publish_footprint(
         raise DuplicateError(
             f"footprint {facts.id} exists already; a changed footprint needs a new id"
         )
-    predecessors = _predecessors(session, organisation, ids)
+    read_active = frozenset(p.id for p in preceding or [] if p.status == ACTIVE)
+    predecessors = _predecessors(session, organisation, ids, read_active=read_active)
     region, country, subdivision = facts.geography
     footprint = Footprint(
         id=facts.id,
@@ -201,15 +224,39 @@ def publish_footprint(
         geography_subdivision=subdivision,
         keys=[FootprintKey(kind=k, value=v) for k, v in sorted(facts.keys)],
     )
-    session.add(footprint)
-    for old in predecessors:
-        deprecate_footprint(session, footprint=old, now=now)
-    session.flush()
+    begin_write(session.connection())  # SQLite: a savepoint needs an open transaction
+    try:
+        with session.begin_nested():
+            session.add(footprint)
+            for old in predecessors:
+                deprecate_footprint(session, footprint=old, now=now)
+            session.flush()
+    except IntegrityError as e:
+        if not is_unique_violation(e):
+            raise
+        start, end = (d.isoformat() for d in facts.reference_period)
+        raise WriteConflictError(
+            f"footprint {facts.id} of product {product.product_ids[0]} was refused: another "
+            f"Active footprint for the reference period {start} to {end}, or a footprint with "
+            "the same id, is stored already (perhaps by a concurrent publisher); name the "
+            "Active footprint in precedingPfIds to replace it"
+        ) from e
     return footprint
 
 
-def _predecessors(session: Session, organisation: Organisation, ids: list[str]) -> list[Footprint]:
-    """Stored footprints of the organisation among ``ids``; each must still be Active."""
+def _predecessors(
+    session: Session,
+    organisation: Organisation,
+    ids: list[str],
+    *,
+    read_active: frozenset[uuid.UUID] = frozenset(),
+) -> list[Footprint]:
+    """Stored footprints of the organisation among ``ids``, locked; each must still be Active.
+
+    ``read_active`` are the ids the caller read as Active: if one of them is Deprecated now,
+    another transaction superseded it meanwhile (a race, :class:`WriteConflictError`), not a
+    caller naming an old footprint (:class:`ImmutableFootprintError`).
+    """
     uuids = []
     for i in ids:
         try:
@@ -217,10 +264,17 @@ def _predecessors(session: Session, organisation: Organisation, ids: list[str]) 
         except ValueError:
             raise FootprintDocumentError(f"precedingPfIds: {i!r} is not a UUID") from None
     found = session.scalars(
-        select(Footprint).where(
-            Footprint.organisation_id == organisation.id, Footprint.id.in_(uuids)
-        )
+        select(Footprint)
+        .where(Footprint.organisation_id == organisation.id, Footprint.id.in_(uuids))
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the status as committed, after the lock
     ).all()
+    superseded = [str(f.id) for f in found if f.status == DEPRECATED and f.id in read_active]
+    if superseded:
+        raise WriteConflictError(
+            f"footprint(s) {', '.join(superseded)} were superseded by another publisher "
+            "while this footprint was being stored; read the Active footprint again"
+        )
     deprecated = [str(f.id) for f in found if f.status == DEPRECATED]
     if deprecated:
         raise ImmutableFootprintError(
@@ -361,4 +415,20 @@ def _filtered(stmt: Any, f: FootprintFilter) -> Any:
         stmt = stmt.where(Footprint.validity_start > f.valid_after)
     if f.valid_before is not None:
         stmt = stmt.where(Footprint.validity_end < f.valid_before)
+    for name, op, value in f.moments:
+        stmt = stmt.where(_COMPARE[op](_MOMENTS[name], value))
     return stmt
+
+
+_MOMENTS = {
+    "created": Footprint.created,
+    "reference_period_start": Footprint.reference_period_start,
+    "reference_period_end": Footprint.reference_period_end,
+}
+_COMPARE: dict[str, Any] = {
+    "eq": lambda column, value: column == value,
+    "lt": lambda column, value: column < value,
+    "le": lambda column, value: column <= value,
+    "gt": lambda column, value: column > value,
+    "ge": lambda column, value: column >= value,
+}

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from openpcf.db.engine import begin_write
 from openpcf.db.errors import DuplicateError, NotFoundError, StorageError
 from openpcf.db.models import (
     ApiClient,
@@ -63,15 +64,16 @@ def ensure_organisation(
     Safe when several processes create the same new organisation at once: the insert runs in
     a SAVEPOINT, so when a concurrent transaction committed the name first and the unique
     constraint refuses ours, only the savepoint is rolled back and the winner's row is read
-    (PostgreSQL's READ COMMITTED shows it to the next statement). Call it in a transaction
-    that is open (on SQLite a write transaction, ``session_scope(engine, write=True)``:
-    Python's sqlite3 driver runs a SAVEPOINT outside a transaction as a transaction of its
-    own).
+    (PostgreSQL's READ COMMITTED shows it to the next statement). On SQLite the savepoint
+    is opened inside a write transaction (:func:`~openpcf.db.engine.begin_write`): Python's
+    sqlite3 driver would run a SAVEPOINT outside a transaction as a transaction of its own,
+    committed at its release.
     """
     try:
         return get_organisation(session, name=name)
     except NotFoundError:
         pass
+    begin_write(session.connection())  # SQLite: a savepoint needs an open transaction
     try:
         with session.begin_nested():
             return create_organisation(session, name=name, company_ids=company_ids)

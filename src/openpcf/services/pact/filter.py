@@ -25,6 +25,12 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "pcf/referencePeriodEnd": lambda d: d["pcf"].get("referencePeriodEnd"),
 }
 _DATES = frozenset({"created", "updated", "pcf/referencePeriodStart", "pcf/referencePeriodEnd"})
+#: ``$filter`` fields stored as columns, compared in SQL by :meth:`V2Filter.prefilter`.
+_MOMENT_COLUMNS = {
+    "created": "created",
+    "pcf/referencePeriodStart": "reference_period_start",
+    "pcf/referencePeriodEnd": "reference_period_end",
+}
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b,
     "lt": lambda a, b: a < b,
@@ -32,6 +38,10 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": lambda a, b: a > b,
     "ge": lambda a, b: a >= b,
 }
+#: Bounds on one ``$filter`` (issue 11, item 6): the parser recursed once per parenthesis,
+#: so 5,000 of them were a RecursionError (a 500); real filters are a few clauses long.
+MAX_LENGTH = 4096
+MAX_NESTING = 32
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<punct>[():])|(?P<word>[A-Za-z_$][\w/$.-]*)|(?P<bad>\S))"
 )
@@ -45,10 +55,28 @@ class V2Filter:
     any_of: tuple[tuple[str, str], ...] = field(default=())  # (productIds|companyIds, value)
 
     def prefilter(self) -> FootprintFilter:
-        """A storage filter that selects a superset of the matches (ids compared ignoring case)."""
+        """A storage filter that selects a superset of the matches, evaluated in SQL.
+
+        Ids are compared ignoring case, a country as any geography key, and the moments
+        ``created`` and the reference period exactly; :meth:`matches` then decides on the v2.3
+        documents of what the query returned (``updated``, ``productCategoryCpc``, exact case).
+        """
+        moments = []
+        for name, op, literal in self.comparisons:
+            column = _MOMENT_COLUMNS.get(name)
+            if column is None:
+                continue
+            try:
+                moments.append((column, op, parse_datetime(literal, name)))
+            except InputError:
+                continue  # matches() refuses every document for an unreadable date
         return FootprintFilter(
             product_ids=tuple(v for k, v in self.any_of if k == "productIds"),
             company_ids=tuple(v for k, v in self.any_of if k == "companyIds"),
+            geographies=tuple(
+                v for k, op, v in self.comparisons if k == "pcf/geographyCountry" and op == "eq"
+            ),
+            moments=tuple(moments),
         )
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
@@ -82,6 +110,7 @@ def parse_filter(text: str) -> V2Filter:
     comparisons: list[tuple[str, str, str]] = []
     any_of: list[tuple[str, str]] = []
     pos = 0
+    depth = 0  # open parentheses: the parser recurses once per level
 
     def need(expected: str) -> None:
         nonlocal pos
@@ -91,14 +120,20 @@ def parse_filter(text: str) -> V2Filter:
         pos += 1
 
     def term() -> None:
-        nonlocal pos
+        nonlocal pos, depth
         if pos >= len(tokens):
             raise BadRequestError("$filter ends where a condition was expected")
         tok = tokens[pos]
         if tok == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise BadRequestError(
+                    f"$filter: parentheses nested deeper than {MAX_NESTING} levels"
+                )
             pos += 1
             expression()
             need(")")
+            depth -= 1
             return
         if tok in ("productIds/any", "companyIds/any"):
             pos += 1
@@ -148,6 +183,8 @@ def parse_filter(text: str) -> V2Filter:
 
 
 def _tokens(text: str) -> list[str]:
+    if len(text) > MAX_LENGTH:
+        raise BadRequestError(f"$filter is longer than {MAX_LENGTH} characters")
     tokens: list[str] = []
     for match in _TOKEN.finditer(text.strip()):
         if match.group("bad"):

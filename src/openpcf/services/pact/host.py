@@ -10,15 +10,18 @@ host records the event, looks the footprints up with the same criteria as ListFo
 (so the async and sync paths agree, as PACT v3 demands) and queues exactly one Fulfilled or
 Rejected event in the outbox for the requester's host. :mod:`openpcf.services.pact.outbox`
 delivers it, retrying with backoff for up to 72 hours, across restarts.
+
+Inbound Fulfilled and Rejected events are answers to requests *this* host sent; they are
+accepted only from the peer the request went to, once, and with valid footprints
+(:mod:`openpcf.services.pact.answers`). No other event writes supplier data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpcf.db import repositories as repo
@@ -34,10 +37,10 @@ from openpcf.exchange.errors import (
     OAuthError,
 )
 from openpcf.exchange.events import CloudEvent, Version, build_event, not_found_code
-from openpcf.exchange.inbox import SupplierInbox
 from openpcf.exchange.v2 import NotMappableError, v2_view
+from openpcf.services.pact.answers import accept_answer
 from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
-from openpcf.services.pact.filter import parse_filter
+from openpcf.services.pact.filter import V2Filter, parse_filter
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -149,14 +152,45 @@ def list_footprints(
             )
             return Page([dict(fp.document) for fp in page.items], page.next_offset)
         odata = [v for k, v in params if k == "$filter"]
-        if not odata or not odata[-1].strip():
-            page = repo.list_footprints(session, client=client, limit=size, offset=offset)
-            return Page(_v2_documents(page.items), page.next_offset)
-        wanted = parse_filter(odata[-1])
-        every = repo.list_footprints(session, client=client, filters=wanted.prefilter())
-        matching = [d for d in _v2_documents(every.items) if wanted.matches(d)]
-        following = offset + size if offset + size < len(matching) else None
-        return Page(matching[offset : offset + size], following)
+        wanted = parse_filter(odata[-1]) if odata and odata[-1].strip() else None
+        return _v2_page(session, client, wanted, size=size, offset=offset)
+
+
+#: Rows read per query while filling a v2.3 page.
+V2_BATCH = 200
+
+
+def _v2_page(
+    session: Session, client: ApiClient, wanted: V2Filter | None, *, size: int, offset: int
+) -> Page:
+    """A v2.3 page of ``size`` documents, filtered *before* paging.
+
+    ``offset`` counts rows of the SQL-filtered list (:meth:`V2Filter.prefilter`), so a link
+    returns the same page whenever it is called, as in v3. Rows are read in batches until the
+    page is full and one more match is seen (then there is a next page), or the rows end:
+    footprints without a v2.3 form or failing the ``$filter`` never leave an empty page with a
+    ``next`` link (PACT conformance TC5).
+    """
+    filters = wanted.prefilter() if wanted is not None else None
+    documents: list[dict[str, Any]] = []
+    position = offset
+    while True:
+        batch = repo.list_footprints(
+            session, client=client, filters=filters, limit=V2_BATCH, offset=position
+        )
+        for n, footprint in enumerate(batch.items):
+            try:
+                document = _v2(footprint)
+            except NotMappableError:
+                continue
+            if wanted is not None and not wanted.matches(document):
+                continue
+            if len(documents) == size:  # a further match: the next page starts here
+                return Page(documents, position + n)
+            documents.append(document)
+        if batch.next_offset is None:
+            return Page(documents, None)
+        position = batch.next_offset
 
 
 def get_footprint(
@@ -187,6 +221,7 @@ def _v2(footprint: Footprint) -> dict[str, Any]:
 
 
 def _v2_documents(footprints: Sequence[Footprint]) -> list[dict[str, Any]]:
+    """The v2.3 views of ``footprints``, leaving out those without a v2.3 form."""
     out = []
     for footprint in footprints:
         try:
@@ -208,7 +243,7 @@ class EventOutcome:
     queued: uuid.UUID | None = None
     """The outbox id of the answer to a RequestCreated event."""
     stored: tuple[str, ...] = ()
-    """Supplier footprint files written for a Fulfilled event."""
+    """Ids of the supplier footprints held for the request a Fulfilled event answers."""
 
 
 def receive_event(
@@ -218,7 +253,6 @@ def receive_event(
     event: CloudEvent,
     peers: PeerDirectory,
     source: str,
-    inbox: Path,
     now: dt.datetime | None = None,
 ) -> EventOutcome:
     """Accept an inbound event (a replay of ``(source, id)`` is refused, nothing stored).
@@ -226,14 +260,20 @@ def receive_event(
     * RequestCreated: needs ``footprint:read`` and a peer configured for the client whose
       ``base_url`` is the host named in the event's ``source``; queues one Fulfilled (with the
       footprints matching the criteria) or Rejected (``NotFound``/``NoSuchFootprint``) event.
-    * Fulfilled (an answer to our own request): its footprints are written to ``inbox`` as
-      ``<id>.json`` (supplier footprints a product model can use).
-    * Published and Rejected: recorded.
+    * Fulfilled and Rejected: accepted only as the one answer to a request this host sent,
+      from the peer it was sent to (:func:`openpcf.services.pact.answers.accept_answer`); the
+      footprints of a Fulfilled event must validate and are stored in the organisation's
+      supplier store (origin ``answered``), never replacing one held with other content.
+    * Published: recorded only. It tells us that footprints changed, so we may pull them; it
+      carries no data we store.
 
     ``source`` is this host's CloudEvents source for the answers (``//<host>/<v>/events``).
     """
     now = now or utcnow()
-    with session_scope(engine) as session:
+    # write=True: on SQLite the transaction must begin before record_event's savepoint, or
+    # pysqlite's implicit transactions let RELEASE commit the event although a later check
+    # (an answer from the wrong peer, say) refuses it; it also serialises answer checks.
+    with session_scope(engine, write=True) as session:
         scope = "footprint:read" if event.kind == "created" else None
         client = _client(session, claims, scope)
         peer = None
@@ -258,8 +298,9 @@ def receive_event(
             client=client,
             received=now,
         )
-        if event.kind == "fulfilled":
-            return EventOutcome("fulfilled", stored=_store(event.data["pfs"], inbox))
+        if event.kind in ("fulfilled", "rejected"):
+            stored = accept_answer(session, client=client, event=event, now=now)
+            return EventOutcome(event.kind, stored=stored)
         if peer is None:
             return EventOutcome(event.kind)
         answer = _answer(session, client, event, source=source, now=now)
@@ -294,8 +335,3 @@ def _answer(
         }
         kind = "rejected"
     return build_event(version=event.version, kind=kind, source=source, data=data, now=now)  # type: ignore[arg-type]
-
-
-def _store(pfs: Sequence[Mapping[str, Any]], inbox: Path) -> tuple[str, ...]:
-    """Write each footprint to the supplier inbox (ids are checked UUIDs)."""
-    return tuple(str(SupplierInbox(inbox).write(pf)) for pf in pfs)

@@ -1,24 +1,36 @@
 """Deliver queued events (the outbox) to other PACT hosts, with retries and backoff.
 
-:func:`deliver_due` is one pass: claim the due events, POST each to its target after
+:func:`deliver_due` is one pass: claim each due event, POST it to its target after
 authenticating at the target's host with the peer credentials, and record the outcome.
 The app's lifespan runs it in a loop (:class:`OutboxSender`), ``openpcf pact deliver`` runs it
 once. Retry policy is the storage layer's (``mark_failed``: 1 min doubling up to 12 h, given
 up 72 h after queuing, PACT v3); a 4xx answer other than 401/408/429 means the recipient
-refuses the event for good, so it is given up at once.
+refuses the event for good, so it is given up at once (except "already received", below).
 
-Design note: an event is *claimed* in a short transaction (its next attempt is pushed
-``LEASE`` into the future; on PostgreSQL ``due_outbox`` locks rows ``SKIP LOCKED`` so two
-senders never claim the same event), delivered with no transaction open, and the outcome is
-recorded in a second short transaction. Holding a transaction across the HTTP call would keep
-SQLite's write lock while the peer (possibly this very host) needs it. A sender that dies
-mid-delivery leaves the event claimed; it is tried again when the lease runs out.
+Design note: an event is *claimed* in a short write transaction, one event at a time
+(:func:`~openpcf.db.repositories.claim_outbox`: a conditional UPDATE that pushes its next
+attempt ``LEASE`` into the future and succeeds for one sender only, on SQLite as on
+PostgreSQL), delivered with no transaction open, and the outcome is recorded in a second
+short transaction. Holding a transaction across the HTTP call would keep SQLite's write lock
+while the peer (possibly this very host) needs it. Claiming one event at a time, rather than
+a pass's 20 at once, keeps the lease longer than the one delivery it covers (discovery,
+token, event, and token and event again after a 401: at most 150 s with the 30 s timeout),
+so a slow peer cannot make a later event's claim run out while it waits its turn. A sender
+that dies mid-delivery leaves the event claimed; it is tried again when the lease runs out.
+
+PACT asks for one answer per request, so delivery is "at least once" made "exactly once" by
+the claim, with one unavoidable gap: a sender that dies after the peer received the event but
+before the outcome was recorded. The event is then sent again after the lease, and a peer
+that answers that it has the event already (HTTP 409 Conflict, or a 4xx whose message says
+the event was received before or is a duplicate, as OpenPCF's own host answers a replay)
+counts as delivered, not as a refusal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -42,6 +54,8 @@ log = logging.getLogger(__name__)
 #: How long a claimed event is hidden from other senders while it is being delivered.
 LEASE = dt.timedelta(minutes=5)
 _RETRYABLE_4XX = frozenset({401, 408, 429})
+#: An answer that says the recipient has the event already (a redelivery): delivered.
+_ALREADY_RECEIVED = re.compile(r"received before|already received|duplicate", re.IGNORECASE)
 
 
 @dataclass
@@ -74,9 +88,11 @@ class Deliverer:
         *,
         peers: PeerDirectory,
         client_factory: ClientFactory = _default_client,
+        lease: dt.timedelta = LEASE,
     ) -> None:
         self.engine = engine
         self.peers = peers
+        self.lease = lease
         self._factory = client_factory
         self._clients: dict[tuple[str, str], PactClient] = {}
 
@@ -86,11 +102,15 @@ class Deliverer:
         self._clients.clear()
 
     def deliver_due(self, *, now: dt.datetime | None = None, limit: int = 20) -> DeliveryReport:
-        """One pass over the due events (at most ``limit``)."""
+        """One pass over the due events (at most ``limit``), each claimed just before it is sent."""
         report = DeliveryReport()
-        for item_id, target, payload in self._claim(now or utcnow(), limit):
+        for _ in range(limit):
+            claimed = self._claim(now or utcnow())
+            if claimed is None:
+                break
+            item_id, target, payload = claimed
             error, permanent = self._post(target, payload)
-            with session_scope(self.engine) as session:
+            with session_scope(self.engine, write=True) as session:
                 item = session.get(OutboxEvent, item_id)
                 if item is None:  # pragma: no cover - deleted meanwhile
                     continue
@@ -105,13 +125,10 @@ class Deliverer:
                 log.warning("outbox event %s to %s failed: %s", item_id, target, error)
         return report
 
-    def _claim(self, now: dt.datetime, limit: int) -> list[tuple[uuid.UUID, str, dict]]:  # type: ignore[type-arg]
-        with session_scope(self.engine) as session:
-            items = repo.due_outbox(session, now=now, limit=limit)
-            for item in items:
-                item.next_attempt_at = now + LEASE
-            session.flush()
-            return [(i.id, i.target_url, dict(i.payload)) for i in items]
+    def _claim(self, now: dt.datetime) -> tuple[uuid.UUID, str, dict] | None:  # type: ignore[type-arg]
+        with session_scope(self.engine, write=True) as session:
+            item = repo.claim_outbox(session, now=now, lease=self.lease)
+            return None if item is None else (item.id, item.target_url, dict(item.payload))
 
     def _post(self, target: str, payload: dict) -> tuple[str | None, bool]:  # type: ignore[type-arg]
         """``(error or None, permanent?)`` of one delivery attempt."""
@@ -126,9 +143,24 @@ class Deliverer:
             client.send_event(payload, url=target)
         except PactRemoteError as e:
             status = getattr(e, "status", None)
+            if already_received(status, str(e)):
+                log.info("%s has the event already (%s); counted as delivered", target, e)
+                return None, False
             permanent = status is not None and 400 <= status < 500 and status not in _RETRYABLE_4XX
             return str(e), permanent
         return None, False
+
+
+def already_received(status: int | None, message: str) -> bool:
+    """Whether a refusal means the recipient has the event already (a redelivery).
+
+    That is HTTP 409 Conflict, or a 400/422 whose message says so (OpenPCF's host answers a
+    replayed event 400 "event … was received before"). PACT defines no answer for a duplicate
+    event, so other wording stays a refusal.
+    """
+    if status == 409:
+        return True
+    return status in (400, 422) and bool(_ALREADY_RECEIVED.search(message))
 
 
 def deliver_due(

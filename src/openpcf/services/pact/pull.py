@@ -1,21 +1,21 @@
 """The recipient's side of PACT: pull a supplier's footprints, ask for footprints by event.
 
-:func:`pull` lists a host's footprints (following pagination), checks each against the
-official PACT OpenAPI when its file is available (else structurally: id, specVersion,
-productIds, pcf with a reference period, a decimal ``pcfExcludingBiogenicUptake`` /
-``pCfExcludingBiogenic``; the report says which was done) and writes the valid ones to
-``<folder>/<id>.json``, where ``supplier_footprint: <path>`` in a product model can use them.
+:func:`pull` lists a host's footprints (following pagination), validates each as a PACT
+ProductFootprint of the version pulled (OpenPCF's own validator, or the OpenAPI file given) and
+stores the valid ones in the organisation's supplier store with origin ``pulled``
+(:mod:`openpcf.services.suppliers`), where ``supplier_footprint: <id | product URN>`` inputs
+of product models find them. A footprint whose id is held with other content is refused and
+reported, never replaced.
 
-:func:`send_request` sends a RequestCreated event; the supplier answers on *our* host
-(``openpcf serve``), which records the answer and stores the footprints of a Fulfilled event
-in the same folder. :func:`wait_for_answer` polls the database for that answer.
+:func:`send_request` records a RequestCreated event and then sends it; the supplier answers on
+*our* host (``openpcf serve``), which accepts the answer only because it matches that record
+(:mod:`openpcf.services.pact.answers`). :func:`wait_for_answer` polls the database for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from openpcf.db import repositories as repo
 from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
+from openpcf.db.errors import NotFoundError
 from openpcf.db.models import Event
-from openpcf.db.repositories import footprint_facts
 from openpcf.errors import InputError
-from openpcf.exchange.events import TYPES, build_event
-from openpcf.exchange.inbox import SupplierInbox
-from openpcf.exchange.schema import validate_footprint
+from openpcf.exchange.errors import FootprintConflictError
+from openpcf.exchange.events import build_event
+from openpcf.exchange.schema import validated_against
+from openpcf.services.suppliers import check_received, receiving_organisation, store_received
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -39,82 +41,90 @@ if TYPE_CHECKING:
     from openpcf.exchange.events import Version
 
 
-def default_openapi(version: str) -> Path | None:
-    """``../shared/reference/pact/v<version>/openapi.yaml`` beside the repository, if present."""
-    import openpcf
-
-    repo = Path(openpcf.__file__).resolve().parents[2]
-    path = repo.parent / "shared" / "reference" / "pact" / f"v{version}" / "openapi.yaml"
-    return path if path.is_file() else None
-
-
 @dataclass
 class PullReport:
-    stored: list[Path] = field(default_factory=list)
+    """What a pull stored and refused, per footprint id (the CLI prints it, exit 1 on refusals)."""
+
+    organisation: str = ""
+    """The organisation that received the footprints."""
+    stored: list[str] = field(default_factory=list)
+    """Ids of footprints new in the store."""
+    unchanged: list[str] = field(default_factory=list)
+    """Ids held already with the same content."""
     invalid: dict[str, list[str]] = field(default_factory=dict)
-    schema: Path | None = None
-    """The OpenAPI file used, or ``None``: structural checks only."""
-
-
-def check_footprint(doc: Mapping[str, Any], *, version: str, openapi: Path | None) -> list[str]:
-    """Problems of a received footprint (empty when it can be used)."""
-    if openapi is not None:
-        return validate_footprint(dict(doc), openapi_path=openapi)
-    problems = []
-    try:
-        footprint_facts(doc)
-    except InputError as e:
-        problems.append(str(e))
-    total = "pcfExcludingBiogenicUptake" if version == "3" else "pCfExcludingBiogenic"
-    value = (doc.get("pcf") or {}).get(total) if isinstance(doc.get("pcf"), Mapping) else None
-    try:
-        float(str(value))
-    except ValueError:
-        problems.append(f"pcf/{total}: {value!r} is not a decimal")
-    return problems
+    conflicts: dict[str, str] = field(default_factory=dict)
+    """Ids held already with *other* content (refused, nothing replaced)."""
+    schema: str = ""
+    """What every footprint was validated against: the OpenAPI file given, else OpenPCF's own
+    validator of the version (:func:`openpcf.exchange.schema.validated_against`)."""
 
 
 def pull(
     client: PactClient,
     *,
-    folder: Path,
+    engine: Engine,
+    organisation: str | None = None,
+    peer_client_id: str | None = None,
     version: Version = "3",
     params: Mapping[str, str | list[str]] | None = None,
     openapi: Path | None = None,
     limit: int | None = 100,
 ) -> PullReport:
-    """Fetch every listed footprint, check it and store the valid ones as ``<id>.json``."""
-    report = PullReport(schema=openapi)
-    inbox = SupplierInbox(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Fetch every listed footprint, validate it and store the valid ones (origin ``pulled``).
+
+    The receiving organisation is ``organisation``, else that of our API client
+    ``peer_client_id`` (the supplier's peer entry), else the only (or default) one
+    (:func:`openpcf.services.suppliers.receiving_organisation`). Each footprint is stored in its
+    own short transaction, so no database lock is held across the HTTP calls and one conflict
+    does not lose the others.
+    """
+    with session_scope(engine, write=True) as session:
+        org = receiving_organisation(session, name=organisation, client_id=peer_client_id)
+        org_name = org.name
+    report = PullReport(organisation=org_name, schema=validated_against(version, openapi))
     for doc in client.list_footprints(version=version, params=params, limit=limit):
-        pf_id = str(doc.get("id", ""))
-        problems = check_footprint(doc, version=version, openapi=openapi)
-        try:
-            uuid.UUID(pf_id)
-        except ValueError:
-            problems.append(f"id {pf_id!r} is not a UUID")
+        pf_id = str(doc.get("id", "")) or "<no id>"
+        problems = check_received(doc, version=version, openapi=openapi)
         if problems:
-            report.invalid[pf_id or "<no id>"] = problems
+            report.invalid[pf_id] = problems
             continue
-        report.stored.append(inbox.write(doc))
+        try:
+            with session_scope(engine, write=True) as session:
+                stored = store_received(
+                    session,
+                    organisation=repo.get_organisation(session, name=org_name),
+                    documents=[doc],
+                    origin="pulled",
+                    source=client.base_url,
+                )
+        except FootprintConflictError as e:
+            report.conflicts[pf_id] = str(e)
+            continue
+        report.stored += stored.new
+        report.unchanged += stored.unchanged
     return report
 
 
 def send_request(
     client: PactClient,
     *,
+    engine: Engine,
+    answered_by: str,
     source: str,
     criteria: Mapping[str, Any],
     version: Version = "3",
     comment: str | None = None,
     now: dt.datetime | None = None,
 ) -> str:
-    """Send a RequestCreated event; returns its id (the answer's ``requestEventId``).
+    """Record and send a RequestCreated event; returns its id (the answer's ``requestEventId``).
 
-    ``source`` is the base URL of our own host, where the supplier sends the answer. v3
-    ``criteria`` are the ListFootprints filters (``{"productId": [...]}``); for v2.3 they
-    become the ``pf`` fragment (``productId`` → ``productIds``, ``companyId`` → ``companyIds``).
+    ``source`` is the base URL of our own host, where the supplier sends the answer;
+    ``answered_by`` is the id of the API client this host issued to that supplier: only an
+    answer sent with its token is accepted, and the footprints go to its organisation. The
+    request is recorded (committed) *before* it is sent, so a quick answer finds it; a request
+    whose sending failed stays on record (it may have arrived). v3 ``criteria`` are the
+    ListFootprints filters (``{"productId": [...]}``); for v2.3 they become the ``pf``
+    fragment (``productId`` → ``productIds``, ``companyId`` → ``companyIds``).
     """
     if version == "3":
         data: dict[str, Any] = {k: v for k, v in criteria.items() if v}
@@ -126,6 +136,23 @@ def send_request(
     event = build_event(
         version=version, kind="created", source=source, data=data, now=now or utcnow()
     )
+    with session_scope(engine, write=True) as session:
+        try:
+            answerer = repo.get_client(session, client_id=answered_by)
+        except NotFoundError:
+            raise InputError(
+                f"no API client {answered_by!r} on this host: create the credentials the "
+                "supplier answers with (`openpcf storage create-client`) and name them"
+            ) from None
+        repo.record_request(
+            session,
+            event_id=str(event["id"]),
+            client=answerer,
+            target_url=client.base_url,
+            version=version,
+            payload=event,
+            sent_at=now,
+        )
     client.send_event(event, version=version)
     return str(event["id"])
 
@@ -133,15 +160,26 @@ def send_request(
 def wait_for_answer(
     engine: Engine, *, request_id: str, timeout: float, poll: float = 0.5
 ) -> dict[str, Any] | None:
-    """The Fulfilled or Rejected event answering ``request_id`` once our host received it."""
-    answers = [TYPES[v][k] for v in TYPES for k in ("fulfilled", "rejected")]
+    """The Fulfilled or Rejected event our host accepted as the answer to ``request_id``.
+
+    Read through the request's record (``answer_event_id``), so only the accepted answer is
+    returned, never an event that merely names the request.
+    """
     deadline = time.monotonic() + timeout
     while True:
         with session_scope(engine) as session:
-            for event in session.scalars(
-                select(Event).where(Event.type.in_(answers)).order_by(Event.id.desc()).limit(200)
-            ):
-                if (event.payload.get("data") or {}).get("requestEventId") == request_id:
+            request = repo.get_request(session, event_id=request_id)
+            if request is not None and request.answered_at is not None:
+                event = session.scalar(
+                    select(Event)
+                    .where(
+                        Event.event_id == request.answer_event_id,
+                        Event.type == request.answer_type,
+                    )
+                    .order_by(Event.id.desc())
+                    .limit(1)
+                )
+                if event is not None:
                     return dict(event.payload)
         if time.monotonic() >= deadline:
             return None
