@@ -419,3 +419,20 @@ def test_cli_issue_verify_revoke(home: Path, tmp_path: Path) -> None:
     code, out = run("keys", "rotate")
     assert code == 0
     assert "retired" in out
+
+
+def test_token_signed_eddsa_by_another_tool_verifies(
+    cert: str, store: KeyStore, footprint: dict[str, Any]
+) -> None:
+    """Issue 11, item 13: docs/certificates.md promises that the older ``EdDSA`` name (RFC
+    8037, what most JOSE libraries still write for Ed25519) verifies; so it must."""
+    import warnings
+
+    _, key = store.signing_key()
+    header = json.loads(_b64d(cert.split(".")[0])) | {"alg": "EdDSA"}
+    payload = _b64d(cert.split(".")[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joserfc calls EdDSA deprecated (RFC 9864)
+        token = sign_compact(header, payload, key)
+    result = verify(token, store, footprint=footprint)
+    assert dict(result.checks)["signature"].startswith("ok")
