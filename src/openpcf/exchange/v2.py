@@ -58,10 +58,10 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, get_args
 
 from openpcf.errors import InputError
-from openpcf.exchange.vocabulary import V2_UNITS
+from openpcf.exchange.vocabulary import V2_UNITS, V2CrossSectoralStandard
 
 SPEC_VERSION = "2.3.0"
 _STANDARDS_USED = {
@@ -69,16 +69,7 @@ _STANDARDS_USED = {
     "GHGP-Product": "GHG Protocol Product standard",
     "ISO14040-44": "ISO Standard 14044",
 }
-_V2_STANDARDS = (
-    "ISO14067",
-    "ISO14083",
-    "ISO14040-44",
-    "GHGP-Product",
-    "PEF",
-    "PACT-1.0",
-    "PACT-2.0",
-    "PACT-3.0",
-)
+_V2_STANDARDS = get_args(V2CrossSectoralStandard)
 _COVERAGE = {"PCF calculation model": "PCF system", "product level": "product level"}
 _RENAMED = {
     "declaredUnitOfMeasurement": "declaredUnit",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Literal, get_args
 
 from openpcf.core.units import PACT_UNITS
 
@@ -17,33 +18,48 @@ V3_UNITS: tuple[str, ...] = (*PACT_UNITS, "hour", "megabit second")
 #: Declared units of PACT v2.3 (``declaredUnit``): those of v3.0 that OpenPCF uses, but piece.
 V2_UNITS: tuple[str, ...] = tuple(u for u in PACT_UNITS if u != "piece")
 
-#: UN M49 regions and subregions PACT accepts in ``geographyRegionOrSubregion``.
-UN_REGIONS: frozenset[str] = frozenset(
-    {
-        "Africa",
-        "Americas",
-        "Asia",
-        "Europe",
-        "Oceania",
-        "Australia and New Zealand",
-        "Central Asia",
-        "Eastern Asia",
-        "Eastern Europe",
-        "Latin America and the Caribbean",
-        "Melanesia",
-        "Micronesia",
-        "Northern Africa",
-        "Northern America",
-        "Northern Europe",
-        "Polynesia",
-        "South-eastern Asia",
-        "Southern Asia",
-        "Southern Europe",
-        "Sub-Saharan Africa",
-        "Western Asia",
-        "Western Europe",
-    }
-)
+#: UN M49 regions and subregions (v3 and v2 ``geographyRegionOrSubregion``; v2
+#: #dt-regionorsubregion).
+UnRegion = Literal[
+    "Africa",
+    "Americas",
+    "Asia",
+    "Europe",
+    "Oceania",
+    "Australia and New Zealand",
+    "Central Asia",
+    "Eastern Asia",
+    "Eastern Europe",
+    "Latin America and the Caribbean",
+    "Melanesia",
+    "Micronesia",
+    "Northern Africa",
+    "Northern America",
+    "Northern Europe",
+    "Polynesia",
+    "South-eastern Asia",
+    "Southern Asia",
+    "Southern Europe",
+    "Sub-Saharan Africa",
+    "Western Asia",
+    "Western Europe",
+]
+UN_REGIONS: frozenset[str] = frozenset(get_args(UnRegion))
+
+#: ``crossSectoralStandards`` values of PACT v2.3 (an enum there; v3.0's list is open, ADR 32,
+#: and adds PAS2050).
+V2CrossSectoralStandard = Literal[
+    "ISO14067",
+    "ISO14083",
+    "ISO14040-44",
+    "GHGP-Product",
+    "PEF",
+    "PACT-1.0",
+    "PACT-2.0",
+    "PACT-3.0",
+]
+#: Values the v3.0 spec names for ``crossSectoralStandards``.
+V3_CROSS_SECTORAL_STANDARDS: tuple[str, ...] = (*get_args(V2CrossSectoralStandard), "PAS2050")
 GLOBAL = frozenset({"", "GLO", "GLOBAL", "WORLD", "RoW"})
 
 #: PACT's ``Decimal`` (v3.0 ``^[+-]?\d+(\.\d+)?$``; v2.3 the same without ``+``), with ASCII

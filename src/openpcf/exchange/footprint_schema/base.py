@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from openpcf.exchange.vocabulary import DECIMAL
+from openpcf.exchange.vocabulary import DECIMAL, UnRegion
 
 T = TypeVar("T")
 
@@ -122,33 +122,6 @@ IpccReport = Annotated[str, _pattern(_IPCC_REPORT, "an IPCC assessment report (A
 Country = Annotated[str, _pattern(_COUNTRY, "an ISO 3166-1 alpha-2 country code")]
 Subdivision = Annotated[str, _pattern(_SUBDIVISION, "an ISO 3166-2 subdivision code")]
 NonEmptyString = Annotated[str, Field(min_length=1)]
-
-#: UN M49 regions and subregions (v3 and v2 ``geographyRegionOrSubregion``; v2
-#: #dt-regionorsubregion).
-UnRegion = Literal[
-    "Africa",
-    "Americas",
-    "Asia",
-    "Europe",
-    "Oceania",
-    "Australia and New Zealand",
-    "Central Asia",
-    "Eastern Asia",
-    "Eastern Europe",
-    "Latin America and the Caribbean",
-    "Melanesia",
-    "Micronesia",
-    "Northern Africa",
-    "Northern America",
-    "Northern Europe",
-    "Polynesia",
-    "South-eastern Asia",
-    "Southern Asia",
-    "Southern Europe",
-    "Sub-Saharan Africa",
-    "Western Asia",
-    "Western Europe",
-]
 
 
 def spec_version(major: str) -> AfterValidator:

@@ -38,6 +38,7 @@ from openpcf.exchange.footprint_schema.base import (
     Uuid,
     spec_version,
 )
+from openpcf.exchange.vocabulary import V2CrossSectoralStandard
 
 #: ``declaredUnit`` (#dt-declaredunit): no ``piece`` before v3.0.
 DeclaredUnit = Literal[
@@ -51,17 +52,6 @@ DeclaredUnit = Literal[
 ]
 #: ``crossSectoralStandards`` (new in 2.3): a closed list in the v2 OpenAPI document. The prose
 #: spells two of them differently ("GHGP Product", "PACT Methodology 3.0") and adds PAS2050;
-#: OpenPCF follows the machine-readable list, as v3 does (notes §1.3).
-CrossSectoralStandard = Literal[
-    "ISO14067",
-    "ISO14083",
-    "ISO14040-44",
-    "GHGP-Product",
-    "PEF",
-    "PACT-1.0",
-    "PACT-2.0",
-    "PACT-3.0",
-]
 #: ``crossSectoralStandardsUsed`` (deprecated in 2.3, still required).
 CrossSectoralStandardUsed = Literal[
     "GHG Protocol Product standard", "ISO Standard 14067", "ISO Standard 14044"
@@ -119,7 +109,7 @@ class CarbonFootprint(Geography):
     characterization_factors: Literal["AR6", "AR5"]
     ipcc_characterization_factors_sources: NonEmptyUniqueList[IpccReport]
     cross_sectoral_standards_used: NonEmptyUniqueList[CrossSectoralStandardUsed]
-    cross_sectoral_standards: NonEmptyUniqueList[CrossSectoralStandard] | None = None
+    cross_sectoral_standards: NonEmptyUniqueList[V2CrossSectoralStandard] | None = None
     product_or_sector_specific_rules: NonEmptyUniqueList[ProductOrSectorSpecificRule] | None = None
     biogenic_accounting_methodology: Literal["PEF", "ISO", "GHGP", "Quantis"] | None = None
     boundary_processes_description: str

@@ -34,6 +34,7 @@ from openpcf.exchange.footprint_schema.base import (
     Uuid,
     spec_version,
 )
+from openpcf.exchange.vocabulary import V3_CROSS_SECTORAL_STANDARDS
 
 #: ``declaredUnitOfMeasurement``: v2.3's units plus ``piece`` (ADR 33), ``hour`` and
 #: ``megabit second`` (ADR 40).
@@ -51,17 +52,7 @@ DeclaredUnit = Literal[
 ]
 #: Values the spec names for ``crossSectoralStandards`` (ADR 32). The list is open: a host
 #: MUST accept values of later revisions, so any non-empty list of strings is valid.
-CROSS_SECTORAL_STANDARDS = (
-    "ISO14067",
-    "ISO14083",
-    "ISO14040-44",
-    "GHGP-Product",
-    "PEF",
-    "PACT-1.0",
-    "PACT-2.0",
-    "PACT-3.0",
-    "PAS2050",
-)
+CROSS_SECTORAL_STANDARDS = V3_CROSS_SECTORAL_STANDARDS
 
 
 class DataQualityIndicators(PactModel):
