@@ -12,7 +12,8 @@ from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
 from openpcf.model.calculation import Calculation
 from openpcf.services.calculate import calculate
 
-pytest_plugins = ["db_fixtures"]
+# db_url/engine fixtures, and the `home` of in-process CLI tests (fixtures/cli_home.py)
+pytest_plugins = ["db_fixtures", "fixtures.cli_home"]
 
 
 @pytest.fixture(autouse=True, scope="session")

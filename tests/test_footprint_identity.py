@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
+from fixtures.cli_home import cli, ok
 from openpcf.certify import verify_certificate
 from openpcf.exchange.pact import product_footprint
 from openpcf.exchange.v2 import v2_view
@@ -32,37 +33,6 @@ FIXTURES = ROOT / "tests/fixtures"
 WIDGET = FIXTURES / "pact_widget.yaml"
 PALLET = FIXTURES / "pact_pallet.yaml"  # has biogenic CO2 emissions and uptake
 BASE = "https://pact.test"
-
-
-@pytest.fixture
-def home(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh ``OPENPCF_HOME`` and database, migrated, as the CLI sees them."""
-    from openpcf.settings import get_settings
-
-    folder = tmp_path / "home"
-    monkeypatch.setenv("OPENPCF_HOME", str(folder))
-    monkeypatch.setenv("OPENPCF_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    assert cli("storage", "upgrade").exit_code == 0
-    yield folder
-    get_settings.cache_clear()
-
-
-def cli(*args: str) -> Result:
-    """``openpcf ARGS`` in-process; unexpected exceptions propagate."""
-    from openpcf.cli.main import app
-    from openpcf.errors import OpenPCFError
-
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit | OpenPCFError):
-        raise result.exception
-    return result
-
-
-def ok(*args: str) -> Result:
-    result = cli(*args)
-    assert result.exit_code == 0, f"{args}: {result.output} {result.exception}"
-    return result
 
 
 # --------------------------------------------------------------------------------------------

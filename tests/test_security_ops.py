@@ -22,8 +22,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from typer.testing import CliRunner, Result
 
+from fixtures.cli_home import cli, ok
 from openpcf.api import HostConfig, create_app
 from openpcf.exchange.client import PactClient
 from openpcf.exchange.errors import PactRemoteError
@@ -81,35 +81,6 @@ def test_discovery_on_the_peer_itself_is_followed() -> None:
 
 # --------------------------------------------------------------------------------------------
 # 10. operations after a leak (CLI), on both backends
-
-
-@pytest.fixture
-def home(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from openpcf.settings import get_settings
-
-    folder = tmp_path / "home"
-    monkeypatch.setenv("OPENPCF_HOME", str(folder))
-    monkeypatch.setenv("OPENPCF_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    assert cli("storage", "upgrade").exit_code == 0
-    yield folder
-    get_settings.cache_clear()
-
-
-def cli(*args: str) -> Result:
-    from openpcf.cli.main import app
-    from openpcf.errors import OpenPCFError
-
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit | OpenPCFError):
-        raise result.exception
-    return result
-
-
-def ok(*args: str) -> Result:
-    result = cli(*args)
-    assert result.exit_code == 0, f"{args}: {result.output} {result.exception}"
-    return result
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from openpcf.errors import InputError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from openpcf.exchange.client import PactClient
+
 app = typer.Typer(
     help="PACT exchange: pull supplier footprints, requests, outbox.", no_args_is_help=True
 )
@@ -111,18 +113,12 @@ def pull(
 
     Exit code 1 when a footprint was refused: invalid, or held already with other content.
     """
-    from openpcf.exchange.client import PactClient
     from openpcf.services.pact.pull import pull as pull_footprints
 
     api = _version(version)
     engine = _engine()
     try:
-        with PactClient(
-            url,
-            client_id=client_id,
-            client_secret=client_secret,
-            verify=str(ca_file) if ca_file else True,
-        ) as client:
+        with _pact_client(url, client_id, client_secret, ca_file) as client:
             report = pull_footprints(
                 client,
                 engine=engine,
@@ -233,7 +229,6 @@ def request(
     The request is recorded first: our host accepts one answer to it, sent with the
     ``--answered-by`` client's token, and stores its footprints for that client's organisation.
     """
-    from openpcf.exchange.client import PactClient
     from openpcf.services.pact.pull import send_request, wait_for_answer
 
     api = _version(version)
@@ -246,12 +241,7 @@ def request(
         )
     engine = _engine()
     try:
-        with PactClient(
-            url,
-            client_id=client_id,
-            client_secret=client_secret,
-            verify=str(ca_file) if ca_file else True,
-        ) as client:
+        with _pact_client(url, client_id, client_secret, ca_file) as client:
             request_id = send_request(
                 client,
                 engine=engine,
@@ -385,3 +375,15 @@ def _stored_document(pf_id: str) -> dict[str, object]:
             return dict(found.document)
     finally:
         engine.dispose()
+
+
+def _pact_client(url: str, client_id: str, client_secret: str, ca_file: Path | None) -> PactClient:
+    """A client of the PACT host at ``url`` (trusting ``ca_file`` too, when given)."""
+    from openpcf.exchange.client import PactClient
+
+    return PactClient(
+        url,
+        client_id=client_id,
+        client_secret=client_secret,
+        verify=str(ca_file) if ca_file else True,
+    )

@@ -8,6 +8,8 @@ Heavy imports happen inside the command bodies so that ``openpcf --help`` stays 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -26,6 +28,9 @@ from openpcf.cli.options import (
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from openpcf.db.models import ApiClient, Product
 
 storage_app = typer.Typer(
     help="The footprint database: migrations, API clients and access grants.",
@@ -120,26 +125,14 @@ def create_client(
 ) -> None:
     """Issue API client credentials; the secret is shown this once and never again."""
     from openpcf.db import repositories as repo
-    from openpcf.db.engine import session_scope
 
-    engine = _engine()
-    try:
-        with session_scope(engine) as session:
-            organisation = repo.get_organisation(session, name=org)
-            issued = repo.create_client(
-                session, organisation=organisation, scopes=scope or repo.KNOWN_SCOPES, name=name
-            )
-            scopes = list(issued.client.scopes)
-    finally:
-        engine.dispose()
-    if json_output:
-        out = {"client_id": issued.client_id, "client_secret": issued.secret, "scopes": scopes}
-        echo_json(out)
-        return
-    typer.echo(f"client_id:     {issued.client_id}")
-    typer.echo(f"client_secret: {issued.secret}")
-    typer.echo(f"scopes:        {' '.join(scopes)}")
-    typer.echo("Store the secret now: only its hash is kept, it cannot be shown again.", err=True)
+    with _session() as session:
+        organisation = repo.get_organisation(session, name=org)
+        issued = repo.create_client(
+            session, organisation=organisation, scopes=scope or repo.KNOWN_SCOPES, name=name
+        )
+        scopes = list(issued.client.scopes)
+    _show_credentials(issued.client_id, issued.secret, scopes, json_output=json_output)
 
 
 @storage_app.command("grant")
@@ -149,19 +142,11 @@ def grant(
 ) -> None:
     """Let a client see every footprint of a product."""
     from openpcf.db import repositories as repo
-    from openpcf.db.engine import session_scope
 
-    engine = _engine()
-    try:
-        with session_scope(engine) as session:
-            api_client = repo.get_client(session, client_id=client)
-            found = repo.get_product(
-                session, organisation=api_client.organisation, product_id=product
-            )
-            repo.grant_access(session, client=api_client, product=found)
-            label = found.product_ids[0]
-    finally:
-        engine.dispose()
+    with _session() as session:
+        api_client, found = _client_and_product(session, client, product)
+        repo.grant_access(session, client=api_client, product=found)
+        label = found.product_ids[0]
     typer.echo(f"{client} may now read the footprints of {label}.")
 
 
@@ -172,19 +157,11 @@ def revoke(
 ) -> None:
     """Withdraw a grant: the client no longer sees the product's footprints."""
     from openpcf.db import repositories as repo
-    from openpcf.db.engine import session_scope
 
-    engine = _engine()
-    try:
-        with session_scope(engine) as session:
-            api_client = repo.get_client(session, client_id=client)
-            found = repo.get_product(
-                session, organisation=api_client.organisation, product_id=product
-            )
-            withdrawn = repo.revoke_access(session, client=api_client, product=found)
-            label = found.product_ids[0]
-    finally:
-        engine.dispose()
+    with _session() as session:
+        api_client, found = _client_and_product(session, client, product)
+        withdrawn = repo.revoke_access(session, client=api_client, product=found)
+        label = found.product_ids[0]
     if withdrawn:
         typer.echo(f"{client} may no longer read the footprints of {label}.")
     else:
@@ -197,14 +174,9 @@ def disable_client(
 ) -> None:
     """Disable a client: its credentials and every token issued to it stop working at once."""
     from openpcf.db import repositories as repo
-    from openpcf.db.engine import session_scope
 
-    engine = _engine()
-    try:
-        with session_scope(engine) as session:
-            repo.disable_client(session, client=repo.get_client(session, client_id=client))
-    finally:
-        engine.dispose()
+    with _session() as session:
+        repo.disable_client(session, client=repo.get_client(session, client_id=client))
     typer.echo(f"{client} is disabled; its access tokens are refused from now on.")
 
 
@@ -215,20 +187,43 @@ def rotate_client(
 ) -> None:
     """Issue new credentials with the same scopes and grants; the old ones stop at once."""
     from openpcf.db import repositories as repo
+
+    with _session() as session:
+        issued = repo.rotate_client(session, client=repo.get_client(session, client_id=client))
+        scopes = list(issued.client.scopes)
+    if not json_output:
+        typer.echo(f"{client} is disabled. New credentials for the same recipient:")
+    _show_credentials(issued.client_id, issued.secret, scopes, json_output=json_output)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One transaction on the configured database (its engine disposed afterwards)."""
     from openpcf.db.engine import session_scope
 
     engine = _engine()
     try:
         with session_scope(engine) as session:
-            old = repo.get_client(session, client_id=client)
-            issued = repo.rotate_client(session, client=old)
-            scopes = list(issued.client.scopes)
+            yield session
     finally:
         engine.dispose()
+
+
+def _client_and_product(session: Session, client: str, product: str) -> tuple[ApiClient, Product]:
+    """The API client ``client`` and its organisation's product with the id ``product``."""
+    from openpcf.db import repositories as repo
+
+    api_client = repo.get_client(session, client_id=client)
+    found = repo.get_product(session, organisation=api_client.organisation, product_id=product)
+    return api_client, found
+
+
+def _show_credentials(client_id: str, secret: str, scopes: list[str], *, json_output: bool) -> None:
+    """Print new credentials once (the secret is stored only as a hash)."""
     if json_output:
-        echo_json({"client_id": issued.client_id, "client_secret": issued.secret, "scopes": scopes})
+        echo_json({"client_id": client_id, "client_secret": secret, "scopes": scopes})
         return
-    typer.echo(f"{client} is disabled. New credentials for the same recipient:")
-    typer.echo(f"client_id:     {issued.client_id}")
-    typer.echo(f"client_secret: {issued.secret}")
+    typer.echo(f"client_id:     {client_id}")
+    typer.echo(f"client_secret: {secret}")
+    typer.echo(f"scopes:        {' '.join(scopes)}")
     typer.echo("Store the secret now: only its hash is kept, it cannot be shown again.", err=True)

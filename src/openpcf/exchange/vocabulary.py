@@ -11,12 +11,22 @@ import re
 from decimal import Decimal
 from typing import Literal, get_args
 
-from openpcf.core.units import PACT_UNITS
-
-#: Declared units of PACT v3.0 (``declaredUnitOfMeasurement``).
-V3_UNITS: tuple[str, ...] = (*PACT_UNITS, "hour", "megabit second")
-#: Declared units of PACT v2.3 (``declaredUnit``): those of v3.0 that OpenPCF uses, but piece.
-V2_UNITS: tuple[str, ...] = tuple(u for u in PACT_UNITS if u != "piece")
+#: Declared units of PACT v2.3 (``declaredUnit``, #dt-declaredunit), in the spec's order.
+V2DeclaredUnit = Literal[
+    "liter",
+    "kilogram",
+    "cubic meter",
+    "kilowatt hour",
+    "megajoule",
+    "ton kilometer",
+    "square meter",
+]
+#: Declared units of PACT v3.0 (``declaredUnitOfMeasurement``): v2.3's plus ``piece`` (ADR 33),
+#: ``hour`` and ``megabit second`` (ADR 40). OpenPCF models declare those of
+#: :data:`openpcf.core.units.PACT_UNITS`.
+V3DeclaredUnit = Literal[V2DeclaredUnit, "piece", "hour", "megabit second"]
+V2_UNITS: tuple[str, ...] = get_args(V2DeclaredUnit)
+V3_UNITS: tuple[str, ...] = get_args(V3DeclaredUnit)
 
 #: UN M49 regions and subregions (v3 and v2 ``geographyRegionOrSubregion``; v2
 #: #dt-regionorsubregion).

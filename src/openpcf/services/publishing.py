@@ -36,13 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
-from sqlalchemy import select
-
 from openpcf.db import repositories as repo
 from openpcf.db.concurrency import write_transaction
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
-from openpcf.db.models import ACTIVE, Footprint, Organisation
+from openpcf.db.models import ACTIVE, Footprint
 from openpcf.errors import InputError
 from openpcf.exchange.pact import product_footprint
 from openpcf.model.result_json import result_to_dict
@@ -142,22 +140,28 @@ def publish(
 
 
 def find_published(
-    engine: Engine, calculation: Calculation, *, organisation: str | None = None
+    engine: Engine,
+    calculation: Calculation,
+    *,
+    document: Mapping[str, Any] | None = None,
+    organisation: str | None = None,
 ) -> dict[str, Any] | None:
     """The stored PACT v3 document of ``calculation``'s footprint, or None if not published.
 
     That is the Active footprint stored under the calculation's id, else the Active footprint
     of its product and reference period (for ``organisation``, by default the model's
-    ``product.company_name``) with the same content: what :func:`publish` returned for it.
+    ``product.company_name``) with the same content as ``document`` (the calculation's own
+    PACT v3 document, made here when not given): what :func:`publish` returned for it.
     """
-    document = product_footprint(calculation, version="3")
+    document = document or product_footprint(calculation, version="3")
     owner = organisation or calculation.compiled.model.product.company_name
     with session_scope(engine) as session:
         stored = session.get(Footprint, calculation.footprint_id)
         if stored is not None and stored.status == ACTIVE:
             return dict(stored.document)
-        org = session.scalar(select(Organisation).where(Organisation.name == owner))
-        if org is None:
+        try:
+            org = repo.get_organisation(session, name=owner)
+        except NotFoundError:
             return None
         product = repo.find_product(session, organisation=org, product_ids=document["productIds"])
         if product is None:
@@ -196,8 +200,9 @@ def deliverable_footprint(calculation: Calculation, *, engine: Engine | None) ->
     ``GET /3/footprints/{id}`` serves it; otherwise the calculation's own document under its
     :attr:`~openpcf.model.calculation.Calculation.footprint_id`.
     """
-    stored = find_published(engine, calculation) if engine is not None else None
-    return stored if stored is not None else product_footprint(calculation, version="3")
+    own = product_footprint(calculation, version="3")
+    stored = find_published(engine, calculation, document=own) if engine is not None else None
+    return stored if stored is not None else own
 
 
 def stored_footprint(engine: Engine, footprint_id: str) -> dict[str, Any]:

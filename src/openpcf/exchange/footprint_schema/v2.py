@@ -38,18 +38,10 @@ from openpcf.exchange.footprint_schema.base import (
     Uuid,
     spec_version,
 )
-from openpcf.exchange.vocabulary import V2CrossSectoralStandard
+from openpcf.exchange.vocabulary import V2CrossSectoralStandard, V2DeclaredUnit
 
 #: ``declaredUnit`` (#dt-declaredunit): no ``piece`` before v3.0.
-DeclaredUnit = Literal[
-    "liter",
-    "kilogram",
-    "cubic meter",
-    "kilowatt hour",
-    "megajoule",
-    "ton kilometer",
-    "square meter",
-]
+DeclaredUnit = V2DeclaredUnit
 #: ``crossSectoralStandards`` (new in 2.3): a closed list in the v2 OpenAPI document. The prose
 #: spells two of them differently ("GHGP Product", "PACT Methodology 3.0") and adds PAS2050;
 #: ``crossSectoralStandardsUsed`` (deprecated in 2.3, still required).

@@ -34,22 +34,11 @@ from openpcf.exchange.footprint_schema.base import (
     Uuid,
     spec_version,
 )
-from openpcf.exchange.vocabulary import V3_CROSS_SECTORAL_STANDARDS
+from openpcf.exchange.vocabulary import V3_CROSS_SECTORAL_STANDARDS, V3DeclaredUnit
 
 #: ``declaredUnitOfMeasurement``: v2.3's units plus ``piece`` (ADR 33), ``hour`` and
 #: ``megabit second`` (ADR 40).
-DeclaredUnit = Literal[
-    "liter",
-    "kilogram",
-    "cubic meter",
-    "kilowatt hour",
-    "megajoule",
-    "ton kilometer",
-    "square meter",
-    "piece",
-    "hour",
-    "megabit second",
-]
+DeclaredUnit = V3DeclaredUnit
 #: Values the spec names for ``crossSectoralStandards`` (ADR 32). The list is open: a host
 #: MUST accept values of later revisions, so any non-empty list of strings is valid.
 CROSS_SECTORAL_STANDARDS = V3_CROSS_SECTORAL_STANDARDS
