@@ -66,7 +66,13 @@ def publish_at_barrier(
     log.addHandler(Count())
     engine = make_engine(url)
     try:
-        out = publish(model, engine=engine, organisation=organisation, overrides={"power": power})
+        out = publish(
+            model,
+            engine=engine,
+            organisation=organisation,
+            overrides={"power": power},
+            replace_live=True,
+        )
     except OpenPCFError as e:
         results.put((power, f"{type(e).__name__}: {e}"))
         return
@@ -93,7 +99,13 @@ def publish_then_hang(url: str, model: str, organisation: str, power: int, ready
         return footprint
 
     repositories.publish_footprint = publish_footprint  # the service calls repo.publish_footprint
-    publish(model, engine=make_engine(url), organisation=organisation, overrides={"power": power})
+    publish(
+        model,
+        engine=make_engine(url),
+        organisation=organisation,
+        overrides={"power": power},
+        replace_live=True,
+    )
 
 
 # --------------------------------------------------------------------------------------------

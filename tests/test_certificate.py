@@ -1,4 +1,8 @@
-"""Green certificates: a valid one verifies; every kind of tampering fails with its own reason."""
+"""Green certificates: a valid one verifies; every kind of tampering fails with its own reason.
+
+Keys given with the certificate check integrity only: the verdict then says the signer is not
+authenticated (see ``tests/test_attestation.py`` for trust anchors and attestations).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import copy
 import datetime as dt
 import http.server
 import json
+import ssl
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,10 +28,12 @@ from openpcf.certify import (
     CredentialRevokedError,
     DigestMismatchError,
     IssuerMismatchError,
+    KeySourceError,
     KeyStore,
     KeyStoreError,
     MalformedCredentialError,
     NotYetValidError,
+    SelfDeclaredAssurance,
     SignatureInvalidError,
     StatusListError,
     UnknownKeyError,
@@ -86,14 +94,38 @@ def test_valid_certificate_verifies(cert: str, store: KeyStore, footprint: dict[
     assert s["declaredUnit"] == "kilogram"
     assert s["referencePeriod"]["start"] == "2024-01-01T00:00:00Z"
     assert s["footprintDigest"]["value"] == footprint_digest(footprint)
-    assert s["attestation"] == {
+    assert "attestation" not in s  # a name the issuer typed in is no attestation
+    assert s["selfDeclaredAssurance"] == {
+        "statement": "declared by the certificate's issuer; not signed by the verifier named",
+        "source": "issuer",
         "assuranceLevel": "limited",
         "standard": "ISO14064-3",
         "verifier": {"name": "Example Verifier"},
     }
     checks = dict(result.checks)
+    assert checks.pop("attestation") == "none: no third-party attestation"
+    assert checks.pop("assurance").startswith("self-declared by the issuer: limited assurance")
     assert all(v.startswith("ok") for v in checks.values()), checks
     assert result.issuer == "https://pcf.example.com"
+    # the keys came with the certificate: integrity, not origin
+    assert result.trusted is None
+    assert result.verdict == "signature valid, signer not authenticated (no trust anchor given)"
+    [signature] = result.signatures
+    assert (signature.credential, signature.trusted) == ("certificate", False)
+    assert "proves integrity, not who signed" in signature.why
+
+
+def test_attestation_is_the_old_name_of_a_self_declared_assurance() -> None:
+    assert Attestation is SelfDeclaredAssurance
+
+
+def test_footprints_own_assurance_is_self_declared(store: KeyStore, footprint: dict) -> None:
+    stated = copy.deepcopy(footprint)
+    stated["pcf"]["assurance"] = {"assurance": True, "level": "reasonable", "providerName": "X"}
+    subject = issue_certificate(stated, keys=store, now=NOW).subject
+    assert "attestation" not in subject
+    assert subject["selfDeclaredAssurance"]["source"] == "footprint pcf.assurance"
+    assert subject["selfDeclaredAssurance"]["verifier"] == {"name": "X"}
 
 
 def test_header_says_vc_jwt(cert: str) -> None:
@@ -172,8 +204,13 @@ def test_footprint_whitespace_and_key_order_do_not_matter(
 def test_another_key_fails(cert: str, tmp_path: Path) -> None:
     other = KeyStore(tmp_path / "other")
     other.create()
-    with pytest.raises(UnknownKeyError, match="not among the issuer's public keys"):
+    with pytest.raises(UnknownKeyError, match="not among the public keys given"):
         verify(cert, other)
+
+
+def test_no_keys_at_all_is_a_clear_error(cert: str) -> None:
+    with pytest.raises(KeySourceError, match="give a trust anchor"):
+        verify_certificate(cert, now=NOW)
 
 
 def test_forged_signature_under_the_issuers_kid_fails(
@@ -294,54 +331,85 @@ class _Issuer(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@dataclass
+class Server:
+    url: str
+    routes: dict[str, bytes]
+    ca_file: Path  # the development certificate the server presents (its own CA)
+
+
 @pytest.fixture
-def server() -> Iterator[tuple[str, dict[str, bytes]]]:
+def server(tmp_path: Path) -> Iterator[Server]:
+    """An issuer over HTTPS on loopback, with the development certificate of
+    ``tests/test_api_https.py`` (``dev_certificate``), trusted through ``ca_file`` only."""
+    from openpcf.services.pact.tls import dev_certificate
+
+    tls = dev_certificate(tmp_path / "tls")
     routes: dict[str, bytes] = {}
     handler = type("Handler", (_Issuer,), {"routes": routes})
     httpd = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls.cert, tls.key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", routes
+        yield Server(f"https://127.0.0.1:{httpd.server_address[1]}", routes, tls.cert)
     finally:
         httpd.shutdown()
         httpd.server_close()
 
 
-def test_online_verification(tmp_path: Path, footprint: dict, server: Any) -> None:
-    pytest.importorskip("httpx")
-    url, routes = server
+def test_online_verification(tmp_path: Path, footprint: dict, server: Server) -> None:
     keys = KeyStore(tmp_path / "keys")
-    keys.create(issuer=url)
+    keys.create(issuer=server.url)
     issued = issue_certificate(footprint, keys=keys, now=NOW)
-    routes["/.well-known/jwks.json"] = json.dumps(jwks(keys=keys)).encode()
-    routes["/credentials/status/1"] = status_list(keys=keys, now=NOW).encode()
-    result = verify_certificate(issued.token, issuer_url=url, footprint=footprint, now=NOW)
+    server.routes["/.well-known/jwks.json"] = json.dumps(jwks(keys=keys)).encode()
+    server.routes["/credentials/status/1"] = status_list(keys=keys, now=NOW).encode()
+    result = verify_certificate(
+        issued.token, issuer_url=server.url, ca_file=server.ca_file, footprint=footprint, now=NOW
+    )
     checks = dict(result.checks)
     assert checks["key"].endswith("/.well-known/jwks.json")
     assert checks["revocation"].startswith("ok: not revoked")
+    # keys fetched over TLS from the issuer's own URL are a trust anchor
+    assert result.trusted is True
+    [signature] = result.signatures
+    assert "fetched over HTTPS" in signature.why
+    assert str(server.ca_file) in signature.why
 
     revoke_certificate(issued.id, keys=keys)
-    routes["/credentials/status/1"] = status_list(keys=keys, now=NOW).encode()
+    server.routes["/credentials/status/1"] = status_list(keys=keys, now=NOW).encode()
     with pytest.raises(CredentialRevokedError):
-        verify_certificate(issued.token, issuer_url=url, now=NOW)
+        verify_certificate(issued.token, issuer_url=server.url, ca_file=server.ca_file, now=NOW)
 
 
-def test_online_issuer_mismatch(store: KeyStore, cert: str, server: Any) -> None:
-    pytest.importorskip("httpx")
-    url, routes = server
-    routes["/.well-known/jwks.json"] = json.dumps(jwks(keys=store)).encode()
-    with pytest.raises(IssuerMismatchError, match=r"https://pcf\.example\.com"):
-        verify_certificate(cert, issuer_url=url, now=NOW)
-
-
-def test_online_jwks_unreachable(cert: str, server: Any) -> None:
-    pytest.importorskip("httpx")
-    from openpcf.certify import KeySourceError
-
-    url, _ = server
+def test_online_without_the_private_ca_fails_tls(cert: str, server: Server) -> None:
+    """The development certificate is signed by no public CA: without --ca-file, no keys."""
     with pytest.raises(KeySourceError, match="cannot be fetched"):
+        verify_certificate(cert, issuer_url=server.url, now=NOW)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "ftp://pcf.example.com", "pcf.example.com"])
+def test_online_only_over_https(cert: str, url: str) -> None:
+    with pytest.raises(KeySourceError, match=r"not an https:// URL"):
         verify_certificate(cert, issuer_url=url, now=NOW)
+
+
+def test_online_issuer_mismatch(store: KeyStore, cert: str, server: Server) -> None:
+    server.routes["/.well-known/jwks.json"] = json.dumps(jwks(keys=store)).encode()
+    with pytest.raises(IssuerMismatchError, match=r"https://pcf\.example\.com"):
+        verify_certificate(cert, issuer_url=server.url, ca_file=server.ca_file, now=NOW)
+
+
+def test_online_jwks_unreachable(cert: str, server: Server) -> None:
+    with pytest.raises(KeySourceError, match="cannot be fetched"):
+        verify_certificate(cert, issuer_url=server.url, ca_file=server.ca_file, now=NOW)
+
+
+def test_online_missing_ca_file(cert: str, server: Server, tmp_path: Path) -> None:
+    with pytest.raises(KeySourceError, match="CA file"):
+        verify_certificate(cert, issuer_url=server.url, ca_file=tmp_path / "none.pem", now=NOW)
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,9 +452,12 @@ def test_cli_issue_verify_revoke(home: Path, tmp_path: Path) -> None:
         "certificate", "verify", str(cert_file), "--jwks", str(jwks_file),
         "--footprint", str(fp_file),
     )  # fmt: skip
-    assert code == 0, out
+    assert code == 0, out  # the issuer's own key store is a trust anchor
     assert "valid certificate" in out
     assert "6.2054 kg CO2e" in out
+    assert "self-declared by the issuer: reasonable assurance" in out
+    assert "this installation's own issuer key store" in out
+    assert "verdict: signatures valid, every signer trusted" in out
 
     tampered = tmp_path / "tampered.jwt"
     token = cert_file.read_text().strip()

@@ -142,6 +142,7 @@ def test_twenty_parallel_publish_commands_leave_one_active_footprint_and_one_cha
             "Parallel Co",
             "--param",
             f"power={i}",
+            "--replace-live",
             "--json",
         )
         for i in range(1, 21)
@@ -226,6 +227,7 @@ def test_publisher_killed_inside_its_transaction_leaves_nothing_behind(
             "Killed Co",
             "--param",
             "power=7",
+            "--replace-live",
             "--json",
         )
         out, err = run.communicate(timeout=300)
@@ -256,7 +258,9 @@ def test_a_stale_read_is_refused_by_the_index_and_retried(
         return None if len(calls) == 1 else real(session, **kwargs)
 
     monkeypatch.setattr(repo, "find_active_footprint", stale_once)
-    second = publish(WIDGET, engine=engine, organisation="Widget Co", overrides={"power": 4})
+    second = publish(
+        WIDGET, engine=engine, organisation="Widget Co", overrides={"power": 4}, replace_live=True
+    )
     assert len(calls) == 2
     assert second.deprecated == first.id
     assert [f.id for f in chain(engine, "Widget Co")] == [first.id, second.id]
@@ -272,7 +276,13 @@ def test_a_predecessor_superseded_meanwhile_is_a_write_conflict(engine: Engine) 
         read = slow.get(Footprint, first.id)
         assert read is not None
         assert read.status == ACTIVE
-        winner = publish(WIDGET, engine=engine, organisation="Widget Co", overrides={"power": 4})
+        winner = publish(
+            WIDGET,
+            engine=engine,
+            organisation="Widget Co",
+            overrides={"power": 4},
+            replace_live=True,
+        )
         assert winner.deprecated == first.id
         doc = {**first.document, "id": str(uuid.uuid4())}
         doc.pop("precedingPfIds", None)

@@ -27,6 +27,7 @@ TABLES = {
     "pact_request",
     "supplier_footprint",
     "supplier_footprint_product",
+    "scenario_footprint",
 }
 
 

@@ -236,7 +236,9 @@ def test_certificate_after_publish_binds_the_served_document(home: Path, tmp_pat
 def test_republishing_a_changed_back_model_gets_a_new_id(home: Path) -> None:
     """A → B → A: the third footprint has A's numbers but cannot reuse A's (deprecated) id."""
     first = json.loads(ok("publish", str(WIDGET), "--json").stdout)
-    second = json.loads(ok("publish", str(WIDGET), "-p", "power=4", "--json").stdout)
+    second = json.loads(
+        ok("publish", str(WIDGET), "-p", "power=4", "--replace-live", "--json").stdout
+    )
     third = json.loads(ok("publish", str(WIDGET), "--json").stdout)
     assert len({first["id"], second["id"], third["id"]}) == 3
     assert third["document"]["precedingPfIds"] == [second["id"]]

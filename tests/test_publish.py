@@ -88,7 +88,12 @@ def test_changed_republish_deprecates_the_old_footprint(engine: Engine) -> None:
     first = publish(WIDGET, engine=engine, organisation="Widget Co", now=T0)
     later = T0 + dt.timedelta(days=1)
     second = publish(
-        WIDGET, engine=engine, organisation="Widget Co", overrides={"power": 4}, now=later
+        WIDGET,
+        engine=engine,
+        organisation="Widget Co",
+        overrides={"power": 4},
+        replace_live=True,
+        now=later,
     )
     assert second.new
     assert second.deprecated == first.id
@@ -131,7 +136,7 @@ def test_failure_mid_publish_stores_nothing(
 
 
 def test_publish_hydrogen_example(engine: Engine) -> None:
-    published = publish(HYDROGEN, engine=engine, now=T0)
+    published = publish(HYDROGEN, engine=engine, now=T0, allow_illustrative=True)
     doc = published.document
     assert published.organisation == doc["companyName"]
     assert float(doc["pcf"]["pcfExcludingBiogenicUptake"]) > 0
@@ -149,8 +154,15 @@ def test_publish_hydrogen_example(engine: Engine) -> None:
 @needs_v3
 def test_stored_documents_validate_against_pact_v3(engine: Engine) -> None:
     first = publish(WIDGET, engine=engine, organisation="Widget Co", now=T0)
-    publish(WIDGET, engine=engine, organisation="Widget Co", overrides={"power": 4}, now=T0)
-    publish(HYDROGEN, engine=engine, now=T0)
+    publish(
+        WIDGET,
+        engine=engine,
+        organisation="Widget Co",
+        overrides={"power": 4},
+        replace_live=True,
+        now=T0,
+    )
+    publish(HYDROGEN, engine=engine, now=T0, allow_illustrative=True)
     with session_scope(engine) as s:
         documents = [fp.document for fp in s.scalars(select(Footprint))]
     assert len(documents) == 3
@@ -193,7 +205,9 @@ def test_cli_publish_share_and_read(cli: typer.Typer, db_url: str) -> None:
     assert again.exit_code == 0, again.output
     assert "Unchanged" in again.stdout
 
-    changed = runner.invoke(cli, ["publish", str(WIDGET), "--org", "Widget Co", "-p", "power=4"])
+    changed = runner.invoke(
+        cli, ["publish", str(WIDGET), "--org", "Widget Co", "-p", "power=4", "--replace-live"]
+    )
     assert changed.exit_code == 0, changed.output
     assert "6.9306" in changed.stdout
     assert f"replaces footprint {out['id']}" in changed.stdout

@@ -128,3 +128,22 @@ def test_openpcf_report_command(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "unknown report language" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_character_no_font_has_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    """A product name with 龘 (U+9F98, outside GB 2312 and the bundled font): the PDF is
+    written and the CLI names the character; a fallback font that does not exist is an
+    input error."""
+    model = tmp_path / "rare.yaml"
+    text = FIXTURE.read_text(encoding="utf-8")
+    model.write_text(text.replace("  name: Widget", "  name: Widget 龘", 1), encoding="utf-8")
+    out = tmp_path / "rare.pdf"
+    result = invoke(str(model), "-o", str(out), "-f", "pdf", "--fallback-font", str(tmp_path))
+    assert isinstance(result.exception, InputError)  # type: ignore[attr-defined]
+    assert "no such file" in str(result.exception)  # type: ignore[attr-defined]
+    result = invoke(str(model), "-o", str(out), "-f", "pdf")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "warning: the PDF report has 1 character(s) that no font can draw: 龘 (U+9F98)" in (
+        result.output  # type: ignore[attr-defined]
+    )
+    assert out.read_bytes().startswith(b"%PDF-")

@@ -72,17 +72,24 @@ def test_board_fixture_is_valid_pact_v3() -> None:
 def test_supplier_footprint_in_a_model() -> None:
     """pact_supplier_box.yaml: 0.8 kg of board plus 0.1 kg fossil CO2 from gluing.
 
-    fossil = 0.8 x 0.62 + 0.1 = 0.596; LUC = 0.8 x 0.05 = 0.04; uptake = -0.8 x 1.5 = -1.2;
-    total = 0.596 + 0.04 - 1.2 = -0.564 kg CO2e per carton (AR6).
+    The board (per 100 kg: fossil 60, biogenic non-CO2 2, LUC 5, uptake -150) per kg: CO2e
+    0.62 of which 0.02 biogenic non-CO2. fossil = 0.8 x 0.60 + 0.1 = 0.58; biogenic non-CO2 =
+    0.8 x 0.02 = 0.016 (the supplier's split is kept, not counted as fossil); LUC = 0.8 x 0.05
+    = 0.04; uptake = -0.8 x 1.5 = -1.2; total = 0.58 + 0.016 + 0.04 - 1.2 = -0.564 kg CO2e per
+    carton (AR6). Primary data share over pcfExcludingBiogenicUptake (0.636): the board
+    contributes 0.8 x (0.62 + 0.05) = 0.536 of which the supplier states 80 % primary, the
+    gluing 0.1 (own emission, primary): (0.8 x 0.536 + 0.1) / 0.636 = 0.5288 / 0.636 =
+    83.1447 %.
     """
     calc = calculate(FIXTURES / "pact_supplier_box.yaml")
     r = calc.result
     assert r.total == pytest.approx(-0.564)
-    assert r.fossil == pytest.approx(0.596)
+    assert r.fossil == pytest.approx(0.58)
+    assert r.biogenic_non_co2 == pytest.approx(0.016)
     assert r.luc == pytest.approx(0.04)
     assert r.uptake == pytest.approx(-1.2)
     assert r.pcf_excluding_biogenic_uptake == pytest.approx(0.636)
-    assert r.primary_data_share == pytest.approx(100.0)  # supplier data is primary by default
+    assert r.primary_data_share == pytest.approx(100 * 0.5288 / 0.636)
     pcf = product_footprint(calc)["pcf"]
     assert pcf["pcfIncludingBiogenicUptake"] == "-0.564"
     assert "secondaryEmissionFactorSources" not in pcf  # supplier PCFs are not secondary data

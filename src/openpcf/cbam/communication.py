@@ -3,8 +3,16 @@
 Laid out like sheet Summary_Communication of the Commission's "CBAM Communication template
 for installations" v2.1.1: (1) installation, (2) processes and routes, (3) emissions by
 monitoring method and data quality, (4) further information, (5) one row per product. The
-xlsx renderer (:mod:`openpcf.cbam.xlsx`) writes exactly these fields, with the labels of
-:data:`INSTALLATION_FIELDS`, :data:`EMISSION_FIELDS` and :data:`PRODUCT_COLUMNS`.
+xlsx writer (:mod:`openpcf.cbam.xlsx`) puts these fields into the Commission's own workbook;
+its ``TEMPLATE_MAP`` says which field goes to which cell. The JSON also carries what the
+template has no cell for (``see_cbam``, ``indirect_counts_definitive``, processes, source
+streams) for importers and verifiers.
+
+Carbon price paid in the country of production (product rows), by the template's own rules
+(sheet Summary_Products, columns AM-AZ, and G_FurtherGuidance items on "share of total
+embedded emissions"): emissions covered = SEE total × share covered (t CO2e per unit); carbon
+price due per unit = covered × price per t CO2e; rebate per unit = due × rebate share;
+effective carbon price due = due − rebate.
 """
 
 from __future__ import annotations
@@ -18,64 +26,6 @@ from openpcf.cbam.results import CbamResult, ProcessResult, ProductResult
 TEMPLATE = (
     "CBAM Communication template for installations v2.1.1 (2024-12-13), Summary_Communication"
 )
-
-#: (label in the sheet, key in ``communication["installation"]``)
-INSTALLATION_FIELDS: tuple[tuple[str, str], ...] = (
-    ("Name of the installation (English)", "name"),
-    ("Street, number", "street"),
-    ("City", "city"),
-    ("Post code", "postcode"),
-    ("Country", "country"),
-    ("Economic activity", "economic_activity"),
-    ("UN/LOCODE", "unlocode"),
-    ("Latitude of main emission source", "latitude"),
-    ("Longitude of main emission source", "longitude"),
-    ("Operator", "operator"),
-    ("Start of reporting period", "reporting_period_start"),
-    ("End of reporting period", "reporting_period_end"),
-)
-
-#: (label, key in ``communication["emissions"]``), t CO2e in the reporting period
-EMISSION_FIELDS: tuple[tuple[str, str], ...] = (
-    ("Calculation-based emissions (excl. PFC), t CO2e", "calculation_based_excl_pfc"),
-    ("Total PFC emissions, t CO2e", "pfc"),
-    ("Measurement-based emissions, t CO2e", "measurement_based"),
-    ("Other approaches, t CO2e", "other"),
-    ("Total direct emissions, t CO2e", "direct"),
-    ("Total indirect emissions, t CO2e", "indirect"),
-    ("Total emissions, t CO2e", "total"),
-    ("General information on data quality", "data_quality"),
-    ("Justification for use of default values", "default_values_justification"),
-)
-
-#: (column header, key in each ``communication["products"]`` row)
-PRODUCT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Production process", "production_process"),
-    ("Aggregated goods category", "aggregated_good"),
-    ("Production route", "route"),
-    ("CN code", "cn"),
-    ("CN name", "cn_name"),
-    ("Product name", "product_name"),
-    ("SEE direct (t CO2e/unit)", "see_direct"),
-    ("SEE indirect (t CO2e/unit)", "see_indirect"),
-    ("SEE total (t CO2e/unit)", "see_total"),
-    ("Unit", "unit"),
-    ("Share of emissions by default values", "default_share"),
-    ("Source for electricity EF", "electricity_ef_source"),
-    ("Embedded electricity (MWh/unit)", "embedded_electricity_mwh_per_unit"),
-    ("Electricity EF (t CO2/MWh)", "electricity_ef_t_co2_per_mwh"),
-    ("Indirect emissions count from 2026", "indirect_counts_definitive"),
-    ("SEE relevant for CBAM from 2026 (t CO2e/unit)", "see_cbam"),
-    ("Qualifying parameters", "qualifying_parameters"),
-    ("Carbon price instrument", "carbon_price_instrument"),
-    ("Share of embedded emissions covered", "carbon_price_share_covered"),
-    ("Embedded emissions covered (t CO2e/unit)", "carbon_price_emissions_covered"),
-    ("Currency", "carbon_price_currency"),
-    ("Carbon price due (per t CO2e)", "carbon_price_per_t_co2e"),
-    ("Share covered by rebate", "carbon_price_rebate_share"),
-    ("Effective carbon price due (per unit of product)", "carbon_price_effective_per_unit"),
-)
-
 
 #: Significant digits of every number in the communication. Excel keeps 15; 12 keeps the
 #: JSON and the xlsx identical and is far below any measurement's precision.
@@ -146,7 +96,9 @@ def _build(result: CbamResult) -> dict[str, Any]:
 def _product(row: ProductResult) -> dict[str, Any]:
     p = row.process
     price = row.carbon_price
-    covered = p.see_cbam * price.share_covered if price else None
+    covered = p.see_total * price.share_covered if price else None
+    due = covered * price.price_per_t_co2e if price and covered is not None else None
+    rebate = due * price.rebate_share if price and due is not None else None
     return {
         "production_process": p.id,
         "aggregated_good": p.aggregated_good,
@@ -171,11 +123,11 @@ def _product(row: ProductResult) -> dict[str, Any]:
         "carbon_price_emissions_covered": covered,
         "carbon_price_currency": price.currency if price else None,
         "carbon_price_per_t_co2e": price.price_per_t_co2e if price else None,
+        "carbon_price_due_per_unit": due,
         "carbon_price_rebate_share": price.rebate_share if price else None,
+        "carbon_price_rebate_per_unit": rebate,
         "carbon_price_effective_per_unit": (
-            covered * price.price_per_t_co2e * (1 - price.rebate_share)
-            if price and covered is not None
-            else None
+            due - rebate if due is not None and rebate is not None else None
         ),
     }
 

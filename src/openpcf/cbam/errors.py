@@ -47,3 +47,15 @@ class MassBalanceError(CbamError, ArithmeticError):
 
 class CbamModelError(CbamError):
     """An installation file that is inconsistent (unknown ids, shares not summing to 1, ...)."""
+
+
+class UnknownYearError(CbamError, LookupError):
+    """A year for which CBAM certificates, their adjustment or a factor is not defined."""
+
+
+class MissingBenchmarkError(CbamError):
+    """An import line without the CBAM benchmark (or its source) the net view needs."""
+
+
+class TemplateError(CbamError):
+    """A workbook that is not the Commission's communication template OpenPCF fills."""

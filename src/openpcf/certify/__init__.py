@@ -2,7 +2,9 @@
 
 Public API: :func:`issue_certificate`, :func:`verify_certificate`, :func:`revoke_certificate`,
 :func:`jwks` (the ``/.well-known/jwks.json`` document), :func:`status_list` (the signed
-revocation list served at :data:`STATUS_LIST_PATH`), :class:`KeyStore`, and the errors in
+revocation list served at :data:`STATUS_LIST_PATH`), :class:`KeyStore`; a third-party
+verifier's :func:`sign_attestation` with its :class:`VerifierHome` and :class:`VerifierProfile`;
+the buyer's trust anchors (:class:`TrustList`, :class:`TrustAnchors`); and the errors in
 :mod:`openpcf.certify.errors`. See ``docs/certificates.md``.
 """
 
@@ -10,8 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from openpcf.certify.attestation import (
+    ASSURANCE_LEVELS,
+    PRODUCT_STANDARD,
+    VERIFICATION_STANDARD,
+    AttestationCredential,
+    file_sha256,
+    sign_attestation,
+)
 from openpcf.certify.credential import JWKS_PATH, MEDIA_TYPE
 from openpcf.certify.errors import (
+    AttestationError,
+    AttestationMismatchError,
     CertificateError,
     CredentialExpiredError,
     CredentialRevokedError,
@@ -22,16 +34,34 @@ from openpcf.certify.errors import (
     MalformedCredentialError,
     NotYetValidError,
     SignatureInvalidError,
+    SignerNotAuthenticatedError,
     StatusListError,
+    TrustListError,
     UncertifiableFootprintError,
     UnknownKeyError,
+    UntrustedSignerError,
+    VerifierProfileError,
 )
 from openpcf.certify.issue import Certificate, issue_certificate
 from openpcf.certify.keys import KeyInfo, KeyStore
 from openpcf.certify.revocation import revoke_certificate, status_list, status_list_document
 from openpcf.certify.status import STATUS_PATH as STATUS_LIST_PATH
-from openpcf.certify.subject import Attestation, footprint_digest, footprint_subject
-from openpcf.certify.verify import Verification, verify_certificate
+from openpcf.certify.subject import (
+    Attestation,
+    SelfDeclaredAssurance,
+    footprint_digest,
+    footprint_subject,
+)
+from openpcf.certify.trust import (
+    TrustAnchors,
+    TrustEntry,
+    TrustList,
+    pinned_jwks,
+    pinned_kids,
+    trust_list_anchors,
+)
+from openpcf.certify.verifier import VerifierHome, VerifierProfile
+from openpcf.certify.verify import SignatureCheck, Verification, verify_certificate
 
 
 def jwks(public_only: bool = True, *, keys: KeyStore) -> dict[str, Any]:
@@ -43,10 +73,16 @@ def jwks(public_only: bool = True, *, keys: KeyStore) -> dict[str, Any]:
 
 
 __all__ = [
+    "ASSURANCE_LEVELS",
     "JWKS_PATH",
     "MEDIA_TYPE",
+    "PRODUCT_STANDARD",
     "STATUS_LIST_PATH",
+    "VERIFICATION_STANDARD",
     "Attestation",
+    "AttestationCredential",
+    "AttestationError",
+    "AttestationMismatchError",
     "Certificate",
     "CertificateError",
     "CredentialExpiredError",
@@ -59,17 +95,33 @@ __all__ = [
     "KeyStoreError",
     "MalformedCredentialError",
     "NotYetValidError",
+    "SelfDeclaredAssurance",
+    "SignatureCheck",
     "SignatureInvalidError",
+    "SignerNotAuthenticatedError",
     "StatusListError",
+    "TrustAnchors",
+    "TrustEntry",
+    "TrustList",
+    "TrustListError",
     "UncertifiableFootprintError",
     "UnknownKeyError",
+    "UntrustedSignerError",
     "Verification",
+    "VerifierHome",
+    "VerifierProfile",
+    "VerifierProfileError",
+    "file_sha256",
     "footprint_digest",
     "footprint_subject",
     "issue_certificate",
     "jwks",
+    "pinned_jwks",
+    "pinned_kids",
     "revoke_certificate",
+    "sign_attestation",
     "status_list",
     "status_list_document",
+    "trust_list_anchors",
     "verify_certificate",
 ]

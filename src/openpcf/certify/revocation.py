@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import KeySet
@@ -29,7 +30,7 @@ from openpcf.certify.errors import (
 )
 from openpcf.certify.jose import parse_compact, verify_compact
 from openpcf.certify.keys import KeyStore
-from openpcf.certify.remote import fetch
+from openpcf.certify.remote import fetch, is_https
 from openpcf.certify.status import StatusRegistry, bit, decode_list, encode_list, status_list_url
 
 STATUS_VALIDITY = dt.timedelta(days=1)
@@ -74,16 +75,20 @@ def check_revocation(
     payload: Mapping[str, Any],
     keyset: KeySet,
     status_list: str | None,
-    issuer_url: str | None,
-    jwks: Any,
-    keys: KeyStore | None,
-    now: dt.datetime | None,
+    *,
+    online: bool = False,
+    ca_file: Path | str | None = None,
+    registry: KeyStore | None = None,
+    now: dt.datetime | None = None,
 ) -> str:
-    """What the revocation check found; ``status_list`` is the signed list as text, if given.
+    """What the revocation check found; ``status_list`` is the signed list, as text, if given.
 
-    Without a list, one named by the certificate is fetched when verifying online
-    (``issuer_url``); the issuer verifying with its own key store (no ``jwks``, no
-    ``issuer_url``) checks its local registry; otherwise the check is "not checked".
+    The list must be signed by one of ``keyset``: the keys of the source that vouched for the
+    certificate's own key (a forger's list does not vouch for the issuer's certificate).
+    Without a list, one named by the certificate is fetched over HTTPS when verifying online
+    (``online``, with ``ca_file`` for a private CA); ``registry`` is the issuer's own key
+    store when the certificate was verified with it, whose local registry is checked then;
+    otherwise the check is "not checked".
 
     Raises
     ------
@@ -104,17 +109,19 @@ def check_revocation(
         raise MalformedCredentialError(
             "credentialStatus lacks a numeric statusListIndex or a statusListCredential"
         ) from None
-    if status_list is None and issuer_url is not None and url.startswith(("http://", "https://")):
-        status_list = fetch(url, StatusListError, "the status list").decode("utf-8", "replace")
+    if status_list is None and online and is_https(url):
+        fetched = fetch(url, StatusListError, "the status list", ca_file=ca_file)
+        status_list = fetched.decode("utf-8", "replace")
     if status_list is None:
-        if keys is not None and jwks is None and issuer_url is None:  # the issuer's own check
-            registry = StatusRegistry(keys.folder)
-            if index in registry.revoked_indexes():
+        if registry is not None:  # the issuer's own check
+            if index in StatusRegistry(registry.folder).revoked_indexes():
                 raise CredentialRevokedError(
                     f"certificate {payload.get('id')} was revoked (local issuer registry, "
                     f"status-list index {index})"
                 )
             return f"ok: not revoked (local issuer registry, index {index})"
+        if online:
+            return f"not checked: the status list {url} is not an https:// URL; pass it as a file"
         return "not checked: give the issuer's status list (--status-list) or verify online"
     bits = _status_bits(status_list, keyset, url, str(entry.get("statusPurpose")), now)
     if bit(bits, index):

@@ -2,8 +2,15 @@
 
 The subject carries the SHA-256 digest of the footprint's RFC 8785 canonical JSON together with
 the values a reader checks at a glance: product ids, declared unit and amount, the PCF with and
-without biogenic uptake, the reference period and, where present, the verifier's attestation
-(assurance level, standard, verifier).
+without biogenic uptake and the reference period.
+
+Who verified the footprint is said in one of two ways, never mixed up:
+
+- ``attestation``: a summary of a third-party verifier's signed attestation credential, which
+  the certificate embeds and binds by digest (:mod:`openpcf.certify.attestation`);
+- ``selfDeclaredAssurance``: what the issuer itself declares (``--self-declared-verifier``, or
+  the footprint's own ``pcf.assurance``), labelled as such: nobody but the issuer signed it, and
+  ``certificate verify`` reports it as "self-declared".
 """
 
 from __future__ import annotations
@@ -17,10 +24,18 @@ import rfc8785
 
 from openpcf.certify.errors import UncertifiableFootprintError
 
+#: The statement every self-declared assurance carries in the certificate.
+SELF_DECLARED = "declared by the certificate's issuer; not signed by the verifier named"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Attestation:
-    """A third-party verifier's attestation of the footprint (ISO 14064-3 / ISO 14067)."""
+class SelfDeclaredAssurance:
+    """An assurance the issuer declares itself (a verifier's name it typed in).
+
+    It is written into the certificate as ``selfDeclaredAssurance``, labelled as declared by the
+    issuer, and never counts as an attestation: a third party attests with its own signed
+    credential (:func:`openpcf.certify.attestation.sign_attestation`).
+    """
 
     verifier_name: str
     assurance: Literal["limited", "reasonable"]
@@ -30,6 +45,8 @@ class Attestation:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "statement": SELF_DECLARED,
+            "source": "issuer",
             "assuranceLevel": self.assurance,
             "standard": self.standard,
             "verifier": {"name": self.verifier_name},
@@ -39,6 +56,11 @@ class Attestation:
         if self.completed:
             out["completed"] = self.completed
         return out
+
+
+#: The former name of :class:`SelfDeclaredAssurance`, kept for callers of the Python API: it
+#: was never more than the issuer's own declaration, and is now labelled so.
+Attestation = SelfDeclaredAssurance
 
 
 def footprint_digest(footprint: Mapping[str, Any]) -> str:
@@ -71,9 +93,12 @@ V2_FIELDS = ("declaredUnit", "unitaryProductAmount", "pcfExcludingBiogenic", "pc
 
 
 def footprint_subject(
-    footprint: Mapping[str, Any], *, attestation: Attestation | None = None
+    footprint: Mapping[str, Any], *, self_declared: SelfDeclaredAssurance | None = None
 ) -> dict[str, Any]:
     """The ``credentialSubject`` for a PACT v3 (or v2.3) ProductFootprint.
+
+    ``self_declared`` (else the footprint's own ``pcf.assurance``) becomes the subject's
+    ``selfDeclaredAssurance``; a third-party attestation is added by the issuer afterwards.
 
     Raises
     ------
@@ -117,18 +142,21 @@ def footprint_subject(
             "value": footprint_digest(doc),
         },
     }
-    found = attestation.to_dict() if attestation else _pact_assurance(pcf)
+    found = self_declared.to_dict() if self_declared else _pact_assurance(pcf)
     if found:
-        subject["attestation"] = found
+        subject["selfDeclaredAssurance"] = found
     return subject
 
 
 def _pact_assurance(pcf: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The attestation a PACT footprint states itself (``pcf.assurance``), if any."""
+    """The assurance a PACT footprint states itself (``pcf.assurance``), if any: the data
+    owner's own statement, so self-declared like any other the issuer makes."""
     a = pcf.get("assurance")
     if not isinstance(a, dict) or not a.get("assurance", True):
         return None
     out: dict[str, Any] = {
+        "statement": SELF_DECLARED,
+        "source": "footprint pcf.assurance",
         "assuranceLevel": a.get("level", ""),
         "standard": a.get("standardName", ""),
         "verifier": {"name": a.get("providerName", "")},

@@ -13,6 +13,8 @@ from openpcf.cli.options import (
     FactorsOpt,
     GwpOpt,
     ModelArg,
+    PactBoundary,
+    PactBoundaryOpt,
     ParamOpt,
     SolverOpt,
     calculation_options,
@@ -58,6 +60,7 @@ def calc(
     pact_version: Annotated[
         str, typer.Option("--pact-version", help="PACT version for --format pact: 3 or 2.")
     ] = "3",
+    pact_boundary: PactBoundaryOpt = PactBoundary.cradle_to_gate,
 ) -> None:
     """Calculate the carbon footprint of a product model, per declared unit."""
     calculation = calculate_model(model, gwp, param, factors, solver, command="calc")
@@ -73,7 +76,11 @@ def calc(
 
         if pact_version not in ("3", "2"):
             raise typer.BadParameter("--pact-version is 3 or 2")
-        doc = product_footprint(calculation, version="3" if pact_version == "3" else "2")
+        doc = product_footprint(
+            calculation,
+            version="3" if pact_version == "3" else "2",
+            boundary=pact_boundary.value,
+        )
         text = json.dumps(doc, indent=2, ensure_ascii=False)
     if text is not None:
         if output:

@@ -78,8 +78,21 @@ def calc(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (required for xlsx).")
     ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            help="xlsx: another copy of the Commission's communication template v2.1.1 to "
+            "fill (default: the one shipped with OpenPCF).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Embedded emissions of an installation's goods, and its communication to importers."""
+    """Embedded emissions of an installation's goods, and its communication to importers.
+
+    --format xlsx fills the Commission's "communication template for installations"
+    (v2.1.1), the workbook importers' tools ingest.
+    """
     from openpcf.cbam import build_communication, calculate_installation, load_installation
 
     result = calculate_installation(load_installation(installation))
@@ -90,7 +103,7 @@ def calc(
 
         if output is None:
             raise InputError("--format xlsx needs --output FILE.xlsx")
-        write_xlsx(communication, output)
+        write_xlsx(communication, output, template=template)
         typer.echo(f"wrote {output}")
     elif fmt is CalcFormat.json:
         text = json.dumps(communication, ensure_ascii=False, indent=2)
@@ -155,7 +168,8 @@ def imports(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV: cn,country,tonnes[,see_direct,see_indirect,description].",
+            help="CSV: cn,country,tonnes[,see_direct,see_indirect,description,benchmark,"
+            "benchmark_source].",
             exists=True,
             dir_okay=False,
         ),
@@ -165,11 +179,38 @@ def imports(
     fmt: Annotated[
         ImportsFormat, typer.Option("--format", "-f", help="Output.")
     ] = ImportsFormat.table,
+    cscf: Annotated[
+        float | None,
+        typer.Option(
+            "--cscf",
+            help="Cross-sectoral correction factor (0-1) where OpenPCF has none (2031-2033) "
+            "or to replace it; needs --cscf-source.",
+            min=0,
+            max=1,
+        ),
+    ] = None,
+    cscf_source: Annotated[
+        str | None,
+        typer.Option("--cscf-source", help="Where --cscf comes from (document, article, year)."),
+    ] = None,
 ) -> None:
-    """Embedded emissions of a year's imports, certificates and cost, actual vs default."""
-    from openpcf.cbam import assess_imports, read_imports_csv
+    """Embedded emissions of a year's imports, gross and net certificates, cost, actual vs
+    default.
 
-    assessment = assess_imports(read_imports_csv(file), price_eur=price, year=year)
+    Net certificates deduct the free-allocation adjustment (Regulation (EU) 2023/956 Art. 31;
+    Implementing Regulation (EU) 2025/2620): give each line's CBAM benchmark and its source
+    in the columns benchmark and benchmark_source.
+    """
+    from openpcf.cbam import Factor, assess_imports, read_imports_csv
+    from openpcf.errors import InputError
+
+    factor = None
+    source = (cscf_source or "").strip()
+    if cscf is not None or source:
+        if cscf is None or not source:
+            raise InputError("--cscf and --cscf-source go together: give the value and its source.")
+        factor = Factor(cscf, source)
+    assessment = assess_imports(read_imports_csv(file), price_eur=price, year=year, cscf=factor)
     if fmt is ImportsFormat.json:
         echo_json(assessment.as_json())
     else:
@@ -182,10 +223,21 @@ def _print_imports(a: ImportsAssessment) -> None:
     from rich.table import Table
 
     table = Table(title=f"CBAM imports {a.year} at EUR {a.price_eur:g}/t CO2e")
-    for name in ("CN", "country", "quantity", "data", "SEE used", "t CO2e", "vs default t"):
+    names = ["CN", "country", "quantity", "data", "SEE used", "t CO2e", "vs default t"]
+    if a.adjustment is not None:
+        names += ["benchmark", "FAA t", "net"]
+    for name in names:
         table.add_column(name, justify="right" if name not in ("CN", "data") else "left")
     for r in a.lines:
         diff = "-" if r.difference_t is None else f"{r.difference_t:,.2f}"
+        net = []
+        if a.adjustment is not None:
+            bm = r.line.benchmark
+            net = [
+                "-" if bm is None else f"{bm:.4g}",
+                f"{r.free_allocation_t or 0.0:,.2f}",
+                f"{r.certificates_net or 0.0:,.2f}",
+            ]
         table.add_row(
             escape(r.line.cn),
             escape(r.line.country),
@@ -194,13 +246,27 @@ def _print_imports(a: ImportsAssessment) -> None:
             f"{r.see_used:.4f}",
             f"{r.embedded_t:,.2f}",
             diff,
+            *net,
         )
     console = Console()
     console.print(table)
     exempt = " - below the 50 t threshold: exempt" if a.de_minimis_exempt else ""
     console.print(f"mass counted for the 50 t threshold: {a.threshold_mass_t:,.1f} t{exempt}")
     console.print(
-        f"certificates before free-allocation adjustment: [bold]{a.certificates:,.2f}[/] "
-        f"(EUR {a.cost_eur:,.2f}); actual data saves {a.difference_t:,.2f} t CO2e "
-        f"(EUR {a.difference_eur:,.2f}) against defaults"
+        f"gross certificates (before the free-allocation adjustment): "
+        f"[bold]{a.certificates:,.2f}[/] (EUR {a.cost_eur:,.2f}); actual data saves "
+        f"{a.difference_t:,.2f} t CO2e (EUR {a.difference_eur:,.2f}) against defaults"
+    )
+    adj = a.adjustment
+    if adj is None:
+        console.print(
+            "net certificates: give each line's CBAM benchmark and its source (columns "
+            "benchmark, benchmark_source) to deduct the free-allocation adjustment"
+        )
+        return
+    console.print(
+        f"free-allocation adjustment {a.year}: CBAM factor {adj.cbam_factor.value:g} x CSCF "
+        f"{adj.cscf.value:g} x benchmark = {a.free_allocation_t or 0.0:,.2f} t CO2e; "
+        f"net certificates: [bold]{a.certificates_net or 0.0:,.2f}[/] "
+        f"(EUR {a.cost_net_eur or 0.0:,.2f})"
     )

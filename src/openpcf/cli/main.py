@@ -38,6 +38,7 @@ from openpcf.cli import (
     report,
     serve,
     transport,
+    verifier,
 )
 
 app = typer.Typer(
@@ -62,6 +63,7 @@ app.command("publish")(publish.publish)
 app.add_typer(publish.storage_app, name="storage")
 app.add_typer(keys.app, name="keys")
 app.add_typer(certificate.app, name="certificate")
+app.add_typer(verifier.app, name="verifier")
 app.add_typer(audit.app, name="audit")
 app.command("package")(package.package)
 app.command("reproduce")(package.reproduce)

@@ -3,12 +3,15 @@
 ``calc``, ``validate``, ``report``, ``publish``, ``certificate issue`` and ``package`` declare
 the same ``--gwp``, ``--param``, ``--factors`` and ``--solver`` options from here and hand them
 to :func:`calculation_options`, which reads the settings (the CLI is an edge) and returns the
-keyword arguments of :func:`openpcf.services.calculate.calculate`.
+keyword arguments of :func:`openpcf.services.calculate.calculate`. The commands that write a
+PACT document share ``--pact-boundary`` and, where it is published or certified,
+``--allow-illustrative``.
 """
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -40,6 +43,33 @@ SolverOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+class PactBoundary(StrEnum):
+    """``--pact-boundary``: what a PACT document of a model covers (see ``docs/pact.md``)."""
+
+    cradle_to_gate = "cradle-to-gate"
+    model = "model"
+
+
+#: Shared by ``calc -f pact``, ``publish`` and ``certificate issue`` (a package's document is
+#: the default, cradle-to-gate, of :func:`openpcf.services.publishing.deliverable_footprint`).
+PactBoundaryOpt = Annotated[
+    PactBoundary,
+    typer.Option(
+        "--pact-boundary",
+        help="PACT footprint of the cradle-to-gate part (default; PACT footprints are "
+        "cradle-to-gate) or of the model's own boundary (refused beyond cradle-to-gate).",
+    ),
+]
+AllowIllustrativeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-illustrative",
+        help="Publish or certify although illustrative (placeholder) factors are used; the "
+        "PACT document then says so in its comment.",
+    ),
+]
 
 
 def calculation_options(

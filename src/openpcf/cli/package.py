@@ -69,6 +69,10 @@ def package(
         if engine is not None:
             engine.dispose()
     typer.echo(f"wrote {output}: {len(summary.files)} files, {summary.kg_co2e!r} kg CO2e")
+    if summary.background_rows:
+        typer.echo(f"  {len(summary.background_rows)} background row(s) in background/rows.json")
+    for name in summary.supplier_footprints:
+        typer.echo(f"  supplier footprint {name}, as the supplier store holds it")
     if summary.signed:
         typer.echo("  manifest signed")
     if summary.certificate_id:
@@ -91,14 +95,18 @@ def reproduce(
 ) -> None:
     """Recompute a package from its contents alone and compare every number.
 
-    Exit 0 when identical, 30 when not, 31 when --jwks was given and the manifest is not
-    signed by one of those keys, 2 when the file is not a package or would cost too much to
-    read.
+    Background rows and supplier footprints named by id or URN come from the package, never
+    from this machine's databases or supplier store; where this machine has imported the same
+    version of a background database, the packed rows are also recomputed from it and
+    compared. Exit 0 when identical, 30 when not, 31 when --jwks was given and the manifest is
+    not signed by one of those keys, 2 when the file is not a package or would cost too much
+    to read.
     """
     from openpcf.package import ReproductionError, UntrustedPackageError
     from openpcf.services.packaging import reproduce_package
+    from openpcf.settings import get_settings
 
-    report = reproduce_package(package_file, jwks=jwks_file)
+    report = reproduce_package(package_file, jwks=jwks_file, databases=get_settings().databases_dir)
     if as_json:
         echo_json(report.to_dict())
     else:

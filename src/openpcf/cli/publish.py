@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from openpcf.cli.options import (
+    AllowIllustrativeOpt,
     FactorsOpt,
     GwpOpt,
     JsonOpt,
     ModelArg,
+    PactBoundary,
+    PactBoundaryOpt,
     ParamOpt,
     SolverOpt,
     calculation_options,
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from openpcf.db.models import ApiClient, Product
+    from openpcf.services.publishing import PublishedFootprint
 
 storage_app = typer.Typer(
     help="The footprint database: migrations, API clients and access grants.",
@@ -54,19 +58,50 @@ def publish(
     gwp: GwpOpt = None,
     factors: FactorsOpt = None,
     solver: SolverOpt = "auto",
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="Store as this named scenario: never served to buyers, replaces nothing.",
+        ),
+    ] = None,
+    replace_live: Annotated[
+        bool,
+        typer.Option(
+            "--replace-live", help="With --param: make the what-if the new live footprint."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the document that would be published; store nothing."
+        ),
+    ] = False,
+    pact_boundary: PactBoundaryOpt = PactBoundary.cradle_to_gate,
+    allow_illustrative: AllowIllustrativeOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Calculate a model and store its PACT v3 footprint, ready to share.
 
     Republishing a changed model deprecates the footprint it replaces; an unchanged one stores
-    nothing.
+    nothing. With --param, choose --scenario NAME (kept apart, never served) or --replace-live.
     """
     from openpcf.services.publishing import publish as publish_model
 
     options = calculation_options(gwp, param, factors, solver)
     engine = _engine()
     try:
-        published = publish_model(model, engine=engine, organisation=org, **options)
+        published = publish_model(
+            model,
+            engine=engine,
+            organisation=org,
+            scenario=scenario,
+            replace_live=replace_live,
+            dry_run=dry_run,
+            pact_boundary=pact_boundary.value,
+            allow_illustrative=allow_illustrative,
+            **options,
+        )
     finally:
         engine.dispose()
     if json_output:
@@ -75,26 +110,49 @@ def publish(
             "new": published.new,
             "deprecated": str(published.deprecated) if published.deprecated else None,
             "organisation": published.organisation,
+            "scenario": published.scenario,
+            "dry_run": published.dry_run,
             "document": published.document,
         }
         echo_json(out)
         return
+    if published.dry_run:
+        echo_json(published.document)
+        typer.echo(f"Dry run, nothing stored: {_outcome(published)}", err=True)
+        return
+    typer.echo(_outcome(published))
+
+
+def _outcome(published: PublishedFootprint) -> str:
+    """One sentence on what was (or, in a dry run, would be) stored."""
     doc = published.document
     pcf = doc["pcf"]
     amount = f"{pcf['pcfExcludingBiogenicUptake']} kg CO2e per {pcf['declaredUnitAmount']} "
     amount += pcf["declaredUnitOfMeasurement"]
-    if not published.new:
-        typer.echo(
-            f"Unchanged: footprint {published.id} of {doc['productIds'][0]} ({amount}) is "
-            "already published with the same content; nothing stored."
+    product = doc["productIds"][0]
+    would = published.dry_run
+    if published.scenario is not None:
+        verb = "would store" if would else ("Stored" if published.new else "Unchanged:")
+        text = (
+            f"{verb} scenario {published.scenario!r} of {product} ({amount}), footprint "
+            f"{published.id}; never served, the live footprint is unchanged."
         )
-        return
-    typer.echo(
-        f"Published footprint {published.id} of {doc['productIds'][0]} for "
-        f"{published.organisation}: {amount}."
+        return text if published.new else f"{text} It was stored before."
+    if not published.new:
+        return (
+            f"Unchanged: footprint {published.id} of {product} ({amount}) is already published "
+            "with the same content; nothing " + ("would be stored." if would else "stored.")
+        )
+    text = (
+        f"{'would publish' if would else 'Published'} footprint {published.id} of {product} "
+        f"for {published.organisation}: {amount}."
     )
     if published.deprecated:
-        typer.echo(f"It replaces footprint {published.deprecated}, now Deprecated.")
+        text += (
+            f" It {'would replace' if would else 'replaces'} footprint {published.deprecated}, "
+            f"{'which would become' if would else 'now'} Deprecated."
+        )
+    return text
 
 
 @storage_app.command("upgrade")

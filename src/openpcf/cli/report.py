@@ -24,9 +24,20 @@ def report(
     param: ParamOpt = None,
     factors: FactorsOpt = None,
     solver: SolverOpt = "auto",
+    fallback_font: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--fallback-font",
+            help="Font for characters outside the bundled Chinese font (PDF; give a Regular and "
+            "optionally a Bold). Default: Debian's fonts-noto-cjk where installed.",
+        ),
+    ] = None,
 ) -> None:
     """Write the CFP study report (ISO 14067:2018 clause 7) of a product model."""
-    from openpcf.reports import build_report_data, check_format, render, write_report
+    import warnings
+
+    from openpcf.reports import ReportError, build_report_data, check_format, render, write_report
+    from openpcf.reports.fonts import MissingGlyphWarning
     from openpcf.reports.i18n import check_language
     from openpcf.reports.output import check_writable
 
@@ -34,7 +45,20 @@ def report(
     check_format(fmt)
     check_language(lang)
     check_writable(output)
+    for font in fallback_font or ():
+        if not font.is_file():
+            raise ReportError(f"--fallback-font {font}: no such file")
     calculation = calculate_model(model, gwp, param, factors, solver, command="report")
     data = build_report_data(calculation, lang=lang)
-    path = write_report(output, render(data, fmt))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MissingGlyphWarning)
+        content = render(data, fmt, fallback_fonts=fallback_font or None)
+    for warning in caught:  # e.g. a character no font has: say so, the report is still written
+        if issubclass(warning.category, MissingGlyphWarning):
+            typer.echo(f"warning: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    path = write_report(output, content)
     typer.echo(f"{path}: {fmt.upper()} report ({lang}), {data.total.text} {data.per_unit}")

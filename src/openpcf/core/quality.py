@@ -7,6 +7,15 @@ for) are the averages of the exchanges' scores weighted by the absolute kg CO2e 
 exchange contributes: ``DQR_x = Σ_e |h_e| q_e,x / Σ_e |h_e|``. An exchange without a score is
 counted as 5 (unknown), so missing quality information never improves the rating.
 
+The weights ``h_e`` are each exchange's kg CO2e in the PCF *excluding biogenic CO2 uptake*
+(fossil + land-use change + biogenic non-CO2), the basis PACT v3 states for both the DQRs ("the
+final absolute PCF excluding biogenic CO2 uptake ... based on weighted average of all inputs",
+``DataQualityIndicators`` in the v3 OpenAPI) and the primary data share ("share of primary data
+in ... pcfExcludingBiogenicUptake", ``primaryDataShare``). The primary data share is
+``PDS = 100 Σ_e |h_e| p_e / Σ_e |h_e|`` where ``p_e`` is the share of exchange ``e``'s data
+that is primary: 1 or 0 for the model's own exchanges, the supplier's stated share for a
+supplier's footprint (:func:`primary_share`).
+
 PEF (Recommendation (EU) 2021/2279) labels a DQR ≤ 1.5 excellent, ≤ 2 very good, ≤ 3 good,
 ≤ 4 fair and above 4 poor.
 """
@@ -89,3 +98,18 @@ def rate(weights: np.ndarray, pedigrees: Sequence[Pedigree | None]) -> QualityRa
         temporal=score("temporal"),
         coverage=covered / total,
     )
+
+
+def primary_share(weights: np.ndarray, shares: Sequence[float]) -> float:
+    """Primary data share in percent: ``100 Σ_e |h_e| p_e / Σ_e |h_e|`` (0 without weight).
+
+    ``shares`` are each exchange's primary share ``p_e`` from 0 to 1.
+    """
+    w = np.abs(np.asarray(weights, dtype=np.float64))
+    total = float(w.sum())
+    if total == 0.0:
+        return 0.0
+    p = np.asarray(shares, dtype=np.float64)
+    if p.shape != w.shape or np.any((p < 0.0) | (p > 1.0)):
+        raise ValueError("primary shares must be one number from 0 to 1 per weight")
+    return 100.0 * float(np.dot(w, p)) / total

@@ -319,6 +319,35 @@ class SupplierFootprintProduct(Base):
     product_id: Mapped[str] = mapped_column(String(500), primary_key=True, index=True)
 
 
+class ScenarioFootprint(Base):
+    """A what-if footprint (``openpcf publish --param ... --scenario NAME``), kept apart.
+
+    Design note: scenarios have their own table rather than a flag on :class:`Footprint`, so
+    the database itself keeps them from the live footprint: every PACT route reads
+    ``footprint`` only, so a scenario is never served to a buyer; it has no ``status``, so it
+    is never Active and never counts against the one-Active index (migration 0002); storing
+    one writes no ``footprint`` row, so it deprecates nothing. A flag would leave each of
+    these to every query remembering ``WHERE NOT scenario`` (issue 13: ``publish --param``
+    replaced the live footprint). ``(product_id, name, footprint_id)`` is unique: the same
+    scenario with the same calculation is stored once; a changed one is another row.
+    """
+
+    __tablename__ = "scenario_footprint"
+    __table_args__ = (UniqueConstraint("product_id", "name", "footprint_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    calculation_id: Mapped[int | None] = mapped_column(ForeignKey("calculation_record.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    footprint_id: Mapped[uuid.UUID] = mapped_column()
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # --------------------------------------------------------------------------------------------
 # immutability guard
 

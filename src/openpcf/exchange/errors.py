@@ -84,3 +84,18 @@ class FootprintConflictError(SupplierFootprintError):
     one in ``precedingPfIds``. Replacing the stored one would let whoever sends the second copy
     rewrite data that calculations already used, so it is refused and reported instead.
     """
+
+
+class PactBoundaryError(InputError):
+    """A PACT document was asked for a boundary PACT cannot carry (e.g. a cradle-to-grave
+    model with ``--pact-boundary model``); the message offers the cradle-to-gate part."""
+
+
+class IllustrativeFactorsError(InputError):
+    """A footprint to publish or certify uses illustrative (placeholder) factor rows and the
+    caller did not allow it (``--allow-illustrative``)."""
+
+
+class ScenarioChoiceError(InputError):
+    """``publish`` with changed parameters but no choice between storing a scenario
+    (``--scenario NAME``) and replacing the live footprint (``--replace-live``)."""

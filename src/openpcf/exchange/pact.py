@@ -11,6 +11,19 @@ never emits exponent notation: the v3 ``Decimal`` pattern ``^[+-]?\\d+(\\.\\d+)?
 are left out instead of being set to ``null`` (PACT treats ``null`` as undefined, and
 ``productOrSectorSpecificRules`` must not be an empty list in the schema).
 
+**Boundary.** PACT footprints are cradle-to-gate (:mod:`openpcf.model.part`), so the document
+of a model with a wider boundary (cradle-to-grave) is its cradle-to-gate part by default
+(``boundary="cradle-to-gate"``): every amount, the primary data share and the DQRs are sums
+over the processes of the stages ``BOUNDARY_STAGES["cradle-to-gate"]``, and
+``boundaryProcessesDescription`` says which stages were left out. ``boundary="model"`` writes
+the model's own boundary, and is refused (:class:`PactBoundaryError`) for a boundary PACT
+cannot carry. The full life-cycle result stays in the report and in ``calc --format json``.
+
+**Illustrative factors.** A document whose numbers use factor rows flagged ``illustrative``
+(placeholders without an open published source) says so at the start of ``comment``
+(:func:`illustrative_statement`); whether such a document may be published or certified is
+decided by :mod:`openpcf.services.publishing`.
+
 PACT forbids some signs (``fossilGhgEmissions`` ≥ 0, ``biogenicCO2Uptake`` ≤ 0, ...). A result
 that breaks them (e.g. a substitution credit larger than the fossil burden) raises
 :class:`~openpcf.errors.InputError` rather than producing a document a recipient must reject.
@@ -26,15 +39,24 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from openpcf.errors import InputError
+from openpcf.exchange.errors import PactBoundaryError
 from openpcf.exchange.supplier import SUPPLIER_SET
 from openpcf.exchange.v2 import v2_view
 from openpcf.exchange.vocabulary import GLOBAL, UN_REGIONS, V2_UNITS
 from openpcf.factors import bundled_factor_set
+from openpcf.model.part import PACT_BOUNDARY, LifeCyclePart, life_cycle_part, within
 from openpcf.model.schema import BOUNDARY_STAGES
 
 if TYPE_CHECKING:
+    from openpcf.factors import Factor
     from openpcf.model.calculation import Calculation
     from openpcf.model.schema import ProductModel
+
+#: What ``--pact-boundary`` accepts: the cradle-to-gate part (the default), or the model's own
+#: boundary (refused when PACT cannot carry it).
+PactBoundary = Literal["cradle-to-gate", "model"]
+PACT_BOUNDARIES: tuple[PactBoundary, ...] = ("cradle-to-gate", "model")
+DEFAULT_PACT_BOUNDARY: PactBoundary = "cradle-to-gate"
 
 SPEC_VERSIONS = {"3": "3.0.0", "2": "2.3.0"}
 
@@ -92,6 +114,7 @@ def product_footprint(
     version: Literal["3", "2"] = "3",
     footprint_id: uuid.UUID | None = None,
     created: dt.datetime | None = None,
+    boundary: str = DEFAULT_PACT_BOUNDARY,
 ) -> dict[str, Any]:
     """The PACT ProductFootprint (v3.0 by default, v2.3 with ``version="2"``) of a calculation.
 
@@ -110,9 +133,14 @@ def product_footprint(
         deliverable of one calculation names the same footprint.
     created
         Creation time (naive values are taken as UTC); now by default.
+    boundary
+        ``"cradle-to-gate"``: the cradle-to-gate part of the model (all of it when its boundary
+        lies within); ``"model"``: the model's own boundary (see :func:`pact_part`).
 
     Raises
     ------
+    PactBoundaryError
+        ``boundary="model"`` for a model whose boundary PACT cannot carry.
     InputError
         When the model or result cannot be expressed in that PACT version: a geography that is
         neither a country, an ISO 3166-2 subdivision nor a UN region, ids that are not URNs,
@@ -121,11 +149,57 @@ def product_footprint(
     """
     if version not in SPEC_VERSIONS:
         raise ValueError(f"PACT version must be '3' or '2', not {version!r}")
-    ctx = _Context(calculation)
+    ctx = _Context(calculation, pact_part(calculation, boundary))
     if version == "2":
         _check_v2(ctx)  # the same limits v2_view has, but naming the model file's lines
     doc = _v3(ctx, footprint_id or calculation.footprint_id, _utc(created))
     return doc if version == "3" else v2_view(doc, cpc=ctx.model.product.cpc)
+
+
+def pact_part(calculation: Calculation, boundary: str = DEFAULT_PACT_BOUNDARY) -> LifeCyclePart:
+    """The part of ``calculation`` a PACT document carries (see :func:`product_footprint`).
+
+    Raises
+    ------
+    PactBoundaryError
+        ``boundary="model"`` when the model's boundary reaches beyond cradle-to-gate, or a
+        ``boundary`` that is not one of :data:`PACT_BOUNDARIES`.
+    """
+    model = calculation.compiled.model
+    if boundary not in PACT_BOUNDARIES:
+        raise PactBoundaryError(f"PACT boundary {boundary!r}: use {' or '.join(PACT_BOUNDARIES)}")
+    if boundary == "model" and not within(model.boundary):
+        stages = ", ".join(
+            s.replace("_", " ")
+            for s in BOUNDARY_STAGES[model.boundary]
+            if s not in BOUNDARY_STAGES[PACT_BOUNDARY]
+        )
+        raise PactBoundaryError(
+            f"{calculation.compiled.loaded.where('boundary')}: a PACT footprint cannot carry the "
+            f"model's {model.boundary} boundary: PACT footprints are cradle-to-gate, and a buyer "
+            f"adds them to its purchased goods (Scope 3 category 1), so the {stages} stages "
+            "would be counted twice. Use --pact-boundary cradle-to-gate (the default) for the "
+            "cradle-to-gate part, or change the model's boundary; the full life cycle is in "
+            "`openpcf report` and `openpcf calc --format json`"
+        )
+    return life_cycle_part(calculation, model.boundary if boundary == "model" else PACT_BOUNDARY)
+
+
+def illustrative_factors(part: LifeCyclePart) -> list[Factor]:
+    """The factor rows flagged illustrative among those ``part``'s numbers use."""
+    return [f for f in part.factors if f.illustrative]
+
+
+def illustrative_statement(rows: list[Factor]) -> str:
+    """What a document says when its numbers use illustrative factor rows ("" for none)."""
+    if not rows:
+        return ""
+    ids = ", ".join(f.id for f in rows)
+    return (
+        f"ILLUSTRATIVE: this PCF uses {len(rows)} illustrative emission factor(s) (placeholders "
+        f"without an open published source: {ids}); replace them with supplier or database "
+        "data before relying on the numbers."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,8 +209,9 @@ def product_footprint(
 class _Context:
     """The calculation plus the values both PACT versions derive from it."""
 
-    def __init__(self, calculation: Calculation) -> None:
+    def __init__(self, calculation: Calculation, part: LifeCyclePart) -> None:
         self.calc = calculation
+        self.part = part
         self.result = calculation.result
         self.compiled = calculation.compiled
         self.model: ProductModel = calculation.compiled.model
@@ -183,7 +258,10 @@ class _Context:
 
     def comment(self) -> str:
         prov = self.result.provenance
-        parts = [self.model.comment] if self.model.comment else []
+        statement = illustrative_statement(illustrative_factors(self.part))
+        parts = [statement] if statement else []
+        if self.model.comment:
+            parts.append(self.model.comment)
         parts.append(
             f"Calculated with OpenPCF {prov.get('openpcf_version', '')} under ISO 14067 with "
             f"{self.result.gwp} GWP100 values; model {self.file} "
@@ -227,13 +305,29 @@ class _Context:
         )
 
     def boundary_description(self) -> str:
-        stages = BOUNDARY_STAGES[self.model.boundary]
-        parts = []
-        for stage in stages:
-            names = [p.name for p in self.model.processes if p.stage == stage]
-            if names:
-                parts.append(f"{stage.replace('_', ' ')}: {', '.join(names)}")
-        return f"{self.model.boundary} ({'; '.join(parts)})"
+        """The stages and processes the document covers; for a part of a wider model, also
+        what it leaves out."""
+        inside = "; ".join(
+            f"{stage.replace('_', ' ')}: {', '.join(names)}"
+            for stage, names in self.part.processes.items()
+        )
+        boundary = self.model.boundary
+        if set(self.part.stages) == set(BOUNDARY_STAGES[boundary]):
+            return f"{boundary} ({inside})"
+        left_out = [
+            f"{stage.replace('_', ' ')} ({', '.join(names)})"
+            for stage in BOUNDARY_STAGES[boundary]
+            if stage not in self.part.stages
+            for names in [[p.name for p in self.model.processes if p.stage == stage]]
+            if names
+        ]
+        out = f"{PACT_BOUNDARY} part of a {boundary} model ({inside})"
+        if left_out:
+            out += (
+                f". Not included: {'; '.join(left_out)}; the {boundary} total is in the "
+                "model's report"
+            )
+        return out
 
     def exempted(self) -> tuple[Decimal, str]:
         """Exempted share and why.
@@ -251,7 +345,7 @@ class _Context:
     def reports(self) -> list[str]:
         """IPCC reports of every characterisation used: ours and suppliers' CO2e factors."""
         found = _REPORT.findall(self.result.gwp)
-        for f in self.compiled.factors:
+        for f in self.part.factors:
             if f.gwp_basis:
                 found.extend(_REPORT.findall(f.gwp_basis))
         if not found:
@@ -270,7 +364,7 @@ class _Context:
         prov = self.result.provenance
         bundled = set(bundled_factor_set().set_names)
         names = sorted(
-            {f.set_name or self.compiled.factor_set.name for f in self.compiled.factors}
+            {f.set_name or self.compiled.factor_set.name for f in self.part.factors}
             - {SUPPLIER_SET}
         )
         return [
@@ -320,7 +414,7 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _v3(ctx: _Context, pf_id: uuid.UUID, created: str) -> dict[str, Any]:
-    r, p = ctx.result, ctx.model.product
+    r, p = ctx.part, ctx.model.product
     start, end = ctx.period()
     exempted, exempted_why = ctx.exempted()
     q = r.quality

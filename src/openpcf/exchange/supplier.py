@@ -17,8 +17,12 @@ biogenicCO2Uptake (biogenicCarbonWithdrawal), ≤ 0       ``CO2-uptake``, as a p
 =====================================================  =================================
 
 so that the factor reproduces the supplier's ``pcfExcludingBiogenicUptake`` (v3 formula) and
-``pcfIncludingBiogenicUptake``. Land-management, CCS and technological *removals* are not
-imported yet: a footprint that reports them non-zero is refused rather than overstated.
+``pcfIncludingBiogenicUptake``. The row is a :class:`~openpcf.model.compiler.StatedFactor`:
+a factor row with what the supplier states about its data, its primary data share and DQRs
+(:mod:`openpcf.exchange.supplier_quality`) and the biogenic non-CO2 part of the ``CO2e`` flow,
+which the result counts as biogenic, not fossil.
+Land-management, CCS and technological *removals* are not imported yet: a footprint that
+reports them non-zero is refused rather than overstated.
 
 References: ``ref`` is a path to a JSON file (relative to the model file's folder),
 optionally ``path#<footprint id>``; the file holds one ProductFootprint (v3 or v2.3), a
@@ -42,10 +46,11 @@ from typing import Any, Protocol
 
 from openpcf.core.units import PACT_UNITS
 from openpcf.exchange.errors import SupplierFootprintError
+from openpcf.exchange.supplier_quality import stated_pedigree, stated_primary_share
 from openpcf.exchange.vocabulary import pact_decimal
-from openpcf.factors.schema import Factor
 from openpcf.files import jsonfile
 from openpcf.files.bounded import read_bounded
+from openpcf.model.compiler import StatedFactor
 
 #: ``Factor.set_name`` of supplier factors (they are primary data, not a secondary set).
 SUPPLIER_SET = "supplier"
@@ -84,8 +89,11 @@ class ReceivedFootprints(Protocol):
         ...
 
 
-def supplier_factor(ref: str, *, base: Path, store: ReceivedFootprints | None = None) -> Factor:
-    """The emission factor per one declared unit of the supplier footprint ``ref`` points to.
+def supplier_factor(
+    ref: str, *, base: Path, store: ReceivedFootprints | None = None
+) -> StatedFactor:
+    """The emission factor per one declared unit of the supplier footprint ``ref`` points to,
+    with the supplier's primary data share, DQRs and biogenic non-CO2 part.
 
     Parameters
     ----------
@@ -136,7 +144,7 @@ def _looks_like_path(ref: str) -> bool:
 # reading and selecting
 
 
-def _from_file(ref: str, base: Path) -> Factor:
+def _from_file(ref: str, base: Path) -> StatedFactor:
     file_part, _, wanted = ref.partition("#")
     path = Path(file_part)
     if not path.is_absolute():
@@ -265,7 +273,7 @@ _REMOVALS_V3 = (
 )
 
 
-def _to_factor(footprint: Mapping[str, Any], label: str) -> Factor:
+def _to_factor(footprint: Mapping[str, Any], label: str) -> StatedFactor:
     r = _Reader(footprint, label)
     v3 = r.version == "3"
     unit_field = "declaredUnitOfMeasurement" if v3 else "declaredUnit"
@@ -333,7 +341,19 @@ def _to_factor(footprint: Mapping[str, Any], label: str) -> Factor:
             f"the components sum to {co2e + luc}, not the stated {pcf_f} {stated}: the "
             "components are used"
         )
-    return Factor(
+    share = stated_primary_share(r.pcf, version=r.version, where=r.where)
+    pedigree = stated_pedigree(r.pcf, version=r.version, where=r.where)
+    notes.append(
+        "states no primaryDataShare: counted as secondary data"
+        if share is None
+        else f"primaryDataShare {r.pcf['primaryDataShare']} %"
+    )
+    if pedigree is not None:
+        notes.append(
+            f"DQRs as pedigree (technological, geographical, temporal) = "
+            f"({pedigree.technological}, {pedigree.geographical}, {pedigree.temporal})"
+        )
+    return StatedFactor(
         id=f"supplier.{r.id.lower()}",
         name=_name(r),
         unit=UNITS[pact_unit],
@@ -349,6 +369,9 @@ def _to_factor(footprint: Mapping[str, Any], label: str) -> Factor:
         gwp_basis=", ".join(reports) if reports else "unstated",
         notes="; ".join(notes),
         set_name=SUPPLIER_SET,
+        primary_share=share or 0.0,
+        pedigree=pedigree,
+        biogenic_non_co2=float(bio / amount),
     )
 
 

@@ -5,6 +5,8 @@
   ``file:line: data.path: message``.
 - :mod:`openpcf.files.csvfile`: CSV rows with their line numbers.
 - :mod:`openpcf.files.schema`: the strict pydantic base class of every user-file schema.
+- :mod:`openpcf.files.zips`: zips from someone else (database exports, verification
+  packages), opened and read within one set of bounds.
 
 This package imports the standard library, PyYAML, pydantic and :mod:`openpcf.errors` only.
 """

@@ -13,51 +13,37 @@ The API is deliberately tiny::
         for name in archive.members(f"{root}processes/", suffix=".xml"):
             data = archive.read(name)
 
-What one zip may cost is bounded before anything is read (:class:`ZipLimits`, issue 11,
-item 6): the number of members, each member's and the total uncompressed size (as the zip's
-directory declares them; :mod:`zipfile` never returns more than the declared size) and the
-compression ratio of large members, so a 0.6 MB zip that inflates to 600 MB is refused
-instead of read. A damaged member (bad CRC, truncated, encrypted, an unknown compression) is
-an :class:`ArchiveError` naming it, not a traceback.
+What one zip may cost is bounded before anything is read, by OpenPCF's one zip policy
+(:mod:`openpcf.files.zips`, issue 11, item 6) under the database bounds :data:`ZIP_LIMITS`:
+the number of members and the size of the directory (judged before the directory is parsed),
+each member's and the total uncompressed size (as the zip's directory declares them, and
+enforced while inflating) and the compression ratio of large members, so a 0.6 MB zip that
+inflates to 600 MB is refused instead of read; symbolic links and duplicate names are refused
+too. A damaged member (bad CRC, truncated, encrypted, an unknown compression) is an
+:class:`ArchiveError` naming it, not a traceback.
 """
 
 from __future__ import annotations
 
 import zipfile
-import zlib
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from openpcf.errors import InputError
+from openpcf.files.zips import MIB, READ_ERRORS, ZipLimits, open_zip, read_member
+
+__all__ = ["ZIP_LIMITS", "Archive", "ArchiveError", "ZipLimits"]
 
 _LICENCE_NAMES = ("license", "license.txt", "license.md", "licence", "licence.txt", "copying")
-_MiB = 1024 * 1024
+_WHAT = "a database zip"
 
 
 class ArchiveError(InputError):
     """A database path is neither a folder nor a readable zip file, or the zip is refused."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ZipLimits:
-    """What one database zip may hold.
-
-    Design note, the defaults: the real exports in ``shared/data`` have 6,500 to 7,500
-    members, 24 to 120 MB uncompressed, at most 3.3 MB per member and compression ratios up
-    to 54; ecoinvent (about 20,000 datasets, a few GB) fits easily. A deflate bomb has ratios
-    near 1,000.
-    """
-
-    members: int = 500_000
-    member_bytes: int = 256 * _MiB
-    total_bytes: int = 32 * 1024 * _MiB
-    ratio: float = 200.0
-    """Largest uncompressed / compressed size of a member of :attr:`ratio_from` bytes or more."""
-    ratio_from: int = _MiB
-
-
-#: The limits of :class:`Archive` unless it is given others.
+#: The limits of :class:`Archive` unless it is given others (the defaults of
+#: :class:`~openpcf.files.zips.ZipLimits`, which are sized for real database exports).
 ZIP_LIMITS = ZipLimits()
 
 
@@ -68,16 +54,19 @@ class Archive:
         self.path = Path(path)
         self.limits = limits
         self._zip: zipfile.ZipFile | None = None
+        self._infos: dict[str, zipfile.ZipInfo] = {}
         if self.path.is_dir():
             names = [p.relative_to(self.path).as_posix() for p in self.path.rglob("*")]
             self._names = sorted(n for n in names if (self.path / n).is_file())
         elif self.path.is_file() and zipfile.is_zipfile(self.path):
             try:
-                self._zip = zipfile.ZipFile(self.path)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+                self._zip = open_zip(self.path, limits=limits, what=_WHAT, error=ArchiveError)
+            except ArchiveError:
+                raise
+            except READ_ERRORS as exc:
                 raise ArchiveError(f"{self.path}: cannot open the zip file ({exc}).") from None
-            self._check(self._zip.infolist())
-            self._names = sorted(n for n in self._zip.namelist() if not n.endswith("/"))
+            self._infos = {i.filename: i for i in self._zip.infolist() if not i.is_dir()}
+            self._names = sorted(self._infos)
         elif not self.path.exists():
             raise ArchiveError(f"{self.path}: no such file or folder. Check the path.")
         else:
@@ -93,34 +82,6 @@ class Archive:
         low = suffix.lower()
         return [n for n in self._names if n.startswith(prefix) and n.lower().endswith(low)]
 
-    def _check(self, infos: list[zipfile.ZipInfo]) -> None:
-        """Refuse a zip beyond :attr:`limits`, from its directory alone."""
-        limits = self.limits
-        refuse = f"{self.path}: refused as a database zip"
-        if len(infos) > limits.members:
-            raise ArchiveError(f"{refuse}: {len(infos):,} members, more than {limits.members:,}")
-        total = 0
-        for info in infos:
-            size = info.file_size
-            if size > limits.member_bytes:
-                raise ArchiveError(
-                    f"{refuse}: member {info.filename} is {size / _MiB:,.0f} MiB uncompressed, "
-                    f"more than {limits.member_bytes / _MiB:,.0f} MiB"
-                )
-            ratio = size / max(info.compress_size, 1)
-            if size >= limits.ratio_from and ratio > limits.ratio:
-                raise ArchiveError(
-                    f"{refuse}: member {info.filename} inflates {ratio:,.0f} times (to "
-                    f"{size / _MiB:,.0f} MiB), more than {limits.ratio:g}: it looks like a zip "
-                    "bomb, not data"
-                )
-            total += size
-        if total > limits.total_bytes:
-            raise ArchiveError(
-                f"{refuse}: {total / _MiB:,.0f} MiB uncompressed in all, more than "
-                f"{limits.total_bytes / _MiB:,.0f} MiB"
-            )
-
     def read(self, name: str) -> bytes:
         """The bytes of member ``name`` (a name from :meth:`members`).
 
@@ -133,15 +94,12 @@ class Archive:
         """
         if self._zip is not None:
             try:
-                return self._zip.read(name)
-            except (
-                zipfile.BadZipFile,
-                zlib.error,
-                EOFError,
-                OSError,
-                RuntimeError,  # encrypted
-                NotImplementedError,  # e.g. deflate64
-            ) as exc:
+                return read_member(
+                    self.path, self._zip, self._infos[name], self.limits, ArchiveError
+                )
+            except ArchiveError:
+                raise
+            except READ_ERRORS as exc:
                 raise ArchiveError(
                     f"{self.path}: member {name} cannot be read ({exc}); the zip file is "
                     "damaged or unsupported: download or export it again"
@@ -149,7 +107,7 @@ class Archive:
         file = self.path / name
         if file.stat().st_size > self.limits.member_bytes:
             raise ArchiveError(
-                f"{file}: larger than {self.limits.member_bytes / _MiB:,.0f} MiB; not a "
+                f"{file}: larger than {self.limits.member_bytes / MIB:,.0f} MiB; not a "
                 "database file"
             )
         return file.read_bytes()

@@ -45,9 +45,49 @@ GAS_INDEX = {g: i for i, g in enumerate(GAS_IDS)}
 BackgroundResolver = Callable[[str], Factor]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatedFactor(Factor):
+    """A factor row plus what its provider states about the data behind it.
+
+    A supplier's PACT footprint states the share of primary data in its PCF, its data quality
+    ratings and how much of its CO2e is biogenic non-CO2 (the ``CO2e`` flow counts as fossil).
+    The compiler gives the input these unless the model's input sets ``primary:`` or
+    ``quality:`` itself; the result moves the biogenic part from fossil to biogenic. It is a
+    :class:`Factor` (same row, same hash), so everything that reads factor rows reads it.
+    """
+
+    primary_share: float = 0.0
+    """Share of the row's data that is primary, 0 to 1 (0 when the provider states none)."""
+    pedigree: Pedigree | None = None
+    """The provider's data quality as pedigree scores; None when it states none."""
+    biogenic_non_co2: float = 0.0
+    """kg CO2e per unit of the row's ``CO2e`` flow that are biogenic non-CO2 emissions."""
+
+    def __post_init__(self) -> None:
+        Factor.__post_init__(self)
+        if not 0.0 <= self.primary_share <= 1.0:
+            raise ValueError(f"primary_share {self.primary_share!r} must be from 0 to 1")
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        kwargs = {f.name: getattr(self, f.name) for f in fields(self)}
+        kwargs["emissions"] = dict(self.emissions)
+        return (_rebuild_stated, (kwargs,))
+
+    def canonical(self) -> dict[str, Any]:
+        """The row's :meth:`Factor.canonical` form: what is stated about it is not the row."""
+        own = {"primary_share", "pedigree", "biogenic_non_co2"}
+        return {k: v for k, v in Factor.canonical(self).items() if k not in own}
+
+
+def _rebuild_stated(kwargs: dict[str, Any]) -> StatedFactor:
+    """Unpickle a :class:`StatedFactor` (module-level so pickle can find it)."""
+    return StatedFactor(**kwargs)
+
+
 class FileResolver(Protocol):
     """Turns a reference in the model (a file name relative to ``base``, or an id) into a
-    factor row per unit of the input it describes."""
+    factor row per unit of the input it describes (a :class:`StatedFactor` when its provider
+    states the row's primary data share and data quality)."""
 
     def __call__(self, ref: str, /, *, base: Path) -> Factor: ...
 
@@ -93,9 +133,14 @@ class Entry:
     row: int  # row of A_ff (process), A_bf (factor-like) or B (emission)
     amount: float  # consumed (>0) or credited (<0), in the row's reference unit
     unit: str
-    primary: bool
+    primary_share: float  # share of the exchange's data that is primary, 0 to 1
     pedigree: Pedigree | None
     where: str
+
+    @property
+    def primary(self) -> bool:
+        """Whether any of the exchange's data is primary."""
+        return self.primary_share > 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -310,8 +355,7 @@ class _Compiler:
                 f"{where}: amount {amount:g} is negative; inputs are consumed amounts (>= 0). "
                 "Model an avoided product with co_products and allocation method 'substitution'"
             )
-        primary = inp.primary if inp.primary is not None else inp.kind == "supplier_footprint"
-        pedigree = inp.quality.pedigree() if inp.quality else None
+        stated: StatedFactor | None = None
         if inp.kind == "process":
             target = self._process_column(inp, where)
             value = self._converted(amount, inp.unit, self.columns[target].unit, where) * share
@@ -319,6 +363,7 @@ class _Compiler:
             label, unit = self.columns[target].id, self.columns[target].unit
         else:
             factor = self._factor_for(inp, where)
+            stated = factor if isinstance(factor, StatedFactor) else None
             row = self._background_row(factor)
             value = self._converted(amount, inp.unit, factor.unit, where) * share
             self.A_bf[(row, j)] = self.A_bf.get((row, j), 0.0) - value
@@ -332,8 +377,12 @@ class _Compiler:
                 row=target if inp.kind == "process" else row,
                 amount=value,
                 unit=unit,
-                primary=primary,
-                pedigree=pedigree,
+                primary_share=_primary_share(inp, stated),
+                pedigree=(
+                    inp.quality.pedigree()
+                    if inp.quality
+                    else (stated.pedigree if stated is not None else None)
+                ),
                 where=where,
             )
         )
@@ -414,7 +463,7 @@ class _Compiler:
                 row=row,
                 amount=value,
                 unit="kg",
-                primary=em.primary if em.primary is not None else True,
+                primary_share=0.0 if em.primary is False else 1.0,
                 pedigree=em.quality.pedigree() if em.quality else None,
                 where=where,
             )
@@ -451,7 +500,7 @@ class _Compiler:
                 row=row,
                 amount=-value,
                 unit=unit,
-                primary=False,
+                primary_share=0.0,
                 pedigree=None,
                 where=where,
             )
@@ -508,6 +557,15 @@ class _Compiler:
                 f"{col.unit!r}, the output unit of reference process {col.process!r}; make the "
                 "reference process output the declared quantity (e.g. 100 kWh of capacity per pack)"
             ) from None
+
+
+def _primary_share(inp: Input, stated: StatedFactor | None) -> float:
+    """The share of an input's data that is primary: the model's ``primary:`` when given
+    (all or nothing), else what the row's provider states (a supplier's primaryDataShare),
+    else none: background, grid and transport rows are secondary data."""
+    if inp.primary is not None:
+        return 1.0 if inp.primary else 0.0
+    return stated.primary_share if stated is not None else 0.0
 
 
 def _sparse(entries: Mapping[tuple[int, int], float], shape: tuple[int, int]) -> sp.csc_array:

@@ -16,7 +16,7 @@ import numpy as np
 
 from openpcf import __version__
 from openpcf.core.engine import foreground_intensities, solve_layered
-from openpcf.core.quality import rate
+from openpcf.core.quality import primary_share, rate
 from openpcf.core.results import (
     ExchangeContribution,
     FootprintResult,
@@ -29,7 +29,7 @@ from openpcf.core.tree import Edge, build_tree
 from openpcf.factors import Factor
 from openpcf.methods.gases import BY_ID, GAS_IDS
 from openpcf.methods.gwp import characterisation_vector
-from openpcf.model.compiler import CompiledModel, Entry
+from openpcf.model.compiler import CompiledModel, Entry, StatedFactor
 from openpcf.model.schema import BOUNDARY_STAGES
 
 FACTOR_KINDS = (
@@ -79,9 +79,8 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
             sum(v for g, v in zip(GAS_IDS, per_gas_co2e, strict=True) if BY_ID[g].origin == origin)
         )
 
-    weights = np.array([x.co2e for x in exchanges])
-    primary = sum(abs(x.co2e) for x in exchanges if x.primary)
-    denominator = float(np.abs(weights).sum())
+    weights = pcf_weights(compiled, exchanges)
+    moved = stated_biogenic(compiled, exchanges)  # suppliers' biogenic non-CO2, booked as CO2e
     return FootprintResult(
         product=compiled.model.product.name,
         declared_unit=compiled.model.product.declared_unit,
@@ -91,8 +90,8 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
         by_stage=frozen_map(stages),
         by_gas_kg=frozen_map(dict(zip(GAS_IDS, map(float, per_gas_kg), strict=True))),
         by_gas_co2e=frozen_map(dict(zip(GAS_IDS, map(float, per_gas_co2e), strict=True))),
-        fossil=origin_sum("fossil"),
-        biogenic=origin_sum("biogenic"),
+        fossil=origin_sum("fossil") - moved,
+        biogenic=origin_sum("biogenic") + moved,
         biogenic_co2=float(per_gas_co2e[GAS_IDS.index("CO2-biogenic")]),
         uptake=origin_sum("uptake"),
         luc=origin_sum("luc"),
@@ -103,11 +102,57 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
         exchanges=exchanges,
         tree=_tree(compiled, sol.lambda_b, c, lam_b),
         quality=rate(weights, [e.pedigree for e in compiled.entries]),
-        primary_data_share=100.0 * primary / denominator if denominator else 0.0,
+        primary_data_share=primary_share(weights, [e.primary_share for e in compiled.entries]),
         parameters=frozen_map(compiled.parameters),
         provenance=frozen_map(provenance(compiled, backend=backend)),
         notes=_notes(compiled) + _conditioning(compiled, sol.condition),
     )
+
+
+#: Gases outside PACT's pcfExcludingBiogenicUptake (fossil + land-use change + biogenic
+#: non-CO2): biogenic CO2 emissions and uptake.
+NOT_IN_PCF = frozenset({"CO2-biogenic", "CO2-uptake"})
+
+
+def pcf_weights(compiled: CompiledModel, exchanges: Sequence[ExchangeContribution]) -> np.ndarray:
+    """Each exchange's kg CO2e in the PCF excluding biogenic uptake, the weights of the DQR and
+    the primary data share (see :mod:`openpcf.core.quality`).
+
+    ``exchanges`` are the result's, one per entry of ``compiled``. A factor row is an
+    aggregated datum (the compiler's background is the identity), so an exchange's amount
+    times the row's characterised gases is its whole contribution.
+    """
+    values = compiled.gwp.values
+    per_unit = [
+        sum(kg * values[g] for g, kg in f.emissions.items() if g not in NOT_IN_PCF)
+        for f in compiled.factors
+    ]
+    weights = np.zeros(len(exchanges))
+    for k, (e, x) in enumerate(zip(compiled.entries, exchanges, strict=True)):
+        if e.kind in FACTOR_KINDS:
+            weights[k] = x.amount * per_unit[e.row]
+        elif e.kind == "emission" and e.label not in NOT_IN_PCF:
+            weights[k] = x.amount * values[e.label]
+    return weights
+
+
+def stated_biogenic(
+    compiled: CompiledModel,
+    exchanges: Sequence[ExchangeContribution],
+    *,
+    stages: Sequence[str] = (),
+) -> float:
+    """kg CO2e of biogenic non-CO2 emissions inside supplier rows' ``CO2e`` flow (which counts
+    as fossil), over the exchanges of processes in ``stages`` (every stage when empty)."""
+    stage_of = {c.process: c.stage for c in compiled.columns}
+    total = 0.0
+    for e, x in zip(compiled.entries, exchanges, strict=True):
+        if e.kind not in FACTOR_KINDS or (stages and stage_of[e.process] not in stages):
+            continue
+        row = compiled.factors[e.row]
+        if isinstance(row, StatedFactor):
+            total += x.amount * row.biogenic_non_co2
+    return total
 
 
 def _exchange(e: Entry, s_f: np.ndarray, lam_b: np.ndarray, c: np.ndarray) -> ExchangeContribution:

@@ -2,21 +2,27 @@
 
 The pure parts of a package: its format and file names (:mod:`~openpcf.package.format`), where
 the model and its side files go (:mod:`~openpcf.package.layout`), the factor rows
-(:mod:`~openpcf.package.rows`), the zip (:mod:`~openpcf.package.archive`), the manifest and its
+(:mod:`~openpcf.package.rows`), the rows of imported LCI databases
+(:mod:`~openpcf.package.background`), the supplier footprints named by id or URN
+(:mod:`~openpcf.package.suppliers`), the zip (:mod:`~openpcf.package.archive`), the manifest and its
 signature (:mod:`~openpcf.package.manifest`, :mod:`~openpcf.package.signature`), and the
 comparison of a recomputed result with the packaged one (:mod:`~openpcf.package.compare`,
 :mod:`~openpcf.package.results`). Building and reproducing a package, which calculate, are the
 use cases in :mod:`openpcf.services.packaging`.
 
 Design note: rows derived from side files (supplier footprints, shipments, electricity claims)
-are recomputed from those files by the compiler, which uses OpenPCF's bundled logistics library
-and residual mixes for them; they are then compared with the packaged rows, so a change in that
-bundled data is reported rather than silently absorbed.
+and from packed supplier footprints are recomputed from those files by the compiler, which uses
+OpenPCF's bundled logistics library and residual mixes for them; they are then compared with the
+packaged rows, so a change in that bundled data is reported rather than silently absorbed.
+Background rows are not recomputed from a database: the verifier usually has none, so the
+packed rows are the data (checked against the manifest, and against the verifier's own copy of
+the same database version when there is one).
 """
 
 from __future__ import annotations
 
 from openpcf.package.format import (
+    BACKGROUND,
     CERTIFICATE,
     FORMAT,
     JWKS,
@@ -27,6 +33,7 @@ from openpcf.package.format import (
     RESULT,
     ROWS,
     SIGNATURE,
+    SUPPLIERS,
     PackageError,
     ReproductionError,
     UntrustedPackageError,
@@ -36,6 +43,7 @@ from openpcf.package.results import Difference, PackageSummary, ReproductionRepo
 from openpcf.package.rows import row_digest, rows_csv
 
 __all__ = [
+    "BACKGROUND",
     "CERTIFICATE",
     "FORMAT",
     "JWKS",
@@ -46,6 +54,7 @@ __all__ = [
     "RESULT",
     "ROWS",
     "SIGNATURE",
+    "SUPPLIERS",
     "Difference",
     "PackageError",
     "PackageSummary",

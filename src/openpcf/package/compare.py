@@ -12,7 +12,7 @@ from openpcf.core.solver import pardiso_available
 from openpcf.package.format import LOCATION_KEYS
 from openpcf.package.layout import packaged_model
 from openpcf.package.results import Difference, Findings
-from openpcf.package.rows import from_side_file, row_change
+from openpcf.package.rows import from_side_file, origin, row_change
 
 if TYPE_CHECKING:
     from openpcf.factors import Factor
@@ -83,22 +83,40 @@ def compare_rows(
     f: Findings,
     tmp: Path,
 ) -> None:
-    """Side-file rows recomputed now vs the packaged rows."""
+    """Rows recomputed now from files of the package (side files, packed supplier footprints)
+    vs the packaged rows."""
     model_dir = packaged_model(tmp, manifest).parent
     for factor in calculation.compiled.factors:
         packaged = rows.get(factor.id)
         if not from_side_file(manifest, factor.id):
             continue
         now = relocate(factor.canonical(), model_dir, manifest)
+        source = _source(manifest, factor.id)
         if packaged is None:
-            f.problems.append(f"factor row {factor.id} derived from a side file is not packaged")
+            f.problems.append(f"factor row {factor.id} derived from {source} is not packaged")
         elif now != packaged.canonical():
             was = {"emissions": dict(packaged.emissions), "unit": packaged.unit}
-            f.causes.append(
-                f"factor {factor.id} recomputed from its side file differs from the packaged row"
-                f"{row_change(was, factor)}: the side file or OpenPCF's bundled data for it "
-                "changed"
+            why = (
+                "the packed supplier footprint changed"
+                if origin(manifest, factor.id) == "received"
+                else "the side file or OpenPCF's bundled data for it changed"
             )
+            f.causes.append(
+                f"factor {factor.id} recomputed from {source} differs from the packaged row"
+                f"{row_change(was, factor)}: {why}"
+            )
+
+
+def _source(manifest: Mapping[str, Any], fid: str) -> str:
+    """The file a recomputed row comes from, in words."""
+    if origin(manifest, fid) == "received":
+        for entry in (manifest.get("received_footprints") or {}).values():
+            if (
+                isinstance(entry, dict)
+                and fid == f"supplier.{str(entry.get('footprint_id')).lower()}"
+            ):
+                return f"the supplier footprint {entry.get('file')}"
+    return "its side file"
 
 
 def explain(

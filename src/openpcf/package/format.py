@@ -7,10 +7,19 @@ Layout of the zip::
     manifest.jws            compact JWS over manifest.json (when the issuer has a key)
     jwks.json               the issuer's public keys (when signed or certified)
     model/<model>.yaml      the model file, byte for byte
-    model/<side files>      factor sets, supplier PACT footprints, shipment and electricity-claim
-                            files the model references, at the same relative paths
+    model/<side files>      factor sets, supplier PACT footprint files, shipment and
+                            electricity-claim files the model references by path, at the same
+                            relative paths
     factors/rows.csv        the exact factor rows used, with provenance (a factor-set CSV that
-                            ``load_factor_set`` reloads)
+                            ``load_factor_set`` reloads), except the background rows
+    background/rows.json    the cradle-to-gate rows of the processes of imported LCI databases
+                            the model's ``background:`` inputs use, each with the reference as
+                            written in the model, the database's name, version, content hash,
+                            format and licence and the process UUID (format 2)
+    suppliers/<id>.json     each supplier footprint the model names by footprint id or product
+                            URN, exactly as the supplier store held it (its canonical JSON,
+                            whose SHA-256 is the store's content hash); the manifest's
+                            ``received_footprints`` maps each reference to its file (format 2)
     result.json             every number of the result (``openpcf calc -f json``)
     footprint.pact.json     the PACT v3 footprint (omitted when the model cannot be expressed)
     report.html             the ISO 14067 report (when ``openpcf.reports`` is installed)
@@ -26,10 +35,14 @@ from typing import Any
 
 from openpcf.errors import InputError, OpenPCFError
 
-FORMAT = "openpcf-package/1"
+FORMAT = "openpcf-package/2"
+#: Formats this version reads: 1 had no background rows and no received supplier footprints.
+READABLE_FORMATS = ("openpcf-package/1", FORMAT)
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.jws"
 ROWS = "factors/rows.csv"
+BACKGROUND = "background/rows.json"
+SUPPLIERS = "suppliers/"
 RESULT = "result.json"
 PACT = "footprint.pact.json"
 REPORT = "report.html"

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
+from openpcf.exchange.supplier import names_received
 from openpcf.package.archive import is_safe
 from openpcf.package.format import PackageError
 
@@ -15,13 +16,42 @@ if TYPE_CHECKING:
 
 
 def side_files(loaded: LoadedModel) -> list[str]:
-    """Paths (as written in the model) of every file the model reads besides itself."""
+    """Paths (as written in the model) of every file the model reads besides itself.
+
+    Supplier footprints named by footprint id or product URN are not files: they come from the
+    supplier store (:func:`received_references`).
+    """
     refs = list(loaded.model.factor_sets)
     for p in loaded.model.processes:
         for inp in p.inputs:
-            if inp.supplier_footprint is not None:
+            if inp.supplier_footprint is not None and not names_received(
+                inp.supplier_footprint.strip()
+            ):
                 refs.append(inp.supplier_footprint.partition("#")[0].strip())
             refs += [r for r in (inp.shipment, inp.electricity_claim) if r is not None]
+    return list(dict.fromkeys(refs))
+
+
+def received_references(loaded: LoadedModel) -> list[str]:
+    """Supplier footprints the model names by footprint id or product URN (stripped, as the
+    resolver looks them up)."""
+    refs = [
+        inp.supplier_footprint.strip()
+        for p in loaded.model.processes
+        for inp in p.inputs
+        if inp.supplier_footprint is not None and names_received(inp.supplier_footprint.strip())
+    ]
+    return list(dict.fromkeys(refs))
+
+
+def background_references(loaded: LoadedModel) -> list[str]:
+    """The model's ``background:`` references, as written."""
+    refs = [
+        inp.background
+        for p in loaded.model.processes
+        for inp in p.inputs
+        if inp.background is not None
+    ]
     return list(dict.fromkeys(refs))
 
 

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from openpcf import __version__
 from openpcf.package.archive import is_safe
-from openpcf.package.format import FORMAT, MANIFEST, ROWS, SIGNATURE, PackageError, sha256
+from openpcf.package.format import (
+    BACKGROUND,
+    FORMAT,
+    MANIFEST,
+    READABLE_FORMATS,
+    ROWS,
+    SIGNATURE,
+    PackageError,
+    sha256,
+)
 from openpcf.package.results import Findings
 from openpcf.package.rows import row_digest
 
@@ -28,14 +37,25 @@ def build_manifest(
     certificate: str | None,
     omitted: list[str],
     files: Mapping[str, bytes],
+    origins: Mapping[str, str] | None = None,
+    received: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a package of ``calculation`` whose other files are ``files``.
 
     ``model`` is the model file's name in the zip; ``overrides`` and ``gwp`` are the inputs
     the calculation was given; ``certificate`` is the certificate id, if one was issued.
+    ``origins`` gives the origin of the rows that are neither in the factor set nor derived
+    from a side file (``background``: in ``background/rows.json``; ``received``: from a
+    supplier footprint of the package's ``suppliers/``); ``received`` maps each supplier
+    reference by id or URN to its file (:mod:`openpcf.package.suppliers`).
     """
     compiled, result = calculation.compiled, calculation.result
     in_set = compiled.factor_set.factors
+    origin = dict(origins or {})
+
+    def origin_of(fid: str) -> str:
+        return origin.get(fid) or ("factor-set" if fid in in_set else "side-file")
+
     return {
         "format": FORMAT,
         "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -45,10 +65,11 @@ def build_manifest(
         "overrides": dict((overrides or {}).items()),
         "gwp": gwp,
         "factor_rows_file": ROWS,
+        "background_rows_file": BACKGROUND if "background" in origin.values() else None,
         "factor_rows": {
             f.id: {
                 "sha256": row_digest(f),
-                "origin": "factor-set" if f.id in in_set else "side-file",
+                "origin": origin_of(f.id),
                 "set": f.set_name,
                 "unit": f.unit,
                 "emissions": dict(sorted(f.emissions.items())),
@@ -57,6 +78,7 @@ def build_manifest(
         },
         "result": {"kg_co2e": result.total, "declared_unit": result.declared_unit},
         "provenance": dict(result.provenance),
+        "received_footprints": {ref: dict(entry) for ref, entry in (received or {}).items()},
         "certificate": certificate,
         "omitted": omitted,
         "files": {name: sha256(data) for name, data in sorted(files.items())},
@@ -77,8 +99,12 @@ def read_manifest(contents: Mapping[str, bytes], path: Path) -> dict[str, Any]:
         raise PackageError(f"{path}: no {MANIFEST}: not an OpenPCF verification package") from None
     except ValueError as e:
         raise PackageError(f"{path}: {MANIFEST} is not JSON ({e})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise PackageError(f"{path}: {MANIFEST} is not an {FORMAT} manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") not in READABLE_FORMATS:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise PackageError(
+            f"{path}: {MANIFEST} is not an {FORMAT} manifest (format {found!r}; this version "
+            f"of OpenPCF reads {', '.join(READABLE_FORMATS)})"
+        )
     return manifest
 
 

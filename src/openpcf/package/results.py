@@ -18,6 +18,8 @@ class PackageSummary:
     signed: bool
     omitted: tuple[str, ...]  # "report.html: openpcf.reports is not installed", ...
     calculation: Calculation = field(repr=False, compare=False)
+    background_rows: tuple[str, ...] = ()  # ids of the rows in background/rows.json
+    supplier_footprints: tuple[str, ...] = ()  # the files under suppliers/
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,8 @@ from openpcf.errors import OpenPCFError
 from openpcf.factors import Factor
 from openpcf.factors.loading import OPTIONAL, REQUIRED, parse_factor_text
 from openpcf.methods.gases import GAS_IDS
-from openpcf.package.format import ROWS, PackageError, sha256
+from openpcf.package.background import BackgroundRow
+from openpcf.package.format import BACKGROUND, ROWS, PackageError, sha256
 from openpcf.package.results import Findings
 
 
@@ -59,11 +60,16 @@ def checked_rows_csv(factors: Sequence[Factor]) -> str:
 
 
 def packaged_rows(
-    contents: Mapping[str, bytes], manifest: Mapping[str, Any], f: Findings
+    contents: Mapping[str, bytes],
+    manifest: Mapping[str, Any],
+    f: Findings,
+    background: Sequence[BackgroundRow] = (),
 ) -> dict[str, Factor] | None:
-    """The rows of ``factors/rows.csv`` by id, checked against the manifest's digests.
+    """Every factor row of the package by id, checked against the manifest's digests.
 
-    None when the file is missing or does not load (the problem is in ``f``).
+    The rows of ``factors/rows.csv`` and the ``background`` rows (read from
+    ``background/rows.json`` by the caller). None when ``factors/rows.csv`` is missing or does
+    not load (the problem is in ``f``).
     """
     try:
         text = contents[ROWS].decode("utf-8-sig")
@@ -75,33 +81,52 @@ def packaged_rows(
         f.problems.append(f"{ROWS} cannot be loaded: {e}")
         f.causes.append(f"the packaged factor rows were changed so that they no longer load ({e})")
         return None
+    found: dict[str, tuple[Factor, str]] = {fid: (rows.get(fid), ROWS) for fid in rows.factors}
+    for b in background:
+        if b.factor.id in found:
+            f.problems.append(f"factor row {b.factor.id} is in both {ROWS} and {BACKGROUND}")
+        found[b.factor.id] = (b.factor, BACKGROUND)
     expected: Mapping[str, Any] = manifest.get("factor_rows") or {}
     for fid, entry in expected.items():
-        if fid not in rows:
-            f.problems.append(f"factor row {fid} listed in the manifest is missing from {ROWS}")
+        file = BACKGROUND if entry.get("origin") == "background" else ROWS
+        if fid not in found:
+            f.problems.append(f"factor row {fid} listed in the manifest is missing from {file}")
             continue
-        row = rows.get(fid)
+        row, held = found[fid]
         if row_digest(row) != entry.get("sha256"):
             f.problems.append(
                 f"factor row {fid} in the package differs from the manifest digest"
-                f"{row_change(entry, row)}"
+                f"{row_change(entry, row)}, in {held}"
             )
             f.causes.append(f"factor {fid} changed in the package{row_change(entry, row)}")
-    for fid in rows.factors:
+    for fid, (_, held) in found.items():
         if fid not in expected:
-            f.problems.append(f"factor row {fid} is in {ROWS} but not in the manifest")
-    return dict(rows.factors)
+            f.problems.append(f"factor row {fid} is in {held} but not in the manifest")
+    return {fid: row for fid, (row, _) in found.items()}
+
+
+#: Origins of rows recomputed from files of the package (and compared with the packed row).
+RECOMPUTED = ("side-file", "received")
+
+
+def origin(manifest: Mapping[str, Any], fid: str) -> str:
+    """Where the row ``fid`` came from: ``factor-set``, ``side-file``, ``received`` (a supplier
+    footprint named by id or URN) or ``background`` (an imported LCI database)."""
+    rows = manifest.get("factor_rows") or {}
+    entry = rows.get(fid) if isinstance(rows, dict) else None
+    value = entry.get("origin") if isinstance(entry, dict) else None
+    return value if isinstance(value, str) else "factor-set"
 
 
 def from_side_file(manifest: Mapping[str, Any], fid: str) -> bool:
-    """Whether the row ``fid`` was derived from a side file (not taken from a factor set)."""
-    origin = manifest.get("factor_rows") or {}
-    return bool(origin.get(fid, {}).get("origin") == "side-file")
+    """Whether the row ``fid`` is recomputed from a file of the package (a side file or a
+    packed supplier footprint) rather than taken from a factor set or a database."""
+    return origin(manifest, fid) in RECOMPUTED
 
 
 def set_rows(rows: Mapping[str, Factor], manifest: Mapping[str, Any]) -> list[Factor]:
-    """The rows that came from a factor set; side-file rows are recomputed from the side files."""
-    return [r for fid, r in rows.items() if not from_side_file(manifest, fid)]
+    """The rows that came from a factor set; the others are resolved by their inputs."""
+    return [r for fid, r in rows.items() if origin(manifest, fid) == "factor-set"]
 
 
 def row_change(entry: Mapping[str, Any], row: Factor) -> str:

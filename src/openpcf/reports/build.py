@@ -5,13 +5,22 @@ the compiled model beside it and returns a :class:`~openpcf.reports.data.ReportD
 language: every number rounded (:mod:`openpcf.reports.numbers`), every label taken from the
 message catalogue (:mod:`openpcf.reports.i18n`). It recomputes nothing except the sensitivity
 variants (:mod:`openpcf.reports.sensitivity`), which are new calculations by definition.
+
+What a customer reads is made readable here: exchanges carry the names of their factors,
+database processes (with the database) and supplier products (with the company) beside their
+ids; long source and licence texts become short labels with a reference to the annex that
+prints each distinct text once; the calculation's notes are rebuilt in the report's language;
+and no absolute local path (a home or temporary folder) reaches the report
+(:func:`without_local_paths`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from openpcf import __version__
 from openpcf.methods.gases import BY_ID, GAS_IDS
@@ -28,8 +37,10 @@ from openpcf.reports.data import (
     Field,
     GasRow,
     GwpRow,
+    ParameterRow,
     Percent,
     ProcessRow,
+    ReferenceRow,
     ReportData,
     Section,
     SensitivityRow,
@@ -44,17 +55,23 @@ from openpcf.reports.numbers import (
     quantity,
     round_sig,
 )
-from openpcf.reports.sensitivity import Sensitivity, analyse
+from openpcf.reports.sensitivity import Sensitivity, analyse, effective_overrides
 
 if TYPE_CHECKING:
-    from openpcf.core.results import FootprintResult
-    from openpcf.factors import Factor
+    from openpcf.core.quality import Pedigree
+    from openpcf.core.results import ExchangeContribution, FootprintResult
+    from openpcf.factors import Factor, GridChoice
     from openpcf.model.calculation import Calculation
     from openpcf.model.compiler import CompiledModel
 
 CO2E = "kg CO2e"
 TOP_CONTRIBUTORS = 10
 TOP_PARAMETERS = 12
+#: Longest short label of a source or licence in a table (the full text is in the annex).
+LABEL_CHARS = 60
+#: Factors named per source or licence in the annex before "and N more".
+USED_BY_NAMES = 5
+T = TypeVar("T")
 
 
 def build_report_data(
@@ -79,7 +96,7 @@ def build_report_data(
     sens = sensitivity or analyse(compiled, r.total)
     b = _Builder(t=t, lang=lang, compiled=compiled, r=r)
     quality_label = t[f"quality_{r.quality.label}"]
-    return ReportData(
+    data = ReportData(
         lang=lang,
         title=t["title"],
         subtitle=t["subtitle"],
@@ -93,6 +110,7 @@ def build_report_data(
         total=quantity(r.total, CO2E),
         per_unit=b.per_unit,
         gwp_id=r.gwp,
+        headline_label=t["headline"].format(per_unit=b.per_unit, gwp=r.gwp),
         split=b.split(),
         stages=b.stages(),
         gases=b.gases(),
@@ -108,14 +126,12 @@ def build_report_data(
         ),
         processes=b.processes(),
         quality_fields=b.quality_fields(quality_label),
-        factors=tuple(b.factor_row(f) for f in sorted(compiled.factors, key=lambda f: f.id)),
+        factors=tuple(b.factor_row(f) for f in b.sorted_factors),
         ghg_fields=b.ghg_fields(),
         allocations=b.allocations(),
         electricity=b.electricity(),
         electricity_factors=tuple(
-            b.factor_row(f)
-            for f in sorted(compiled.factors, key=lambda f: f.id)
-            if f.category == "electricity"
+            b.factor_row(f) for f in b.sorted_factors if f.category == "electricity"
         ),
         period_fields=b.period_fields(),
         sensitivity_intro=b.sensitivity_intro(sens),
@@ -128,7 +144,7 @@ def build_report_data(
         ),
         conclusions=b.conclusions(sens, quality_label),
         limitations=b.limitations(),
-        notes=tuple(r.notes),
+        notes=b.notes(),
         value_choices=b.value_choices(),
         rules_fields=(
             Field(label=t["rules_used"], text=t["rules_text"]),
@@ -140,7 +156,110 @@ def build_report_data(
             for key, n in i18n.CHECKLIST
         ),
         provenance=tuple(Field(label=k, text=v) for k, v in r.provenance.items()),
+        inventory=b.inventory(),
+        parameters=b.parameters(),
+        sources=b.sources.rows(),
+        licences=b.licences.rows(),
     )
+    return _without_local_paths(data)
+
+
+# -- local paths ----------------------------------------------------------------------------
+#: The folders of an absolute path (POSIX, ``~/``, or ``C:\\``), up to its last component.
+#: Not inside a URL (``https://host/a/b``) or a unit (``kg CO2e/kWh``): the path must start
+#: after a space, a bracket or a quote, or at the start.
+_FOLDERS = re.compile(
+    r"(?<![\w.~/\\:@-])(?:~|[A-Za-z]:)?[/\\](?:[^\s/\\'\"(),;:]+[/\\])+(?=[^\s/\\'\"(),;:])"
+)
+
+
+def without_local_paths(text: str) -> str:
+    """``text`` with every absolute local path cut to its file name.
+
+    A report goes to customers: the user's home or temporary folders (``/home/li/…``,
+    ``/tmp/…``, ``C:\\Users\\…``) are none of their business, and the file name is what
+    identifies the file in the verification package. Relative paths are kept as given.
+
+    >>> without_local_paths("imported from /home/li/pact/board.json, 2025-01-01")
+    'imported from board.json, 2025-01-01'
+    >>> without_local_paths("see https://example.com/a/b and 0.5 kg CO2e/kWh")
+    'see https://example.com/a/b and 0.5 kg CO2e/kWh'
+    """
+    return _FOLDERS.sub("", text)
+
+
+def _without_local_paths(value: T) -> T:
+    """:func:`without_local_paths` on every text of a report dataclass, recursively."""
+    if isinstance(value, str):
+        return without_local_paths(value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(_without_local_paths(v) for v in value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _without_local_paths(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+# -- sources and licences -------------------------------------------------------------------
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
+    """The first line of ``text``, cut at a word to at most ``limit`` characters (``…``).
+
+    >>> short_label("MIT License\\n\\nCopyright (c) 2023 linancn")
+    'MIT License'
+    """
+    first = text.strip().split("\n", 1)[0].strip()
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    word = cut.rsplit(" ", 1)[0]
+    return (word if len(word) > limit // 2 else cut).rstrip(" ,;:([") + "…"
+
+
+class _References:
+    """Distinct texts numbered in order of first use (``S1``, ``S2`` … or ``L1`` …)."""
+
+    def __init__(self, prefix: str, t: Mapping[str, str]) -> None:
+        self.prefix, self.t = prefix, t
+        self.refs: dict[str, str] = {}
+        self.users: dict[str, list[str]] = {}
+
+    def cite(self, text: str, user: str) -> str:
+        """The short label of ``text`` with its reference, e.g. ``"MIT License [L1]"``."""
+        key = text.strip()
+        if not key:
+            return self.t["none"]
+        ref = self.refs.setdefault(key, f"{self.prefix}{len(self.refs) + 1}")
+        users = self.users.setdefault(key, [])
+        if user not in users:
+            users.append(user)
+        return f"{short_label(key)} [{ref}]"
+
+    def rows(self) -> tuple[ReferenceRow, ...]:
+        out = []
+        for text, ref in self.refs.items():
+            users = self.users[text]
+            named = "; ".join(users[:USED_BY_NAMES])
+            if len(users) > USED_BY_NAMES:
+                named += " " + self.t["and_more"].format(n=len(users) - USED_BY_NAMES)
+            out.append(ReferenceRow(ref=ref, text=text, used_by=named))
+        return tuple(out)
+
+
+_SUPPLIER_SOURCE = re.compile(r"^PACT footprint \S+ from (.+), created ")
+_SHIPMENT_NAME = re.compile(r"^Transport of shipment (.+) \(per kg cargo\)$")
+_GRID_YEAR = re.compile(r"^no (\d{4}) factor")
+_CONDITIONING = re.compile(
+    r"^warning: the system of processes is nearly singular \(condition number about (\S+)\), "
+    r"so up to (\d+) of 16 significant digits .*; processes involved: (.+)\. Check the loops"
+)
+
+
+def _supplier_company(factor: Factor) -> str:
+    """The supplier's company, as :func:`openpcf.exchange.supplier.supplier_factor` cites it."""
+    match = _SUPPLIER_SOURCE.match(factor.source)
+    return match.group(1) if match else ""
 
 
 class _Builder:
@@ -152,6 +271,12 @@ class _Builder:
         self.t, self.lang, self.compiled, self.r = t, lang, compiled, r
         self.model = compiled.model
         self.by_id: dict[str, Process] = {p.id: p for p in self.model.processes}
+        self.factors: dict[str, Factor] = {f.id: f for f in compiled.factors}
+        self.sorted_factors = sorted(compiled.factors, key=lambda f: f.id)
+        self.columns = {c.id: c for c in compiled.columns}
+        self.pedigrees: dict[tuple[str, str], Pedigree | None] = {
+            (e.where, e.label): e.pedigree for e in compiled.entries
+        }
         product = self.model.product
         self.product_name = (product.name_zh or product.name) if lang == "zh" else product.name
         self.unit = (
@@ -162,6 +287,51 @@ class _Builder:
         self.per_unit = t["per_declared_unit"].format(
             amount=plain(product.declared_amount), unit=self.unit
         )
+        # numbered in the order of the factor table, so [S1] is the first source there
+        self.sources = _References("S", t)
+        self.licences = _References("L", t)
+        for f in self.sorted_factors:
+            self.sources.cite(f.source, self.factor_name(f))
+            self.licences.cite(f.licence, self.factor_name(f))
+
+    # -- names --------------------------------------------------------------------------------
+    def factor_name(self, f: Factor) -> str:
+        """The factor's name in the report's language (Chinese where one is known)."""
+        if self.lang != "zh":
+            return f.name
+        if f.name_zh:
+            return f.name_zh
+        shipment = _SHIPMENT_NAME.match(f.name)
+        if shipment:
+            return self.t["shipment_name"].format(shipment=shipment.group(1))
+        return f.name
+
+    def process_name(self, process_id: str) -> str:
+        p = self.by_id.get(process_id)
+        return p.name if p is not None else process_id
+
+    def exchange_name(self, kind: str, label: str) -> str:
+        """What the reader sees for the exchange ``label`` (an id) of ``kind``."""
+        if kind == "emission":
+            return self.gas_name(label) if label in BY_ID else label
+        if kind in ("process", "process-credit"):
+            column = self.columns.get(label)
+            return column.name if column is not None else label
+        f = self.factors.get(label)
+        if f is None:
+            return label
+        name = self.factor_name(f)
+        if kind == "background":
+            database = (f.set_name or label).split("@", 1)[0]
+            return self.t["background_name"].format(name=name, database=database)
+        if kind == "supplier_footprint":
+            company = _supplier_company(f)
+            if company:
+                return self.t["supplier_name"].format(name=name, company=company)
+        return name
+
+    def kind_label(self, kind: str) -> str:
+        return self.t.get(f"kind_{kind}", kind)
 
     # -- 1 results ------------------------------------------------------------------------
     def split(self) -> tuple[SplitRow, ...]:
@@ -198,6 +368,12 @@ class _Builder:
     def gas_name(self, gas: str) -> str:
         return i18n.GAS_NAMES_ZH.get(gas, gas) if self.lang == "zh" else BY_ID[gas].name
 
+    def gwp_name(self, gwp_id: str) -> str:
+        from openpcf.methods.gwp import gwp_set
+
+        name = gwp_set(gwp_id).name
+        return i18n.GWP_NAMES_ZH.get(gwp_id, name) if self.lang == "zh" else name
+
     def gases(self) -> tuple[GasRow, ...]:
         gwp = self.compiled.gwp.values
         return tuple(
@@ -213,39 +389,63 @@ class _Builder:
             if kg
         )
 
+    def _row(self, rank: int, e: ExchangeContribution) -> ContributorRow:
+        p = self.pedigrees.get((e.where, e.label))
+        return ContributorRow(
+            rank=rank,
+            process=e.process,
+            process_name=self.process_name(e.process),
+            label=e.label,
+            name=self.exchange_name(e.kind, e.label),
+            kind=self.kind_label(e.kind),
+            amount=quantity(e.amount, e.unit),
+            co2e=quantity(e.co2e, CO2E),
+            share=percent(e.co2e, self.r.total),
+            primary=self.t["yes"] if e.primary else self.t["no"],
+            pedigree=(
+                "–"
+                if p is None
+                else f"({p.reliability},{p.completeness},{p.temporal},"
+                f"{p.geographical},{p.technological})"
+            ),
+            where=self.line_ref(e.where),
+        )
+
+    def line_ref(self, where: str) -> str:
+        """The line of an exchange in the model file (``"23"``), or ``"file:line"`` elsewhere;
+        the rest of a location repeats the process and the input."""
+        location = where.split(": ", 1)[0]
+        file, _, line = location.rpartition(":")
+        return line if file == str(self.compiled.loaded.path) and line.isdigit() else location
+
     def contributors(self) -> tuple[ContributorRow, ...]:
-        pedigree = {(e.where, e.label): e.pedigree for e in self.compiled.entries}
         top = [e for e in self.r.top_contributors(TOP_CONTRIBUTORS) if e.co2e]
-        rows = []
-        for rank, e in enumerate(top, start=1):
-            p = pedigree.get((e.where, e.label))
-            rows.append(
-                ContributorRow(
-                    rank=rank,
-                    process=e.process,
-                    label=e.label,
-                    amount=quantity(e.amount, e.unit),
-                    co2e=quantity(e.co2e, CO2E),
-                    share=percent(e.co2e, self.r.total),
-                    primary=self.t["yes"] if e.primary else self.t["no"],
-                    pedigree=(
-                        "–"
-                        if p is None
-                        else f"({p.reliability},{p.completeness},{p.temporal},"
-                        f"{p.geographical},{p.technological})"
-                    ),
-                    where=e.where,
-                )
-            )
-        return tuple(rows)
+        return tuple(self._row(rank, e) for rank, e in enumerate(top, start=1))
+
+    def inventory(self) -> tuple[ContributorRow, ...]:
+        """Every exchange of the model, in the order of the model file."""
+        return tuple(self._row(n, e) for n, e in enumerate(self.r.exchanges, start=1))
 
     def charts(self) -> tuple[Chart, ...]:
         t, r, q = self.t, self.r, self.r.quality
         stages = [(self.stage_label(s), v) for s, v in r.by_stage.items()]
+        top = [c for c in r.top_contributors(8) if c.co2e]
+        names = [self.exchange_name(c.kind, c.label) for c in top]
         contributors = [
-            (f"{c.process}: {c.label}", c.co2e) for c in r.top_contributors(8) if c.co2e
+            # the process only where the same input appears in several processes
+            (
+                name
+                if names.count(name) == 1
+                else self.t["name_in_process"].format(
+                    name=name, process=self.process_name(c.process)
+                ),
+                c.co2e,
+            )
+            for name, c in zip(names, top, strict=True)
         ]
-        gases = [(gas, r.by_gas_co2e[gas]) for gas in GAS_IDS if r.by_gas_co2e.get(gas)]
+        gases = [
+            (self.gas_name(gas), r.by_gas_co2e[gas]) for gas in GAS_IDS if r.by_gas_co2e.get(gas)
+        ]
         quality = [
             (t["dqr_technological"], q.technological),
             (t["dqr_geographical"], q.geographical),
@@ -353,7 +553,7 @@ class _Builder:
         )
 
     def factor_row(self, f: Factor) -> FactorRow:
-        name = (f.name_zh or f.name) if self.lang == "zh" else f.name
+        name = self.factor_name(f)
         return FactorRow(
             id=f.id,
             name=name,
@@ -361,15 +561,15 @@ class _Builder:
             co2e_per_unit=quantity(f.co2e(self.compiled.gwp.values), f"{CO2E}/{f.unit}", 4),
             geography=f.geography,
             year=f.year,
-            source=f.source,
-            licence=f.licence,
+            source=self.sources.cite(f.source, name),
+            licence=self.licences.cite(f.licence, name),
             illustrative=self.t["yes"] if f.illustrative else self.t["no"],
         )
 
     def ghg_fields(self) -> tuple[Field, ...]:
         t, gwp = self.t, self.compiled.gwp
         return (
-            Field(label=t["gwp_set"], text=f"{gwp.id}: {gwp.name}"),
+            Field(label=t["gwp_set"], text=f"{gwp.id}: {self.gwp_name(gwp.id)}"),
             Field(label=t["gwp_source"], text=gwp.source),
             Field(label=t["gwp"], text=t["gwp_horizon"]),
             Field(label=t["gases_considered"], text=", ".join(GAS_IDS)),
@@ -390,6 +590,21 @@ class _Builder:
             if p.allocation is not None
         )
 
+    def grid_note(self, g: GridChoice) -> str:
+        """How the grid factor was found, in the report's language."""
+        if self.lang != "zh":
+            return g.fallback_note
+        name = self.factor_name(g.factor)
+        if g.fallback_note.startswith("exact match"):
+            return self.t["grid_exact"].format(factor=name)
+        year = _GRID_YEAR.match(g.fallback_note)
+        return self.t["grid_fallback"].format(
+            requested=g.requested,
+            year=year.group(1) if year else "–",
+            level=self.t.get(f"level_{g.used_level}", g.used_level),
+            factor=name,
+        )
+
     def electricity(self) -> tuple[ElectricityRow, ...]:
         seen: dict[tuple[str, str], ElectricityRow] = {}
         for g in self.compiled.grid_choices:
@@ -398,12 +613,13 @@ class _Builder:
                 (g.requested, f.id),
                 ElectricityRow(
                     requested=g.requested,
-                    level=g.used_level,
-                    factor=f.id,
+                    level=self.t.get(f"level_{g.used_level}", g.used_level),
+                    factor=self.factor_name(f),
+                    factor_id=f.id,
                     intensity=quantity(f.co2e(self.compiled.gwp.values), f"{CO2E}/{f.unit}", 4),
                     year=f.year,
-                    source=f.source,
-                    note=g.fallback_note,
+                    source=self.sources.cite(f.source, self.factor_name(f)),
+                    note=self.grid_note(g),
                 ),
             )
         return tuple(seen.values())
@@ -459,13 +675,11 @@ class _Builder:
         return tuple(self._ranked(sens)[:TOP_PARAMETERS])
 
     def gwp_rows(self, sens: Sensitivity) -> tuple[GwpRow, ...]:
-        from openpcf.methods.gwp import gwp_set
-
         totals = {self.compiled.gwp.id: sens.base, **sens.gwp}
         return tuple(
             GwpRow(
                 gwp=gwp_id,
-                name=gwp_set(gwp_id).name,
+                name=self.gwp_name(gwp_id),
                 total=quantity(total, CO2E),
                 change=Percent(
                     value=round_sig(100 * (total - sens.base) / sens.base) if sens.base else 0.0,
@@ -474,6 +688,27 @@ class _Builder:
             )
             for gwp_id, total in totals.items()
         )
+
+    def parameters(self) -> tuple[ParameterRow, ...]:
+        """Every parameter: its value in this calculation, its definition in the model."""
+        overridden = effective_overrides(self.compiled)
+        definitions = self.model.parameters
+        rows = []
+        for name, value in self.compiled.parameters.items():
+            definition = definitions.get(name)
+            rows.append(
+                ParameterRow(
+                    name=name,
+                    value=plain(value),
+                    definition=(
+                        plain(definition)
+                        if isinstance(definition, int | float)
+                        else str(definition or "")
+                    ),
+                    overridden=self.t["yes"] if name in overridden else self.t["no"],
+                )
+            )
+        return tuple(rows)
 
     # -- 11 interpretation ------------------------------------------------------------------
     def conclusions(self, sens: Sensitivity, quality_label: str) -> tuple[str, ...]:
@@ -498,7 +733,9 @@ class _Builder:
             e = top[0]
             out.append(
                 t["conclusion_contributor"].format(
-                    label=e.label, process=e.process, share=percent(e.co2e, r.total).text
+                    label=self.exchange_name(e.kind, e.label),
+                    process=self.process_name(e.process),
+                    share=percent(e.co2e, r.total).text,
                 )
             )
         ranked = self._ranked(sens)
@@ -521,11 +758,61 @@ class _Builder:
             out.append(t["limitation_illustrative"].format(n=illustrative))
         return tuple(out)
 
+    def notes(self) -> tuple[str, ...]:
+        """The calculation's notes (:func:`openpcf.model.result._notes`), rebuilt from the data
+        they come from in the report's language, numbers rounded; any other note as written."""
+        t, out = self.t, []
+        for g in self.compiled.grid_choices:
+            if g.fallback_note and not g.fallback_note.startswith("exact match"):
+                out.append(t["note_electricity"].format(text=self.grid_note(g)))
+        for f in self.compiled.factors:
+            if f.illustrative:
+                note = t["note_illustrative"].format(name=self.factor_name(f), id=f.id)
+                out.append(f"{note} {f.notes}" if self.lang != "zh" and f.notes else note)
+        for f in self.compiled.factors:
+            if f.id.startswith("supplier."):
+                out.append(self._supplier_note(f))
+        known = ("electricity: ", "warning: the system of processes is nearly singular")
+        for note in self.r.notes:
+            if note.startswith(known[1]) and self.lang == "zh":
+                match = _CONDITIONING.match(note)
+                out.append(
+                    t["note_conditioning"].format(
+                        condition=match.group(1), digits=match.group(2), processes=match.group(3)
+                    )
+                    if match
+                    else note
+                )
+            elif not (
+                note.startswith(known)
+                or (note.startswith("factor ") and " is illustrative " in note)
+                or note.startswith("supplier.")
+            ):
+                out.append(note)
+        return tuple(dict.fromkeys(out))
+
+    def _supplier_note(self, f: Factor) -> str:
+        t = self.t
+        per = {gas: number_text(amount) for gas, amount in sorted(f.emissions.items())}
+        parts = "".join(
+            t[f"note_supplier_{gas}"].format(value=per[gas], unit=f.unit)
+            for gas in ("CO2-luc", "CO2-uptake")
+            if gas in per
+        )
+        return t["note_supplier"].format(
+            name=self.factor_name(f),
+            company=_supplier_company(f) or "–",
+            footprint=f.id.removeprefix("supplier."),
+            value=number_text(f.co2e(self.compiled.gwp.values)),
+            unit=f.unit,
+            parts=parts,
+        )
+
     def value_choices(self) -> tuple[str, ...]:
         t, m, gwp = self.t, self.model, self.compiled.gwp
         methods = sorted({t[f"method_{p.allocation.method}"] for p in m.processes if p.allocation})
         return (
-            t["choice_gwp"].format(gwp=f"{gwp.id} ({gwp.name})"),
+            t["choice_gwp"].format(gwp=f"{gwp.id} ({self.gwp_name(gwp.id)})"),
             t["choice_boundary"].format(boundary=t[f"boundary_{m.boundary}"]),
             t["choice_cutoff"].format(percent=plain(m.cutoff_percent)),
             t["choice_allocation"].format(text=_join(methods) if methods else t["not_applicable"]),

@@ -89,9 +89,16 @@ class GasRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContributorRow:
+    """One exchange: ``process`` and ``label`` are the model's ids, ``process_name`` and
+    ``name`` what the reader sees (process name; factor, database process or supplier product
+    name with its database or company; gas name)."""
+
     rank: int
     process: str
+    process_name: str
     label: str
+    name: str
+    kind: str  # translated kind of input (background data, electricity, supplier data …)
     amount: Quantity
     co2e: Quantity
     share: Percent
@@ -115,6 +122,9 @@ class ProcessRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FactorRow:
+    """A factor used; ``source`` and ``licence`` are short labels ending in their annex
+    reference (``"MIT License [L1]"``): the full texts are printed once, in the annex."""
+
     id: str
     name: str
     unit: str
@@ -127,10 +137,28 @@ class FactorRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReferenceRow:
+    """One distinct source or licence text, printed once in the annex."""
+
+    ref: str  # S1, S2 … for sources, L1, L2 … for licences
+    text: str
+    used_by: str  # names of the factors that cite it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParameterRow:
+    name: str
+    value: str
+    definition: str
+    overridden: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ElectricityRow:
     requested: str
     level: str
-    factor: str
+    factor: str  # the factor's name
+    factor_id: str
     intensity: Quantity
     year: int
     source: str
@@ -193,6 +221,7 @@ class ReportData:
     total: Quantity
     per_unit: str
     gwp_id: str
+    headline_label: str  # what the headline figure is: "CFP per 1 piece (AR6, cradle to grave)"
     split: tuple[SplitRow, ...]
     stages: tuple[StageRow, ...]
     gases: tuple[GasRow, ...]
@@ -231,6 +260,10 @@ class ReportData:
     rules_fields: tuple[Field, ...]
     checklist: tuple[ChecklistRow, ...]
     provenance: tuple[Field, ...]
+    inventory: tuple[ContributorRow, ...]  # every exchange, in model order
+    parameters: tuple[ParameterRow, ...]
+    sources: tuple[ReferenceRow, ...]
+    licences: tuple[ReferenceRow, ...]
 
 
 def to_dict(data: ReportData) -> dict[str, Any]:

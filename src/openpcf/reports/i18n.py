@@ -99,5 +99,8 @@ def messages(lang: str) -> Mapping[str, str]:
 #: Chinese names of the gas flows (English names come from :mod:`openpcf.methods.gases`).
 GAS_NAMES_ZH: Mapping[str, str] = _catalogue("zh")["gas_names"]
 
+#: Chinese names of the GWP sets (English names come from :mod:`openpcf.methods.gwp`).
+GWP_NAMES_ZH: Mapping[str, str] = _catalogue("zh")["gwp_names"]
+
 #: Chinese names of the PACT declared units.
 DECLARED_UNITS_ZH: Mapping[str, str] = _catalogue("zh")["declared_units"]

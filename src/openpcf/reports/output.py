@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from openpcf.files.durable import atomic_write
@@ -21,15 +22,16 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def render(data: ReportData, fmt: str) -> bytes:
-    """The report in ``fmt`` as bytes (HTML is UTF-8)."""
+def render(data: ReportData, fmt: str, *, fallback_fonts: Sequence[Path] | None = None) -> bytes:
+    """The report in ``fmt`` as bytes (HTML is UTF-8); ``fallback_fonts`` as for
+    :func:`~openpcf.reports.pdf.render_pdf` (the HTML leaves fonts to the browser)."""
     if check_format(fmt) == "html":
         from openpcf.reports.html import render_html
 
         return render_html(data).encode("utf-8")
     from openpcf.reports.pdf import render_pdf
 
-    return render_pdf(data)
+    return render_pdf(data, fallback_fonts=fallback_fonts)
 
 
 def check_writable(path: Path) -> None:

@@ -1,45 +1,78 @@
 """Render report data as a PDF with fpdf2 (step 3 of 3, PDF).
 
 The same sections as the HTML template, in the same order, laid out with fpdf2's tables. All
-text, Latin and Chinese, is set in Noto Sans CJK SC, subset to the report's characters and
-embedded (:mod:`openpcf.reports.fonts`); bar charts are drawn as rectangles from the same
-:class:`~openpcf.reports.data.Chart` data as the SVG ones. The renderer decides layout only:
-every word and number comes from :class:`ReportData` or the message catalogue.
+text, Latin and Chinese, is set in the bundled Noto Sans CJK SC subset, which fpdf2 embeds with
+the glyphs used (a CFF ``CIDFontType0``, with a ToUnicode map so the text can be extracted);
+characters outside it come from a fallback font (:mod:`openpcf.reports.fonts`). Bar charts are
+drawn as rectangles from the same :class:`~openpcf.reports.data.Chart` data as the SVG ones.
+The renderer decides layout only: every word and number comes from :class:`ReportData` or the
+message catalogue.
+
+Tables hold real data: a cell is cut (``…``) where it would need more than :data:`MAX_LINES`
+lines, so no row outgrows a page (the full texts are in the annexes or the HTML report), and
+columns are widened until every word of their heading fits, so headings never break mid-word.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
+import logging
+import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from openpcf.reports import i18n
-from openpcf.reports.data import Chart, Field, ReportData, to_dict
-from openpcf.reports.fonts import BOLD, REGULAR, subset_font
+from openpcf.reports import fonts, i18n
+from openpcf.reports.data import Chart, ContributorRow, Field, ReportData, to_dict
 
 FAMILY = "notocjk"
 ACCENT = (47, 111, 143)
 NEGATIVE = (95, 159, 79)
 GREY = (86, 99, 107)
 HEAD_FILL = (238, 243, 246)
+FALLBACK = "fallback"
+#: Most lines a table cell shows before it is cut with "…" (fields: :data:`MAX_FIELD_LINES`).
+MAX_LINES = 14
+MAX_FIELD_LINES = 40
+#: Left + right cell padding (mm), and a little room for rounding in fpdf2's line breaking.
+PAD = 2.4
+SLACK = 0.4
+#: A word of a heading: a run of non-CJK, non-space characters, or one CJK character.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_PIECES = re.compile(rf"\s+|[{_CJK}]|[^\s{_CJK}]+")
 
 
-def render_pdf(data: ReportData) -> bytes:
-    """The report as PDF bytes (A4, fonts embedded)."""
-    from fpdf import FPDF  # noqa: F401 - imported here so `openpcf --help` stays fast
+def render_pdf(
+    data: ReportData, *, fallback_fonts: Sequence[Path | fonts.FontFile] | None = None
+) -> bytes:
+    """The report as PDF bytes (A4, fonts embedded).
 
+    ``fallback_fonts`` (a font, or a Regular and a Bold) draws characters outside the bundled
+    GB 2312 subset; by default Debian's ``fonts-noto-cjk`` where installed. Characters no font
+    has are named in a :class:`~openpcf.reports.fonts.MissingGlyphWarning`.
+    """
     t = i18n.messages(data.lang)
-    text = _all_text(data, t)
-    with tempfile.TemporaryDirectory(prefix="openpcf-report-") as folder:
-        regular, bold = Path(folder, "regular.ttf"), Path(folder, "bold.ttf")
-        regular.write_bytes(subset_font(text, REGULAR))
-        bold.write_bytes(subset_font(text, BOLD))
-        pdf = _Document(data, t, regular, bold)
-        pdf.write_report()
+    fallback = (
+        None
+        if fallback_fonts is None
+        else [
+            f if isinstance(f, fonts.FontFile) else fonts.FontFile(Path(f)) for f in fallback_fonts
+        ]
+    )
+    plan = fonts.plan(_all_text(data, t), fallback)
+    pdf = _Document(data, t, plan)
+    pdf.write_report()
+    # fpdf2 logs each missing glyph per font; the plan has already warned about them once
+    logger = logging.getLogger("fpdf.output")
+    level = logger.level
+    if plan.missing:
+        logger.setLevel(logging.ERROR)
+    try:
         return bytes(pdf.output())
+    finally:
+        logger.setLevel(level)
 
 
 def _all_text(data: ReportData, t: Mapping[str, str]) -> str:
@@ -73,15 +106,20 @@ def _document_class() -> type[Any]:
 class _Document:
     """Lays the sections out on an fpdf2 document."""
 
-    def __init__(self, data: ReportData, t: Mapping[str, str], regular: Path, bold: Path) -> None:
+    def __init__(self, data: ReportData, t: Mapping[str, str], plan: fonts.FontPlan) -> None:
         from fpdf.enums import WrapMode
 
         self.d, self.t = data, t
         pdf = _document_class()(orientation="P", unit="mm", format="A4")
         pdf.set_margins(16, 16, 16)
         pdf.set_auto_page_break(True, margin=16)
-        pdf.add_font(FAMILY, "", str(regular))
-        pdf.add_font(FAMILY, "B", str(bold))
+        pdf.add_font(FAMILY, "", str(plan.regular.path))
+        pdf.add_font(FAMILY, "B", str(plan.bold.path))
+        if plan.fallback:
+            for style, font in zip(("", "B"), plan.fallback, strict=False):
+                pdf.add_font(FALLBACK, style, str(font.path), collection_font_number=font.face)
+            # bold text falls back to the regular face when only one fallback font is given
+            pdf.set_fallback_fonts([FALLBACK], exact_match=False)
         pdf.set_title(f"{data.title}: {data.product}")
         pdf.set_author(data.software)
         pdf.set_creator(data.software)
@@ -140,7 +178,13 @@ class _Document:
             self.para(f"•  {item}", size)
 
     def fields(self, fields: Sequence[Field]) -> None:
-        self.table(None, [(f.label, f.text) for f in fields], (0.32, 0.68), bold_first=True)
+        self.table(
+            None,
+            [(f.label, f.text) for f in fields],
+            (0.32, 0.68),
+            bold_first=True,
+            max_lines=MAX_FIELD_LINES,
+        )
 
     def table(
         self,
@@ -152,17 +196,19 @@ class _Document:
         size: float = 7.5,
         bold_first: bool = False,
         model_text: bool = False,
+        max_lines: int = MAX_LINES,
     ) -> None:
         from fpdf.fonts import FontFace
 
         pdf = self.pdf
+        mm = self.column_widths(headings, widths, size)
         pdf.set_font(FAMILY, "", size)
         pdf.set_text_color(0, 0, 0)
         pdf.set_draw_color(213, 221, 226)
         pdf.set_line_width(0.2)
         align = tuple("RIGHT" if i in right else "LEFT" for i in range(len(widths)))
         with pdf.table(
-            col_widths=tuple(w * 100 for w in widths),
+            col_widths=tuple(mm),
             width=self.width,
             text_align=align,
             first_row_as_headings=headings is not None,
@@ -173,16 +219,86 @@ class _Document:
             padding=(0.8, 1.2, 0.8, 1.2),
             wrapmode=self.word if model_text else self.wrap,
         ) as table:
-            for row in [headings] if headings is not None else []:
+            if headings is not None:
+                pdf.set_font(FAMILY, "B", size)
+                wrapped = [self.wrap_heading(h, w) for h, w in zip(headings, mm, strict=True)]
                 cells = table.row()
-                for text in row:
+                for text in wrapped:
                     cells.cell(text)
             for row in rows:
                 cells = table.row()
                 for i, text in enumerate(row):
-                    style = FontFace(emphasis="BOLD") if bold_first and i == 0 else None
-                    cells.cell(text, style=style)
+                    bold = bold_first and i == 0
+                    pdf.set_font(FAMILY, "B" if bold else "", size)
+                    clipped = self.clip(text, mm[i], max_lines)
+                    cells.cell(clipped, style=FontFace(emphasis="BOLD") if bold else None)
+            pdf.set_font(FAMILY, "", size)
         pdf.ln(2)
+
+    def column_widths(
+        self, headings: Sequence[str] | None, widths: Sequence[float], size: float
+    ) -> list[float]:
+        """Column widths in mm: ``widths`` (fractions), each column widened until the longest
+        word of its heading fits, the room taken from columns that have some to spare."""
+        mm = [w / sum(widths) * self.width for w in widths]
+        if headings is None:
+            return mm
+        self.pdf.set_font(FAMILY, "B", size)
+        need = [
+            max((self.pdf.get_string_width(p) for p in _words(h)), default=0.0) + PAD + SLACK
+            for h in headings
+        ]
+        short = sum(max(0.0, n - w) for n, w in zip(need, mm, strict=True))
+        spare = sum(max(0.0, w - n) for n, w in zip(need, mm, strict=True))
+        if short == 0:
+            return mm
+        if spare < short:  # nothing to spare: share the page in proportion to the need
+            return [n / sum(need) * self.width for n in need]
+        return [n if w < n else w - (w - n) / spare * short for n, w in zip(need, mm, strict=True)]
+
+    def wrap_heading(self, text: str, width: float) -> str:
+        """``text`` broken into lines of ``width`` mm (current font) between words only, and
+        between CJK characters."""
+        avail = width - PAD - SLACK
+        lines: list[str] = []
+        line, space = "", False
+        for piece in _PIECES.findall(text):
+            if piece.isspace():
+                space = bool(line)
+                continue
+            candidate = f"{line} {piece}" if space else line + piece
+            if not line or self.pdf.get_string_width(candidate) <= avail:
+                line = candidate
+            else:
+                lines.append(line)
+                line = piece
+            space = False
+        return "\n".join([*lines, line])
+
+    def clip(self, text: str, width: float, max_lines: int) -> str:
+        """``text`` cut with "…" where it would need more than ``max_lines`` lines of
+        ``width`` mm in the current font (estimated; word wrapping wastes up to a fifth)."""
+        avail = (width - PAD) * 0.8
+        if avail <= 0:
+            return text
+        lines, kept = 0, []
+        for line in text.split("\n"):
+            need = max(1, math.ceil(self.pdf.get_string_width(line) / avail))
+            if lines + need <= max_lines:
+                kept.append(line)
+                lines += need
+                continue
+            room = (max_lines - lines) * avail - self.pdf.get_string_width("…")
+            lo, hi = 0, len(line)
+            while lo < hi:  # longest prefix that fits the remaining lines
+                mid = (lo + hi + 1) // 2
+                if self.pdf.get_string_width(line[:mid]) <= room:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            kept.append(line[:lo].rstrip() + "…")
+            break
+        return "\n".join(kept)
 
     def chart(self, chart: Chart) -> None:
         pdf = self.pdf
@@ -232,10 +348,11 @@ class _Document:
     def results(self) -> None:
         d, t, pdf = self.d, self.t, self.pdf
         self.section(1)
+        self.para(d.headline_label, 9, GREY)
         pdf.set_font(FAMILY, "B", 16)
         pdf.set_text_color(*ACCENT)
         pdf.cell(0, 9, d.total.text, new_x="LMARGIN", new_y="NEXT")
-        self.para(f"{t['total']}, {d.per_unit} ({d.gwp_id})", 9, GREY)
+        pdf.ln(1)
         self.h3(t["split_title"])
         self.table(
             (t["part"], t["co2e"]),
@@ -259,36 +376,47 @@ class _Document:
             right=(2, 3, 4, 5),
         )
         self.h3(t["contributors_title"])
+        self.exchanges(d.contributors)
+        self.para(f"{t['not_calculated']} {t['offsets']}", 8, GREY)
+
+    def exchanges(self, rows: Sequence[ContributorRow], *, where: bool = False) -> None:
+        """The top contributors, or (``where``) the full inventory with the model's lines."""
+        t = self.t
+        headings = [
+            "#",
+            t["process"],
+            t["exchange"],
+            t["amount"],
+            t["co2e"],
+            t["share"],
+            t["primary"],
+            t["pedigree"],
+        ]
+        widths = [0.04, 0.15, 0.3, 0.12, 0.12, 0.07, 0.07, 0.13]
+        if where:
+            headings.append(t["line"])
+            widths = [0.04, 0.14, 0.29, 0.11, 0.11, 0.07, 0.06, 0.11, 0.07]
         self.table(
-            (
-                "#",
-                t["process"],
-                t["exchange"],
-                t["amount"],
-                t["co2e"],
-                t["share"],
-                t["primary"],
-                t["pedigree"],
-            ),
+            headings,
             [
                 (
                     str(r.rank),
-                    r.process,
-                    r.label,
+                    r.process_name,
+                    f"{r.name}\n{r.kind}" if where else r.name,
                     r.amount.text,
                     r.co2e.text,
                     r.share.text,
                     r.primary,
                     r.pedigree,
+                    *((r.where,) if where else ()),
                 )
-                for r in d.contributors
+                for r in rows
             ],
-            (0.04, 0.14, 0.27, 0.13, 0.12, 0.08, 0.08, 0.14),
-            right=(3, 4, 5),
-            size=7,
+            widths,
+            right=(3, 4, 5, 8) if where else (3, 4, 5),
+            size=6.5 if where else 7,
             model_text=True,
         )
-        self.para(f"{t['not_calculated']} {t['offsets']}", 8, GREY)
 
     def scope_and_boundary(self) -> None:
         d, t = self.d, self.t
@@ -343,6 +471,7 @@ class _Document:
         self.para(t["data_intro"])
         self.fields(d.quality_fields)
         self.h3(t["factors_title"])
+        self.para(t["factors_note"], 8, GREY)
         self.table(
             (
                 t["factor"],
@@ -355,7 +484,7 @@ class _Document:
             ),
             [
                 (
-                    f"{r.id}\n{r.name}",
+                    f"{r.name}\n{r.id}",
                     r.co2e_per_unit.text,
                     r.geography,
                     str(r.year),
@@ -365,7 +494,7 @@ class _Document:
                 )
                 for r in d.factors
             ],
-            (0.22, 0.13, 0.08, 0.06, 0.3, 0.13, 0.08),
+            (0.27, 0.13, 0.08, 0.06, 0.22, 0.14, 0.1),
             right=(1,),
             size=6.5,
             model_text=True,
@@ -404,13 +533,14 @@ class _Document:
                 ],
                 (0.1, 0.3, 0.1, 0.16, 0.07, 0.27),
                 right=(3,),
+                model_text=True,
             )
         if d.electricity_factors:
             self.h3(t["electricity_factors_title"])
             self.table(
                 (t["factor"], t["per_unit"], t["geography"], t["year"], t["source"]),
                 [
-                    (f"{r.id}\n{r.name}", r.co2e_per_unit.text, r.geography, str(r.year), r.source)
+                    (f"{r.name}\n{r.id}", r.co2e_per_unit.text, r.geography, str(r.year), r.source)
                     for r in d.electricity_factors
                 ],
                 (0.28, 0.14, 0.08, 0.06, 0.44),
@@ -479,6 +609,38 @@ class _Document:
             size=7,
             model_text=True,
         )
+        self.h2("", t["s_inventory"])
+        self.para(t["inventory_intro"])
+        self.exchanges(d.inventory, where=True)
+        self.h2("", t["s_parameters"])
+        self.para(t["parameters_intro"])
+        if d.parameters:
+            self.table(
+                (t["parameter"], t["base_value"], t["definition"], t["overridden"]),
+                [(r.name, r.value, r.definition, r.overridden) for r in d.parameters],
+                (0.3, 0.15, 0.4, 0.15),
+                right=(1,),
+                size=7,
+                model_text=True,
+            )
+        else:
+            self.para(t["no_parameters"])
+        self.h2("", t["s_references"])
+        self.para(t["references_intro"])
+        for title, refs in ((t["sources_title"], d.sources), (t["licences_title"], d.licences)):
+            self.h3(title)
+            self.table(
+                (t["ref"], t["full_text"], t["used_by"]),
+                [(r.ref, r.text, r.used_by) for r in refs],
+                (0.08, 0.62, 0.3),
+                size=6.5,
+                model_text=True,
+                max_lines=MAX_FIELD_LINES,
+            )
+
+
+def _words(text: str) -> list[str]:
+    return [p for p in _PIECES.findall(text) if not p.isspace()]
 
 
 def _fit(pdf: Any, text: str, width: float) -> str:

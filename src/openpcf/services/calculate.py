@@ -73,6 +73,7 @@ def calculate(
     settings: Settings | None = None,
     audit: Mapping[str, str] | None = None,
     audit_kind: str = "calculation",
+    resolvers: Resolvers | None = None,
 ) -> Calculation:
     """Footprint of the product described by the model file ``model``.
 
@@ -95,8 +96,13 @@ def calculate(
     audit, audit_kind
         Record the calculation in the audit trail with this context and record kind
         (needs ``settings``).
+    resolvers
+        How inputs outside the model file are resolved, instead of from ``settings``
+        (a verification package being reproduced resolves them from its own files).
     """
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    if resolvers is None:
+        resolvers = user_resolvers(settings, organisation=loaded.model.product.company_name)
     active = with_model_sets(
         loaded, active_factor_set(base=factors, factor_files=factor_files, settings=settings)
     )
@@ -105,7 +111,7 @@ def calculate(
         factors=active,
         overrides=overrides,
         gwp=gwp,
-        resolvers=resolvers(settings, organisation=loaded.model.product.company_name),
+        resolvers=resolvers,
     )
     calculation = Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
     if audit is not None and settings is not None:
@@ -148,7 +154,7 @@ def user_factor_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in FACTOR_SUFFIXES)
 
 
-def resolvers(settings: Settings | None, *, organisation: str | None = None) -> Resolvers:
+def user_resolvers(settings: Settings | None, *, organisation: str | None = None) -> Resolvers:
     """How a model's inputs outside its file are resolved, from the user's data.
 
     ``organisation`` is the data owner whose received supplier footprints the model reads
@@ -168,11 +174,14 @@ def resolvers(settings: Settings | None, *, organisation: str | None = None) -> 
             electricity_factor, registry=CertificateRegistry(settings.registry_file)
         ),
         supplier_footprint=partial(
-            supplier_factor,
-            store=SupplierStore(
-                settings.database_url,
-                organisation=organisation,
-                legacy_folder=settings.supplier_dir,
-            ),
+            supplier_factor, store=supplier_store(settings, organisation=organisation)
         ),
+    )
+
+
+def supplier_store(settings: Settings, *, organisation: str | None = None) -> SupplierStore:
+    """The received supplier footprints a model of ``organisation`` reads (see
+    :func:`user_resolvers`)."""
+    return SupplierStore(
+        settings.database_url, organisation=organisation, legacy_folder=settings.supplier_dir
     )

@@ -2,10 +2,19 @@
 
 What a package holds, and its pure parts, are in :mod:`openpcf.package`.
 
+:func:`build_package` packs what the calculation read from outside the model file: its side
+files (shipments, electricity claims, supplier footprint files, factor sets), the rows of the
+imported LCI databases its ``background:`` inputs use (``background/rows.json``) and the
+supplier footprints it names by footprint id or product URN, exactly as the supplier store held
+them (``suppliers/``).
+
 :func:`reproduce_package` recomputes from the zip alone: it checks every digest, rebuilds the
-factor set from ``factors/rows.csv`` only (never the bundled database), recompiles the packaged
-model and compares every number of the new result with ``result.json``, naming each number that
-differs and the factor rows or side files that explain it.
+factor set from ``factors/rows.csv`` only (never the bundled database), resolves ``background:``
+and received supplier references from the packed rows and documents only (never a database or
+supplier store of the verifier's), recompiles the packaged model and compares every number of
+the new result with ``result.json``, naming each number that differs and the factor rows or
+files that explain it. When the verifier has the same version of a background database, its
+rows are also recomputed from it and compared (a note or a problem says which).
 """
 
 from __future__ import annotations
@@ -14,21 +23,37 @@ import dataclasses
 import datetime as dt
 import importlib
 import json
+import math
+import re
 import tempfile
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 from openpcf.certify import KeyStoreError, issue_certificate
 from openpcf.certify import jwks as issuer_jwks
+from openpcf.electricity import electricity_factor
 from openpcf.errors import InputError, OpenPCFError
+from openpcf.exchange.supplier import ReceivedFootprint, supplier_factor
 from openpcf.factors import FactorSet
 from openpcf.files.durable import atomic_write
+from openpcf.io.store import DatabaseStore, database_name
+from openpcf.logistics import shipment_factor
+from openpcf.model.compiler import Resolvers
 from openpcf.model.loading import load_model
 from openpcf.model.result_json import result_to_dict
 from openpcf.package.archive import read_zip, write_zip
+from openpcf.package.background import (
+    BackgroundFileError,
+    BackgroundRow,
+    PackedBackground,
+    background_json,
+    read_background,
+)
 from openpcf.package.compare import compare_rows, diff, explain, relocate, solver_backend
 from openpcf.package.format import (
+    BACKGROUND,
     CERTIFICATE,
     JWKS,
     MANIFEST,
@@ -41,17 +66,26 @@ from openpcf.package.format import (
     dumps,
     read_json,
 )
-from openpcf.package.layout import check_side_files, extract_model, layout, packaged_model
+from openpcf.package.layout import (
+    background_references,
+    check_side_files,
+    extract_model,
+    layout,
+    packaged_model,
+    received_references,
+)
 from openpcf.package.manifest import build_manifest, check_files, read_manifest
 from openpcf.package.results import Difference, Findings, PackageSummary, ReproductionReport
-from openpcf.package.rows import checked_rows_csv, packaged_rows, set_rows
+from openpcf.package.rows import checked_rows_csv, origin, packaged_rows, set_rows
 from openpcf.package.signature import (
     check_certificate,
     check_signature,
     sign_manifest,
     trusted_keys,
 )
-from openpcf.services.calculate import CalculationOptions, calculate
+from openpcf.package.suppliers import PackedFootprints, read_received, received_entry
+from openpcf.services.calculate import CalculationOptions, calculate, supplier_store
+from openpcf.services.databases import background_factor
 from openpcf.services.publishing import deliverable_footprint
 
 if TYPE_CHECKING:
@@ -60,6 +94,8 @@ if TYPE_CHECKING:
     from openpcf.certify import Attestation, KeyStore
     from openpcf.factors import Factor
     from openpcf.model.calculation import Calculation
+    from openpcf.model.compiler import CompiledModel
+    from openpcf.settings import Settings
 
 __all__ = ["build_package", "reproduce_package"]
 
@@ -106,9 +142,13 @@ def build_package(
     Raises
     ------
     PackageError
-        An absolute or missing side-file path, or factor rows that would not reload exactly.
+        An absolute or missing side-file path, factor rows that would not reload exactly, or
+        a database or supplier footprint that changed while the package was built.
     KeyStoreError
         ``certificate=True`` without an active key.
+    InputError
+        (from the calculation) e.g. a background database that is not imported or a supplier
+        footprint id or URN that is not in the supplier store, each naming the input.
     """
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     calculation = calculate(model, audit={"package": str(output)}, audit_kind="package", **options)
@@ -117,7 +157,16 @@ def build_package(
     files: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
     model_name = next(n for n, p in sources.items() if p == compiled.loaded.path.resolve())
 
-    files[ROWS] = checked_rows_csv(compiled.factors).encode("utf-8")
+    settings = options.get("settings")
+    background = _background_rows(compiled, settings)
+    received, supplier_files, origins = _received_footprints(compiled, settings)
+    origins.update({row.factor.id: "background" for row in background})
+    files.update(supplier_files)
+    in_background = {row.factor.id for row in background}
+    set_and_side_rows = [f for f in compiled.factors if f.id not in in_background]
+    files[ROWS] = checked_rows_csv(set_and_side_rows).encode("utf-8")
+    if background:
+        files[BACKGROUND] = background_json(background)
     files[RESULT] = dumps(result_to_dict(result))
 
     omitted: list[str] = []
@@ -156,6 +205,8 @@ def build_package(
         certificate=cert_id,
         omitted=omitted,
         files=files,
+        origins=origins,
+        received=received,
     )
     files[MANIFEST] = dumps(manifest)
     if store is not None:
@@ -170,7 +221,79 @@ def build_package(
         signed=store is not None,
         omitted=tuple(omitted),
         calculation=calculation,
+        background_rows=tuple(sorted(in_background)),
+        supplier_footprints=tuple(sorted(supplier_files)),
     )
+
+
+def _background_rows(compiled: CompiledModel, settings: Settings | None) -> list[BackgroundRow]:
+    """The rows the model's ``background:`` inputs used, with their database's identity."""
+    refs = background_references(compiled.loaded)
+    if not refs:
+        return []
+    if settings is None:  # the calculation needed the databases: not reached in practice
+        raise PackageError("background inputs need the imported databases (the user's settings)")
+    store = DatabaseStore(settings.databases_dir)
+    used = {f.id: f for f in compiled.factors}
+    rows: dict[str, BackgroundRow] = {}
+    for ref in refs:
+        factor = background_factor(ref, store=store)
+        if factor.id not in used or used[factor.id].canonical() != factor.canonical():
+            raise PackageError(
+                f"background {ref!r}: the database changed while the package was built; "
+                "build the package again"
+            )
+        if factor.id in rows:
+            row = rows[factor.id]
+            rows[factor.id] = dataclasses.replace(row, references=(*row.references, ref))
+            continue
+        stored = store.get(ref.partition(":")[0].strip())
+        activity = factor.id.removeprefix(f"{stored.ref}:")
+        column = next((c for c in stored.columns() if c.id == activity), None)
+        rows[factor.id] = BackgroundRow(
+            references=(ref,),
+            database=stored.name,
+            version=stored.version,
+            content_sha256=str(stored.meta.get("content_sha256", "")),
+            format=str(stored.meta.get("format", "")),
+            source_file=str(stored.meta.get("source_file", "")),
+            process_uuid=column.process_id if column is not None else activity,
+            activity=activity,
+            licence=factor.licence,
+            factor=used[factor.id],
+        )
+    return list(rows.values())
+
+
+def _received_footprints(
+    compiled: CompiledModel, settings: Settings | None
+) -> tuple[dict[str, dict[str, str]], dict[str, bytes], dict[str, str]]:
+    """For the supplier footprints the model names by id or URN: the manifest's
+    ``received_footprints``, the files of ``suppliers/`` and the origin of their rows."""
+    refs = received_references(compiled.loaded)
+    if not refs:
+        return {}, {}, {}
+    if settings is None:  # the calculation needed the supplier store: not reached in practice
+        raise PackageError("supplier footprints by id or URN need the supplier store (settings)")
+    store = supplier_store(settings, organisation=compiled.model.product.company_name)
+    used = {f.id: f for f in compiled.factors}
+    entries: dict[str, dict[str, str]] = {}
+    files: dict[str, bytes] = {}
+    origins: dict[str, str] = {}
+    for ref in refs:
+        found = store.find(ref)
+        entry, data = received_entry(ref, found)
+        # the row this document gives from the package is the row the calculation used
+        factor = supplier_factor(
+            ref, base=compiled.loaded.path.parent, store=PackedFootprints({ref: found})
+        )
+        if factor.id not in used or used[factor.id].canonical() != factor.canonical():
+            raise PackageError(
+                f"supplier_footprint {ref!r}: the supplier store changed while the package was "
+                "built; build the package again"
+            )
+        entries[ref], files[entry["file"]], origins[factor.id] = entry, data, "received"
+    return entries, files, origins
 
 
 def _report_html(calculation: Calculation, lang: str) -> str | tuple[str]:
@@ -189,12 +312,17 @@ def _report_html(calculation: Calculation, lang: str) -> str | tuple[str]:
 
 
 def reproduce_package(
-    package: Path | str, *, jwks: Mapping[str, Any] | Path | None = None
+    package: Path | str,
+    *,
+    jwks: Mapping[str, Any] | Path | None = None,
+    databases: Path | None = None,
 ) -> ReproductionReport:
     """Recompute a package from its own contents and compare with its result.
 
     Only the package is read: the model and side files are extracted to a fresh temporary
-    folder, the factor set is built from ``factors/rows.csv`` alone and nothing is fetched.
+    folder, the factor set is built from ``factors/rows.csv`` alone, ``background:`` inputs
+    are resolved from ``background/rows.json`` and supplier footprints named by id or URN from
+    ``suppliers/``, and nothing is fetched.
     The zip's cost is bounded (:func:`openpcf.package.archive.read_zip`), and the model the
     manifest names and every file that model reads must be files of the package inside that
     folder (:func:`openpcf.package.layout.check_side_files`): a crafted package cannot make a
@@ -209,6 +337,11 @@ def reproduce_package(
         signed by one of them, else the report has ``trusted=False`` and is not identical.
         Without them the signature is checked with the keys inside the package, which proves
         integrity only: the verdict says "signer not authenticated".
+    databases
+        The verifier's imported databases (``$OPENPCF_HOME/databases``). Where it holds the
+        very version of a database a background row comes from, the row is recomputed from it
+        too and compared (a difference is a problem); the result is recomputed from the packed
+        rows in any case. A note says, for each database, which was done.
 
     Raises
     ------
@@ -225,11 +358,16 @@ def reproduce_package(
     manifest = read_manifest(contents, path)
     check_files(contents, manifest, found)
     check_signature(contents, trusted, found)
-    rows = packaged_rows(contents, manifest, found)
+    background = _packed_background(contents, manifest, found)
+    rows = packaged_rows(contents, manifest, found, background or ())
+    received = read_received(contents, manifest, found)
+    if background:
+        _compare_with_local_databases(background, databases, found)
+    resolvers = None if background is None else _packed_resolvers(background, received)
     packaged = read_json(contents, RESULT)
     total_packaged = packaged.get("kg_co2e") if isinstance(packaged, dict) else None
     with tempfile.TemporaryDirectory(prefix="openpcf-reproduce-") as tmp:
-        recomputed = _recompute(Path(tmp), contents, manifest, rows, found)
+        recomputed = _recompute(Path(tmp), contents, manifest, rows, resolvers, found)
         differences: list[Difference] = []
         if recomputed is not None and rows is not None and isinstance(packaged, dict):
             calculation, mapped = recomputed
@@ -261,10 +399,11 @@ def _recompute(
     contents: Mapping[str, bytes],
     manifest: Mapping[str, Any],
     rows: Mapping[str, Factor] | None,
+    resolvers: Resolvers | None,
     f: Findings,
 ) -> tuple[Calculation, dict[str, Any]] | None:
     """Recalculate the packaged model, extracted into ``tmp``, with the packaged rows only."""
-    if rows is None:
+    if rows is None or resolvers is None:
         return None
     backend = solver_backend(manifest, f)
     try:
@@ -287,6 +426,7 @@ def _recompute(
             overrides=manifest.get("overrides") or {},
             gwp=manifest.get("gwp"),
             backend=backend,
+            resolvers=resolvers,
         )
     except OpenPCFError as e:
         f.problems.append(f"the packaged model cannot be recomputed from the package alone: {e}")
@@ -295,3 +435,120 @@ def _recompute(
     plain = json.loads(json.dumps(result_to_dict(result)))  # numpy floats -> float, as packaged
     mapped = relocate(plain, model_path.parent, manifest)
     return calculation, mapped
+
+
+def _packed_background(
+    contents: Mapping[str, bytes], manifest: Mapping[str, Any], f: Findings
+) -> list[BackgroundRow] | None:
+    """The rows of ``background/rows.json`` ([] when the package has none); None when they
+    cannot be read (the problem, naming the file, is in ``f``)."""
+    listed = manifest.get("factor_rows") or {}
+    needed = isinstance(listed, dict) and any(
+        origin(manifest, fid) == "background" for fid in listed
+    )
+    if BACKGROUND not in contents:
+        if needed:
+            f.problems.append(
+                f"{BACKGROUND} is missing: the manifest lists background rows, so the model's "
+                "background inputs cannot be resolved from the package"
+            )
+            return None
+        return []
+    try:
+        rows = read_background(contents[BACKGROUND])
+    except BackgroundFileError as e:
+        f.problems.append(str(e))
+        f.causes.append("the packaged background rows were changed so that they no longer load")
+        return None
+    for ref, count in _by_database(rows).items():
+        f.notes.append(f"background: {count} row(s) of database {ref} read from {BACKGROUND}")
+    return rows
+
+
+def _by_database(rows: list[BackgroundRow]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.database_ref] = counts.get(row.database_ref, 0) + 1
+    return counts
+
+
+def _packed_resolvers(
+    background: list[BackgroundRow], received: Mapping[str, ReceivedFootprint]
+) -> Resolvers:
+    """Inputs outside the model file, resolved from the package's files only."""
+    return Resolvers(
+        background=PackedBackground(background),
+        shipment=shipment_factor,
+        electricity_claim=electricity_factor,
+        supplier_footprint=partial(supplier_factor, store=PackedFootprints(received)),
+    )
+
+
+#: Relative difference between a packed background amount and the same row recomputed from a
+#: local copy of its database above which they differ (the sparse solve of a database may
+#: differ in its last digits between machines; a changed number does not). Amounts near zero
+#: are compared against the row's largest amount.
+LOCAL_TOLERANCE = 1e-9
+
+
+def _compare_with_local_databases(
+    background: list[BackgroundRow], databases: Path | None, f: Findings
+) -> None:
+    """Recompute each background row from the verifier's copy of its database, if it has it."""
+    store = DatabaseStore(databases) if databases is not None else None
+    for ref in _by_database(background):
+        rows = [r for r in background if r.database_ref == ref]
+        name, version = rows[0].database, rows[0].version
+        if store is None or not _safe_ref(name, version) or not store.has(name, version):
+            f.notes.append(
+                f"background: database {ref} is not installed here, so its rows were not "
+                "recomputed from it; the packed rows were used"
+            )
+            continue
+        same = 0
+        for row in rows:
+            try:
+                local = background_factor(f"{ref}:{row.activity}", store=store)
+            except OpenPCFError as e:
+                f.notes.append(
+                    f"background row {row.factor.id} cannot be recomputed from the local "
+                    f"database {ref} ({e}); the packed row was used"
+                )
+                continue
+            change = _local_change(row.factor, local)
+            if change:
+                f.problems.append(
+                    f"background row {row.factor.id} in {BACKGROUND} differs from the same "
+                    f"process recomputed from this machine's copy of database {ref}: {change}"
+                )
+            else:
+                same += 1
+        if same:
+            f.notes.append(
+                f"background: {same} row(s) recomputed from this machine's copy of database "
+                f"{ref}: the same as the packed rows (within {LOCAL_TOLERANCE:g})"
+            )
+
+
+def _safe_ref(name: str, version: str) -> bool:
+    """Whether ``name@version`` can only name a folder of the database store."""
+    try:
+        return database_name(name) == name and re.fullmatch(r"[0-9a-f]{6,64}", version) is not None
+    except InputError:
+        return False
+
+
+def _local_change(packed: Factor, local: Factor) -> str:
+    """How the packed row differs from the locally recomputed one ("" when it does not)."""
+    changes = []
+    if packed.unit != local.unit:
+        changes.append(f"unit {packed.unit!r} in the package vs {local.unit!r} here")
+    # amounts that cancel to nearly nothing are compared against the row's largest amount
+    scale = max(
+        (abs(v) for v in (*packed.emissions.values(), *local.emissions.values())), default=0
+    )
+    for gas in sorted(set(packed.emissions) | set(local.emissions)):
+        a, b = packed.emissions.get(gas, 0.0), local.emissions.get(gas, 0.0)
+        if not math.isclose(a, b, rel_tol=LOCAL_TOLERANCE, abs_tol=LOCAL_TOLERANCE * scale):
+            changes.append(f"{gas} {a!r} in the package vs {b!r} here")
+    return "; ".join(changes)

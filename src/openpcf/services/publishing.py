@@ -11,6 +11,24 @@ the same product and the same reference period:
   (``PublishedFootprint.new`` is ``False``);
 * otherwise the new footprint names it in ``precedingPfIds`` and it becomes Deprecated.
 
+**What is published.** The PACT document is :func:`pact_document`: the cradle-to-gate part of
+the model by default (``pact_boundary``, see :func:`openpcf.exchange.pact.product_footprint`),
+refused when its numbers use illustrative (placeholder) factor rows unless
+``allow_illustrative`` (then its ``comment`` says so). :func:`deliverable_footprint`, which
+``certificate issue`` and ``package`` carry, applies the same rules.
+
+**What-ifs never replace the live footprint.** Publishing with changed parameters
+(``overrides``) must say what it is: ``scenario="NAME"`` stores the document in the
+``scenario_footprint`` table, which the PACT host never reads, so a scenario is never served
+to buyers and never deprecates anything; ``replace_live=True`` publishes it as the new live
+footprint. Neither is refused (:class:`~openpcf.exchange.errors.ScenarioChoiceError`).
+
+**Dry runs** (``dry_run=True``) return the document that would be stored, with the id,
+``precedingPfIds`` and the footprint it would deprecate, and store nothing: they only read the
+database. The calculation is recorded in the audit trail, as ``calc`` records its own, with
+the context ``{"command": "publish", "dry_run": "true"}``, so the trail shows that a dry run
+happened and that nothing was published.
+
 "Same content" compares every member of the document except those that differ on every run
 or say nothing about the footprint: ``id``, ``created``, ``status``, ``precedingPfIds`` and
 ``comment`` (which carries the model file's hash and the software version, so a reformatted
@@ -30,6 +48,7 @@ case, which is how a certificate binds exactly the document the host serves.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,7 +61,13 @@ from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import ACTIVE, Footprint
 from openpcf.errors import InputError
-from openpcf.exchange.pact import product_footprint
+from openpcf.exchange.errors import IllustrativeFactorsError, ScenarioChoiceError
+from openpcf.exchange.pact import (
+    DEFAULT_PACT_BOUNDARY,
+    illustrative_factors,
+    pact_part,
+    product_footprint,
+)
 from openpcf.model.result_json import result_to_dict
 from openpcf.services.calculate import CalculationOptions, calculate
 
@@ -54,6 +79,8 @@ if TYPE_CHECKING:
 
 #: Document members left out when deciding whether a republished footprint changed.
 VOLATILE_MEMBERS = frozenset({"id", "created", "status", "precedingPfIds", "comment"})
+#: A scenario's name: letters, digits, space, ``. _ -``; at most 100 characters.
+SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +94,12 @@ class PublishedFootprint:
     new: bool
     """``False`` when an identical footprint was published before and is returned instead."""
     deprecated: uuid.UUID | None
-    """The footprint this one replaced (now Deprecated), if any."""
+    """The footprint this one replaced (now Deprecated), if any; for a dry run, the one it
+    would replace."""
+    scenario: str | None = None
+    """The scenario's name when the document was stored as a scenario (never served)."""
+    dry_run: bool = False
+    """``True`` when nothing was stored: ``new`` and ``deprecated`` say what would happen."""
 
 
 def publish(
@@ -76,13 +108,20 @@ def publish(
     engine: Engine,
     organisation: str | None = None,
     now: dt.datetime | None = None,
+    scenario: str | None = None,
+    replace_live: bool = False,
+    dry_run: bool = False,
+    pact_boundary: str = DEFAULT_PACT_BOUNDARY,
+    allow_illustrative: bool = False,
     **options: Unpack[CalculationOptions],
 ) -> PublishedFootprint:
     """Calculate the model at ``model_path`` and publish its PACT v3 footprint.
 
     ``organisation`` is the data owner's name; by default the model's ``product.company_name``.
-    ``options`` are those of :func:`~openpcf.services.calculate.calculate`. The database must
-    be migrated (:func:`openpcf.db.migrate.upgrade`).
+    ``scenario``, ``replace_live`` and ``dry_run``: see the module docstring;
+    ``pact_boundary`` and ``allow_illustrative``: see :func:`pact_document`. ``options`` are
+    those of :func:`~openpcf.services.calculate.calculate`. The database must be migrated
+    (:func:`openpcf.db.migrate.upgrade`).
 
     Safe to run in parallel (processes, threads, hosts on one PostgreSQL): the storing runs
     in :func:`~openpcf.db.concurrency.write_transaction`. A publisher that loses a race (the
@@ -91,52 +130,241 @@ def publish(
     footprint, so concurrent publishes of one product leave exactly one Active footprint and
     one linear chain of ``precedingPfIds``. The calculation itself runs once, outside the
     transaction.
+
+    Raises
+    ------
+    ScenarioChoiceError
+        ``overrides`` without ``scenario`` or ``replace_live``, both at once, or a scenario
+        name that is not :data:`SCENARIO_NAME`.
+    IllustrativeFactorsError, PactBoundaryError
+        See :func:`pact_document`.
     """
-    calculation = calculate(model_path, audit={"command": "publish"}, **options)
-    document = product_footprint(calculation, version="3", created=now)
+    _check_choice(model_path, options.get("overrides"), scenario, replace_live=replace_live)
+    audit = {"command": "publish", **({"dry_run": "true"} if dry_run else {})}
+    if scenario is not None:
+        audit["scenario"] = scenario
+    calculation = calculate(model_path, audit=audit, **options)
+    document = pact_document(
+        calculation,
+        pact_boundary=pact_boundary,
+        allow_illustrative=allow_illustrative,
+        created=now,
+    )
     product_model = calculation.compiled.model.product
     owner = organisation or product_model.company_name
     period = repo.footprint_facts(document).reference_period
+    if scenario is not None:
+        document = _as_scenario(document, scenario, calculation)
+        if dry_run:
+            return PublishedFootprint(
+                id=calculation.footprint_id,
+                organisation=owner,
+                product_ids=tuple(document["productIds"]),
+                document=document,
+                new=True,
+                deprecated=None,
+                scenario=scenario,
+                dry_run=True,
+            )
+
+    def store_scenario(session: Session) -> PublishedFootprint:
+        assert scenario is not None
+        doc = dict(document)
+        org = repo.ensure_organisation(session, name=owner, company_ids=doc["companyIds"])
+        product = _product(session, org, doc, calculation)
+        stored = repo.find_scenario(
+            session, product=product, name=scenario, footprint_id=calculation.footprint_id
+        )
+        new = stored is None
+        if stored is None:
+            stored = repo.store_scenario(
+                session,
+                organisation=org,
+                product=product,
+                name=scenario,
+                document=doc,
+                parameters=dict(calculation.compiled.parameters),
+                calculation=_record(session, product, calculation),
+            )
+        return PublishedFootprint(
+            id=stored.footprint_id,
+            organisation=org.name,
+            product_ids=tuple(stored.document["productIds"]),
+            document=dict(stored.document),
+            new=new,
+            deprecated=None,
+            scenario=scenario,
+        )
+
+    def preview(session: Session) -> PublishedFootprint:
+        doc = dict(document)
+        current = _live(session, owner, doc, period)
+        if current is not None and same_content(current.document, doc):
+            return _published(current, owner, new=False, deprecated=None, dry_run=True)
+        doc = _successor(session, calculation, doc, current)
+        if current is not None:
+            doc["precedingPfIds"] = [str(current.id)]
+        return PublishedFootprint(
+            id=uuid.UUID(doc["id"]),
+            organisation=owner,
+            product_ids=tuple(doc["productIds"]),
+            document=doc,
+            new=True,
+            deprecated=current.id if current is not None else None,
+            dry_run=True,
+        )
 
     def store(session: Session) -> PublishedFootprint:
         doc = dict(document)  # this attempt's copy: a retry starts from the calculation's id
         org = repo.ensure_organisation(session, name=owner, company_ids=doc["companyIds"])
-        product = repo.upsert_product(
-            session,
-            organisation=org,
-            product_ids=doc["productIds"],
-            name=product_model.name,
-            cn_code=product_model.cn_code,
-            cpc=product_model.cpc,
-        )
+        product = _product(session, org, doc, calculation)
         current = repo.find_active_footprint(session, product=product, reference_period=period)
         if current is not None and same_content(current.document, doc):
             return _published(current, org.name, new=False, deprecated=None)
-        if session.get(Footprint, calculation.footprint_id) is not None:
-            # published before and superseded since: PACT footprints are immutable, so the
-            # same numbers come back under a new id (derived, so find_published still finds it)
-            after = str(current.id) if current is not None else "republished"
-            doc["id"] = str(uuid.uuid5(calculation.footprint_id, after))
-        record = repo.record_calculation(
-            session,
-            product=product,
-            result=result_to_dict(calculation.result),
-            provenance=dict(calculation.result.provenance),
-        )
+        doc = _successor(session, calculation, doc, current)
         footprint = repo.publish_footprint(
             session,
             organisation=org,
             product=product,
             document=doc,
             preceding=[current] if current is not None else None,
-            calculation=record,
+            calculation=_record(session, product, calculation),
             now=now,
         )
         return _published(footprint, org.name, new=True, deprecated=current.id if current else None)
 
-    return write_transaction(
-        engine, store, what=f"publishing {document['productIds'][0]} for {owner}"
+    if dry_run:
+        with session_scope(engine) as session:
+            return preview(session)
+    what = f"publishing {document['productIds'][0]} for {owner}"
+    if scenario is not None:
+        return write_transaction(engine, store_scenario, what=f"{what} as scenario {scenario!r}")
+    return write_transaction(engine, store, what=what)
+
+
+def pact_document(
+    calculation: Calculation,
+    *,
+    pact_boundary: str = DEFAULT_PACT_BOUNDARY,
+    allow_illustrative: bool = False,
+    created: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The PACT v3 document of ``calculation`` that may be published or certified.
+
+    ``pact_boundary``: ``"cradle-to-gate"`` (the cradle-to-gate part, the default) or
+    ``"model"`` (:func:`openpcf.exchange.pact.product_footprint`).
+
+    Raises
+    ------
+    IllustrativeFactorsError
+        The document's numbers use factor rows flagged illustrative (placeholders without an
+        open published source) and ``allow_illustrative`` is false. With it, the document's
+        ``comment`` starts with a statement naming them.
+    PactBoundaryError
+        ``pact_boundary="model"`` for a boundary PACT cannot carry.
+    """
+    rows = illustrative_factors(pact_part(calculation, pact_boundary))
+    if rows and not allow_illustrative:
+        ids = ", ".join(f.id for f in rows)
+        raise IllustrativeFactorsError(
+            f"{calculation.compiled.loaded.path}: the footprint uses {len(rows)} illustrative "
+            f"factor(s), placeholders without an open published source: {ids}. Replace them "
+            "with supplier or database data (`openpcf factors search`), or pass "
+            "--allow-illustrative to publish or certify it with a statement in its comment "
+            "that it is illustrative"
+        )
+    return product_footprint(calculation, version="3", created=created, boundary=pact_boundary)
+
+
+def _check_choice(
+    model_path: Path | str,
+    overrides: Mapping[str, Any] | None,
+    scenario: str | None,
+    *,
+    replace_live: bool,
+) -> None:
+    """Refuse a what-if without a choice between a scenario and the live footprint."""
+    if scenario is not None and replace_live:
+        raise ScenarioChoiceError(
+            "--scenario and --replace-live exclude each other: store a scenario, or replace "
+            "the live footprint"
+        )
+    if scenario is not None and not SCENARIO_NAME.match(scenario):
+        raise ScenarioChoiceError(
+            f"scenario name {scenario[:120]!r}: use 1 to 100 letters, digits, spaces, dots, "
+            "underscores or hyphens, starting with a letter or digit"
+        )
+    if overrides and scenario is None and not replace_live:
+        changed = ", ".join(sorted(overrides))
+        raise ScenarioChoiceError(
+            f"{model_path}: publishing with changed parameters ({changed}) would replace the "
+            "live footprint that buyers pull. Choose: --scenario NAME stores it as a scenario "
+            "that is never served and replaces nothing; --replace-live makes it the new live "
+            "footprint (the current one becomes Deprecated); --dry-run shows the document"
+        )
+
+
+def _as_scenario(
+    document: Mapping[str, Any], name: str, calculation: Calculation
+) -> dict[str, Any]:
+    """The document stored for scenario ``name``: its comment says it is one."""
+    params = ", ".join(f"{k}={v:g}" for k, v in sorted(calculation.compiled.parameters.items()))
+    note = (
+        f"SCENARIO {name!r} (parameters {params or 'as in the model'}): a what-if stored by "
+        "OpenPCF, not the product's published footprint."
     )
+    doc = dict(document)
+    doc["comment"] = f"{note}\n{doc['comment']}" if doc.get("comment") else note
+    return doc
+
+
+def _product(session: Session, org: Any, doc: Mapping[str, Any], calculation: Calculation) -> Any:
+    product_model = calculation.compiled.model.product
+    return repo.upsert_product(
+        session,
+        organisation=org,
+        product_ids=doc["productIds"],
+        name=product_model.name,
+        cn_code=product_model.cn_code,
+        cpc=product_model.cpc,
+    )
+
+
+def _record(session: Session, product: Any, calculation: Calculation) -> Any:
+    return repo.record_calculation(
+        session,
+        product=product,
+        result=result_to_dict(calculation.result),
+        provenance=dict(calculation.result.provenance),
+    )
+
+
+def _live(
+    session: Session, owner: str, doc: Mapping[str, Any], period: tuple[dt.datetime, dt.datetime]
+) -> Footprint | None:
+    """The Active footprint ``doc`` would replace, read only (no organisation or product is
+    created)."""
+    try:
+        org = repo.get_organisation(session, name=owner)
+    except NotFoundError:
+        return None
+    product = repo.find_product(session, organisation=org, product_ids=doc["productIds"])
+    if product is None:
+        return None
+    return repo.find_active_footprint(session, product=product, reference_period=period)
+
+
+def _successor(
+    session: Session, calculation: Calculation, doc: dict[str, Any], current: Footprint | None
+) -> dict[str, Any]:
+    """``doc`` under the id it is stored with: the calculation's, unless that id was published
+    before and has since been superseded (a model changed and changed back): PACT footprints
+    are immutable, so the same numbers come back under a new id, derived so that
+    :func:`find_published` still finds it."""
+    if session.get(Footprint, calculation.footprint_id) is not None:
+        after = str(current.id) if current is not None else "republished"
+        doc = {**doc, "id": str(uuid.uuid5(calculation.footprint_id, after))}
+    return doc
 
 
 def find_published(
@@ -180,7 +408,12 @@ def same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 
 def _published(
-    footprint: Footprint, organisation: str, *, new: bool, deprecated: uuid.UUID | None
+    footprint: Footprint,
+    organisation: str,
+    *,
+    new: bool,
+    deprecated: uuid.UUID | None,
+    dry_run: bool = False,
 ) -> PublishedFootprint:
     doc = dict(footprint.document)
     return PublishedFootprint(
@@ -190,17 +423,28 @@ def _published(
         document=doc,
         new=new,
         deprecated=deprecated,
+        dry_run=dry_run,
     )
 
 
-def deliverable_footprint(calculation: Calculation, *, engine: Engine | None) -> dict[str, Any]:
+def deliverable_footprint(
+    calculation: Calculation,
+    *,
+    engine: Engine | None,
+    pact_boundary: str = DEFAULT_PACT_BOUNDARY,
+    allow_illustrative: bool = False,
+) -> dict[str, Any]:
     """The PACT v3 document every deliverable of ``calculation`` carries.
 
     When the calculation is published, that is the stored document, exactly as
     ``GET /3/footprints/{id}`` serves it; otherwise the calculation's own document under its
-    :attr:`~openpcf.model.calculation.Calculation.footprint_id`.
+    :attr:`~openpcf.model.calculation.Calculation.footprint_id`. Either way the rules of
+    :func:`pact_document` apply first (``pact_boundary``, ``allow_illustrative``): a
+    calculation that uses illustrative factors is not certified unless allowed.
     """
-    own = product_footprint(calculation, version="3")
+    own = pact_document(
+        calculation, pact_boundary=pact_boundary, allow_illustrative=allow_illustrative
+    )
     stored = find_published(engine, calculation, document=own) if engine is not None else None
     return stored if stored is not None else own
 

@@ -7,8 +7,9 @@ commit: the caller's transaction decides. Timestamps are aware UTC datetimes.
 Use them through this package (``from openpcf.db import repositories as repo``); the modules
 group them by subject: :mod:`.owners` (organisations, API clients, grants, products,
 calculations), :mod:`.footprints` (publishing, deprecation, get and list with the v3 filters),
-:mod:`.events` (inbound events and the outbox) and :mod:`.suppliers` (the requests this host
-sent and the supplier footprints it received).
+:mod:`.events` (inbound events and the outbox), :mod:`.suppliers` (the requests this host
+sent and the supplier footprints it received) and :mod:`.scenarios` (what-ifs stored apart
+from the published footprints).
 """
 
 from openpcf.db.repositories.events import (
@@ -54,6 +55,7 @@ from openpcf.db.repositories.owners import (
     upsert_product,
     verify_secret,
 )
+from openpcf.db.repositories.scenarios import find_scenario, list_scenarios, store_scenario
 from openpcf.db.repositories.suppliers import (
     StoredSupplierFootprint,
     content_sha256,
@@ -88,6 +90,7 @@ __all__ = [
     "ensure_organisation",
     "find_active_footprint",
     "find_product",
+    "find_scenario",
     "find_supplier_footprints",
     "footprint_facts",
     "get_client",
@@ -98,6 +101,7 @@ __all__ = [
     "grant_access",
     "hash_secret",
     "list_footprints",
+    "list_scenarios",
     "list_supplier_footprints",
     "mark_answered",
     "mark_delivered",
@@ -108,6 +112,7 @@ __all__ = [
     "record_request",
     "revoke_access",
     "rotate_client",
+    "store_scenario",
     "store_supplier_footprint",
     "upsert_product",
     "verify_secret",
