@@ -135,7 +135,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
         "--issuer-jwks", str(maker_jwks),
     )  # fmt: skip
     assert "reasonable assurance (ISO 14064-3:2019)" in out
-    assert "footprint numbers: identical to the reproduced result" in out
+    assert "footprint numbers: identical to the footprint recomputed from the package" in out
 
     use_home(monkeypatch, folder / "manufacturer")
     out = ok(
@@ -777,8 +777,8 @@ def test_real_scenario_attested_and_trusted(
     published, packaged, attested by a verifier in its own home and certified with the
     attestation by its published id; the buyer's trust list authenticates both signers.
 
-    Its PACT footprint is the cradle-to-gate part of a cradle-to-grave model, which
-    ``result.json`` does not hold as such: the attestation says it was not compared."""
+    Its PACT footprint is the cradle-to-gate part of a cradle-to-grave model: reproducing the
+    package makes it again from the recomputed calculation and compares it."""
     import os
 
     maker_home = Path(os.environ["OPENPCF_HOME"])
@@ -798,7 +798,7 @@ def test_real_scenario_attested_and_trusted(
     attestation = tmp_path / "transformer.attestation.jwt"
     out = ok("verifier", "attest", str(package), "-o", str(attestation), "--assurance", "limited",
              "--issuer-jwks", str(maker_jwks))  # fmt: skip
-    assert "footprint numbers: not compared" in out
+    assert "footprint numbers: identical to the footprint recomputed from the package" in out
 
     use_home(monkeypatch, maker_home)
     monkeypatch.setenv("OPENPCF_DATABASE_URL", database)

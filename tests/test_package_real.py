@@ -209,6 +209,31 @@ def test_reproduce_in_a_fresh_home_without_database_or_supplier_store(
     assert not (fresh / "databases").exists()
 
 
+def test_a_signed_package_whose_pact_footprint_states_other_numbers_does_not_reproduce(
+    real_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dishonest package: the result is honest, the PACT footprint (the cradle-to-gate part
+    of this cradle-to-grave model) states a tenth of its fossil emissions, and the manifest is
+    signed over both. Reproduction makes the document again and names the field."""
+    import openpcf.services.packaging as packaging
+
+    honest = packaging.deliverable_footprint
+
+    def tenth(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        document = honest(*args, **kwargs)
+        pcf = document["pcf"]
+        pcf["fossilGhgEmissions"] = str(float(pcf["fossilGhgEmissions"]) / 10)
+        return document
+
+    ok("keys", "create", "--issuer", "https://transformers.example.com")
+    monkeypatch.setattr(packaging, "deliverable_footprint", tenth)
+    out = package(real_home, tmp_path)
+    monkeypatch.setattr(packaging, "deliverable_footprint", honest)
+    result = cli("reproduce", str(out))
+    assert exit_code(result) == ReproductionError.exit_code
+    assert "footprint.pact.json states pcf.fossilGhgEmissions" in said(result)
+
+
 def test_reproduce_where_the_database_is_installed_also_recomputes_its_rows(
     real_home: Path, tmp_path: Path
 ) -> None:

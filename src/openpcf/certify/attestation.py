@@ -335,7 +335,10 @@ def check_binding(
         raise AttestationMismatchError(
             f"the attestation is for footprint SHA-256 {bound[:16]}..., not this footprint "
             f"({expected[:16]}...): the verifier attested another footprint, or the footprint "
-            "was changed after it was attested"
+            "was changed after it was attested. Publish the model before packaging it "
+            "(`openpcf publish MODEL`), so that the package, the attestation and the "
+            "certificate carry the one stored footprint, then issue the certificate for it "
+            "(`openpcf certificate issue MODEL` or `--footprint-id ID`)"
         )
     package = attested["packageDigest"]["value"]
     if package_sha256 is not None and package != package_sha256:

@@ -7,7 +7,8 @@ an unsolvable system). Users never see a traceback, for bad input or otherwise:
 ====  =========================================================================================
 exit  failure
 ====  =========================================================================================
-1-29  an :class:`~openpcf.errors.OpenPCFError`: its ``exit_code`` (see ``certify/errors.py``)
+1-44  an :class:`~openpcf.errors.OpenPCFError`: its ``exit_code`` (certificates 10-19 and
+      40-44 in ``certify/errors.py``, packages 30-31 in ``package/format.py``)
 70    a bug (any other exception): one line naming it; ``OPENPCF_DEBUG=1`` shows the traceback
 74    the operating system refused a read or write (:class:`OSError`: disk full, read-only
       folder, permission denied): the file and the reason

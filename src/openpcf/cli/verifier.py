@@ -170,6 +170,7 @@ def verifier_attest(
     from openpcf.certify import PRODUCT_STANDARD
     from openpcf.files.durable import atomic_write
     from openpcf.services.attestation import attest_package
+    from openpcf.settings import get_settings
 
     attested = attest_package(
         package_file,
@@ -178,6 +179,7 @@ def verifier_attest(
         scope=scope,
         criteria=tuple(criteria or (PRODUCT_STANDARD,)),
         issuer_jwks=issuer_jwks,
+        databases=get_settings().databases_dir,
         valid_for=dt.timedelta(days=valid_days),
     )
     cred = attested.credential

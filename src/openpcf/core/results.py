@@ -82,8 +82,32 @@ class TreeNode:
         return out
 
 
+class PcfFigures:
+    """The PACT figures of a footprint made of its CO2e by origin (kg CO2e, per declared unit):
+    ``fossil``, ``luc``, ``biogenic`` (of which ``biogenic_co2``) and ``uptake`` (negative)."""
+
+    __slots__ = ()
+    fossil: float
+    luc: float
+    biogenic: float
+    biogenic_co2: float
+    uptake: float
+
+    @property
+    def biogenic_non_co2(self) -> float:
+        return self.biogenic - self.biogenic_co2
+
+    @property
+    def pcf_excluding_biogenic_uptake(self) -> float:
+        return self.fossil + self.luc + self.biogenic_non_co2
+
+    @property
+    def pcf_including_biogenic_uptake(self) -> float:
+        return self.pcf_excluding_biogenic_uptake + self.uptake
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FootprintResult:
+class FootprintResult(PcfFigures):
     """A product carbon footprint, with its breakdowns and provenance."""
 
     product: str
@@ -108,18 +132,6 @@ class FootprintResult:
     parameters: Mapping[str, float]
     provenance: Mapping[str, str]
     notes: tuple[str, ...] = field(default=())
-
-    @property
-    def biogenic_non_co2(self) -> float:
-        return self.biogenic - self.biogenic_co2
-
-    @property
-    def pcf_excluding_biogenic_uptake(self) -> float:
-        return self.fossil + self.luc + self.biogenic_non_co2
-
-    @property
-    def pcf_including_biogenic_uptake(self) -> float:
-        return self.pcf_excluding_biogenic_uptake + self.uptake
 
     def top_contributors(self, n: int = 5) -> list[ExchangeContribution]:
         return sorted(self.exchanges, key=lambda e: abs(e.co2e), reverse=True)[:n]

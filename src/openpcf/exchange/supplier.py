@@ -372,6 +372,7 @@ def _to_factor(footprint: Mapping[str, Any], label: str) -> StatedFactor:
         primary_share=share or 0.0,
         pedigree=pedigree,
         biogenic_non_co2=float(bio / amount),
+        provider=str(footprint.get("companyName") or ""),
     )
 
 

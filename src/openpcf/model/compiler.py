@@ -62,6 +62,8 @@ class StatedFactor(Factor):
     """The provider's data quality as pedigree scores; None when it states none."""
     biogenic_non_co2: float = 0.0
     """kg CO2e per unit of the row's ``CO2e`` flow that are biogenic non-CO2 emissions."""
+    provider: str = ""
+    """Who states it: the supplier's company name as its footprint gives it."""
 
     def __post_init__(self) -> None:
         Factor.__post_init__(self)
@@ -75,7 +77,7 @@ class StatedFactor(Factor):
 
     def canonical(self) -> dict[str, Any]:
         """The row's :meth:`Factor.canonical` form: what is stated about it is not the row."""
-        own = {"primary_share", "pedigree", "biogenic_non_co2"}
+        own = {"primary_share", "pedigree", "biogenic_non_co2", "provider"}
         return {k: v for k, v in Factor.canonical(self).items() if k not in own}
 
 

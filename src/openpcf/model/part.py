@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from openpcf.core.quality import QualityRating, primary_share, rate
-from openpcf.core.results import frozen_map
+from openpcf.core.results import PcfFigures, frozen_map
 from openpcf.factors import Factor
 from openpcf.methods.gases import BY_ID, GAS_IDS
 from openpcf.methods.gwp import characterisation_vector
@@ -45,7 +45,7 @@ PACT_BOUNDARY = "cradle-to-gate"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LifeCyclePart:
+class LifeCyclePart(PcfFigures):
     """The footprint of the processes of ``stages``, per declared unit."""
 
     stages: tuple[str, ...]
@@ -63,18 +63,6 @@ class LifeCyclePart:
     primary_data_share: float
     factors: tuple[Factor, ...]
     """The factor rows the part's exchanges use."""
-
-    @property
-    def biogenic_non_co2(self) -> float:
-        return self.biogenic - self.biogenic_co2
-
-    @property
-    def pcf_excluding_biogenic_uptake(self) -> float:
-        return self.fossil + self.luc + self.biogenic_non_co2
-
-    @property
-    def pcf_including_biogenic_uptake(self) -> float:
-        return self.pcf_excluding_biogenic_uptake + self.uptake
 
 
 def within(boundary: str, outer: str = PACT_BOUNDARY) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from openpcf import __version__
 from openpcf.methods.gases import BY_ID, GAS_IDS
+from openpcf.model.compiler import StatedFactor
 from openpcf.model.schema import BOUNDARY_STAGES, STAGES, Process
 from openpcf.reports import i18n
 from openpcf.reports.data import (
@@ -247,7 +248,6 @@ class _References:
         return tuple(out)
 
 
-_SUPPLIER_SOURCE = re.compile(r"^PACT footprint \S+ from (.+), created ")
 _SHIPMENT_NAME = re.compile(r"^Transport of shipment (.+) \(per kg cargo\)$")
 _GRID_YEAR = re.compile(r"^no (\d{4}) factor")
 _CONDITIONING = re.compile(
@@ -257,9 +257,8 @@ _CONDITIONING = re.compile(
 
 
 def _supplier_company(factor: Factor) -> str:
-    """The supplier's company, as :func:`openpcf.exchange.supplier.supplier_factor` cites it."""
-    match = _SUPPLIER_SOURCE.match(factor.source)
-    return match.group(1) if match else ""
+    """The supplier's company, as its footprint names it (empty for other rows)."""
+    return factor.provider if isinstance(factor, StatedFactor) else ""
 
 
 class _Builder:

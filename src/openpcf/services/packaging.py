@@ -35,6 +35,7 @@ from openpcf.certify import KeyStoreError, issue_certificate
 from openpcf.certify import jwks as issuer_jwks
 from openpcf.electricity import electricity_factor
 from openpcf.errors import InputError, OpenPCFError
+from openpcf.exchange.pact import product_footprint
 from openpcf.exchange.supplier import ReceivedFootprint, supplier_factor
 from openpcf.factors import FactorSet
 from openpcf.files.durable import atomic_write
@@ -375,6 +376,7 @@ def reproduce_package(
             compare_rows(calculation, rows, manifest, found, Path(tmp))
             if differences:
                 explain(differences, packaged, mapped, manifest, found)
+            _compare_pact(contents, calculation, found)
     check_certificate(contents, trusted, found)
     total_recomputed = None
     if recomputed is not None:
@@ -392,6 +394,35 @@ def reproduce_package(
         signature=found.signature,
         trusted=found.trusted,
     )
+
+
+#: ``pcf`` members that name where the rows came from (the user's factor sets when packed, the
+#: package's rows when reproduced), compared row by row by :func:`compare_rows` instead.
+_PACT_PROVENANCE = frozenset({"secondaryEmissionFactorSources"})
+
+
+def _compare_pact(contents: Mapping[str, bytes], calculation: Calculation, found: Findings) -> None:
+    """The package's PACT footprint must state what the recomputation gives.
+
+    ``result.json`` holds the whole model; the PACT document may be its cradle-to-gate part
+    (:func:`openpcf.services.publishing.pact_document`), so its ``pcf`` block is made again from
+    the recomputed calculation and compared field by field: a signed package whose result is
+    honest but whose PACT document states other numbers does not reproduce.
+    """
+    if PACT not in contents:
+        return
+    stated = read_json(contents, PACT)
+    pcf = stated.get("pcf") if isinstance(stated, dict) else None
+    if not isinstance(pcf, dict):
+        found.problems.append(f"{PACT} has no pcf block")
+        return
+    again = product_footprint(calculation, version="3")["pcf"]
+    for name in sorted((set(pcf) | set(again)) - _PACT_PROVENANCE):
+        if pcf.get(name) != again.get(name):
+            found.problems.append(
+                f"{PACT} states pcf.{name} {json.dumps(pcf.get(name))}, the recomputed "
+                f"footprint {json.dumps(again.get(name))}"
+            )
 
 
 def _recompute(
