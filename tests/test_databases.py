@@ -70,6 +70,7 @@ def test_import_stores_a_version(small: svc.ImportResult, home: Path):
         "intensities.npz",
         "meta.json",
         "processes.csv",
+        "exchanges.csv.gz",
         "report.json",
     }
     meta = json.loads((folder / "meta.json").read_text("utf-8"))
@@ -99,8 +100,8 @@ def test_changed_file_is_a_new_version(small: svc.ImportResult, tmp_path: Path):
     assert new.version != small.version
     # the latest is the default; the old one stays reachable as name@version
     assert svc.show_database("small", store=store())["version"] == new.version
-    assert _footprint("small", WIDGET) == pytest.approx(5.42175 + 2 * 2.5485, rel=RTOL)
-    assert _footprint(f"small@{small.version}", WIDGET) == pytest.approx(5.42175, rel=RTOL)
+    assert _footprint("small", WIDGET) == pytest.approx(5.503 + 2 * 2.586, rel=RTOL)
+    assert _footprint(f"small@{small.version}", WIDGET) == pytest.approx(5.503, rel=RTOL)
     listed = svc.list_databases(store=store())
     assert [d["versions"] for d in listed] == [[small.version, new.version]]
 
@@ -197,12 +198,12 @@ def test_all_footprints(small: svc.ImportResult):
     assert len(rows) == 7
     steel = [r for r in rows if r.process_id == "ee000000-0000-4000-8000-000000000003"]
     assert {r.reference_product: r.kg_co2e for r in steel} == {
-        "steel, hot rolled": pytest.approx(2.5485, rel=RTOL),
-        "steel scrap": pytest.approx(0.8495, rel=RTOL),
+        "steel, hot rolled": pytest.approx(2.586, rel=RTOL),
+        "steel scrap": pytest.approx(0.862, rel=RTOL),
     }
-    # AR5: fossil CH4 30 instead of 29.8 -> steel + 0.75 x 0.01 kg x 0.2 = 2.5485 + 0.0015
+    # AR5: fossil CH4 30 instead of 29.8 -> steel + 0.75 x 0.01 kg x 0.2 = 2.586 + 0.0015
     ar5 = {r.activity: r.kg_co2e for r in svc.all_footprints("small", "AR5", store=store())}
-    assert ar5["ee000000-0000-4000-8000-000000000003"] == pytest.approx(2.55, rel=RTOL)
+    assert ar5["ee000000-0000-4000-8000-000000000003"] == pytest.approx(2.5875, rel=RTOL)
 
 
 # --- background factors ---------------------------------------------------------------------
@@ -220,7 +221,7 @@ def test_background_factor_by_id_and_name(small: svc.ImportResult):
     assert "jsonld_small" in by_id.source
     from openpcf.methods.gwp import gwp_set
 
-    assert by_id.co2e(gwp_set("AR6").values) == pytest.approx(5.42175, rel=RTOL)
+    assert by_id.co2e(gwp_set("AR6").values) == pytest.approx(5.503, rel=RTOL)
 
 
 def test_background_factor_errors(small: svc.ImportResult):
@@ -241,7 +242,7 @@ def test_cli_import_and_browse(home: Path):
     out = runner.invoke(import_app, ["jsonld", str(SMALL), "--name", "small"])
     assert out.exit_code == 0, out.output
     assert "Imported small@" in out.output
-    assert "ambiguous: 2 producers" in out.output
+    assert "1 by same location" in out.output
     assert "unknown-unit" in out.output
     assert "kWh -> MJ x 3.6" in out.output
     again = runner.invoke(import_app, ["jsonld", str(SMALL), "--name", "small", "--json"])
@@ -251,8 +252,8 @@ def test_cli_import_and_browse(home: Path):
     shown = runner.invoke(db_app, ["show", "small"])
     assert shown.exit_code == 0
     assert "CC0" in shown.output
-    found = runner.invoke(db_app, ["search", "small", "steel"])
-    assert "steel scrap" in found.output
+    found = runner.invoke(db_app, ["search", "small", "steel", "--json"])
+    assert {r["product"] for r in json.loads(found.output)} == {"steel, hot rolled", "steel scrap"}
 
 
 def test_cli_footprints_csv(home: Path, tmp_path: Path):
@@ -266,10 +267,17 @@ def test_cli_footprints_csv(home: Path, tmp_path: Path):
         "reference_product",
         "unit",
         "location",
+        "reference_year",
+        "fossil",
+        "biogenic",
+        "biogenic_uptake",
+        "land_use_change",
         "kg_co2e",
+        "lost_share",
+        "flag",
     ]
     widget = next(r for r in rows if r["process_id"] == WIDGET)
-    assert float(widget["kg_co2e"]) == pytest.approx(5.42175, rel=RTOL)
+    assert float(widget["kg_co2e"]) == pytest.approx(5.503, rel=RTOL)
     target = tmp_path / "fp.json"
     out = runner.invoke(db_app, ["footprints", "small", "-f", "json", "-o", str(target)])
     assert out.exit_code == 0
@@ -297,17 +305,21 @@ def test_uslci_imports_and_solves(home: Path):
         "elementary_flows": 2918,
         "exchanges": 32526,
         "activities": 766,
-        "technosphere_entries": 4105,
+        "technosphere_entries": 4238,  # 4105 before the bundled diesel default
         "intervention_entries": 1044,
         "processes_skipped": 0,
     }
-    assert report["linked"] == {"unique producer": 3590}
+    # 134 of the 135 ambiguous inputs are "Diesel, at refinery", linked by the bundled default
+    assert report["linked"] == {"unique producer": 3590, "bundled default": 134}
     assert {k: v["count"] for k, v in report["unlinked"].items()} == {
         "no provider": 2829,
         "co-product without allocation factors": 256,
-        "ambiguous: 2 producers": 135,
+        "ambiguous: 2 producers": 1,
     }
-    assert report["problems"] == {}
+    assert report["bundled_defaults"]["Diesel, at refinery"]["count"] == 134
+    # USLCI's unit group gives 1 cu ft = 0.02 m3; pint (and the definition) 0.0283168
+    assert {k: v["count"] for k, v in report["problems"].items()} == {"suspicious-unit": 1}
+    assert report["reference_years"] == {"known": 740, "unknown": 26, "range": [1900, 2022]}
     assert "kWh -> MJ x 3.6 (1661 exchanges)" in report["unit_conversions"]
     assert report["elementary"]["mapped_flows"]["CO2-fossil"] == 9
     rows = svc.all_footprints("uslci", "AR6", store=store())
@@ -315,7 +327,9 @@ def test_uslci_imports_and_solves(home: Path):
     assert all(math.isfinite(r.kg_co2e) for r in rows)
     srvc = next(r for r in rows if r.name == "Electricity, at eGrid, SRVC, 2010")
     assert srvc.unit == "MJ"
-    assert srvc.kg_co2e == pytest.approx(0.15916, rel=1e-4)  # 0.573 kg CO2e/kWh
+    # 0.582 kg CO2e/kWh; 0.15916 (0.573) while its diesel inputs were cut as ambiguous: the
+    # refinery diesel now linked by the bundled default adds the rest
+    assert srvc.kg_co2e == pytest.approx(0.161616, rel=1e-4)
     assert not svc.import_database("jsonld", USLCI, name="uslci", store=store()).was_new
 
 
@@ -337,7 +351,7 @@ def test_tiangong_imports_and_solves(home: Path):
         "elementary_flows": 524,
         "exchanges": 68085,
         "activities": 3847,
-        "technosphere_entries": 4388,
+        "technosphere_entries": 5338,  # 4388 before the same-location and default rules
         "intervention_entries": 1090,
         "processes_skipped": 286,
     }
@@ -357,6 +371,16 @@ def test_tiangong_imports_and_solves(home: Path):
         "no net output (uses as much of its reference product as it makes)": 149,
         "no usable quantitative reference": 137,
     }
+    # same location (916: provincial grid mixes above all) and the bundled national grid mix
+    # (134) link 1,050 of the 2,367 inputs that were cut as ambiguous
+    assert report["linked"] == {
+        "unique producer": 560,
+        "same location": 916,
+        "bundled default": 134,
+    }
+    ambiguous = sum(v["count"] for k, v in report["unlinked"].items() if k.startswith("ambig"))
+    assert ambiguous == 1317
+    assert report["reference_years"]["unknown"] == 250
     rows = svc.all_footprints("tiangong", "AR6", store=store())
     assert len(rows) == report["counts"]["activities"]
     assert all(math.isfinite(r.kg_co2e) for r in rows)

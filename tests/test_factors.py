@@ -112,7 +112,11 @@ def test_search_english_and_chinese() -> None:
     english = {f.id for f in fs.search("hebei 2022")}
     assert english == {"cn.grid.co2.2022.province.hebei"}
     chinese = {f.id for f in fs.search("河北")}
-    assert chinese == {"cn.grid.co2.2021.province.hebei", "cn.grid.co2.2022.province.hebei"}
+    assert chinese == {
+        "cn.grid.co2.2021.province.hebei",
+        "cn.grid.co2.2022.province.hebei",
+        "cn.tiangong.electricity.mix.hebei",  # the derived TianGong set (docs/factors.md)
+    }
     assert [f.id for f in fs.search("无烟煤 千克")] == ["ipcc2006.fuel.anthracite.kg"]
 
 

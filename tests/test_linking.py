@@ -3,21 +3,24 @@
 ``jsonld_small`` (AR6: CO2 1, CH4 fossil 29.8, CO2 uptake -1), per unit of reference product:
 
 - US electricity: 1 kWh = 3.6 MJ emits 0.36 kg CO2 -> 0.1 kg CO2e/MJ; CN electricity 0.2.
-- slag treatment (a waste-treatment process): 0.2 kg CO2 per kg; its 1 MJ electricity input
-  has two producers and is cut off ("ambiguous: 2 producers").
+- slag treatment (a waste-treatment process, located in US): 0.2 kg CO2 per kg; its 1 MJ
+  electricity input has two producers (US, CN) and links to the US grid by the
+  "same location" rule: slag 0.2 + 0.1 = 0.3.
 - steel production, physical allocation 0.75 steel / 0.25 scrap, of: 10 MJ US electricity
-  (1.0), 2 kg CO2 (2.0), 0.01 kg CH4 (0.298), 0.5 kg slag to treatment (0.1): 3.398 in all,
-  so steel 0.75 x 3.398 = 2.5485 and scrap 0.25 x 3.398 = 0.8495 per kg.
+  (1.0), 2 kg CO2 (2.0), 0.01 kg CH4 (0.298), 0.5 kg slag to treatment (0.15): 3.448 in all,
+  so steel 0.75 x 3.448 = 2.586 and scrap 0.25 x 3.448 = 0.862 per kg.
 - wood drying takes up 1.5 kg CO2 from air: -1.5.
-- widget: 2 kg steel (5.097) + 0.5 kg scrap (0.42475) - 1 MJ avoided US electricity (0.1);
-  the lubricant has no producer and is cut off: 5.42175.
+- widget: 2 kg steel (5.172) + 0.5 kg scrap (0.431) - 1 MJ avoided US electricity (0.1);
+  the lubricant has no producer and is cut off: 5.503.
 
-With ``prefer_locations=("US",)`` the slag's electricity links to the US grid: slag 0.3,
-steel 0.75 x 3.448 = 2.586, scrap 0.862, widget 2 x 2.586 + 0.5 x 0.862 - 0.1 = 5.503.
+With the slag treatment moved to DE (no producer there, no bundled default) its electricity
+is cut off ("ambiguous: 2 producers"): slag 0.2, steel 0.75 x 3.398 = 2.5485, scrap
+0.25 x 3.398 = 0.8495, widget 2 x 2.5485 + 0.5 x 0.8495 - 0.1 = 5.42175.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,7 @@ from hypothesis import strategies as st
 from openpcf.errors import SingularSystemError
 from openpcf.io.inventory import Exchange, Flow, Inventory, Process
 from openpcf.io.jsonld import read_jsonld
+from openpcf.io.link_defaults import LinkDefault
 from openpcf.io.linking import (
     CO_PRODUCT,
     NO_PROVIDER,
@@ -44,16 +48,19 @@ RTOL = 1e-12
 EXPECTED = {
     ("electricity production, US grid", "electricity, medium voltage"): 0.1,
     ("electricity production, CN grid", "electricity, medium voltage"): 0.2,
-    ("steel production, with scrap co-product", "steel, hot rolled"): 2.5485,
-    ("steel production, with scrap co-product", "steel scrap"): 0.8495,
-    ("slag treatment, landfill", "slag"): 0.2,
+    ("steel production, with scrap co-product", "steel, hot rolled"): 2.586,
+    ("steel production, with scrap co-product", "steel scrap"): 0.862,
+    ("slag treatment, landfill", "slag"): 0.3,
     ("wood drying, 森林", "wood, dried"): -1.5,
-    ("widget assembly", "widget"): 5.42175,
+    ("widget assembly", "widget"): 5.503,
 }
+SLAG = "ee000000-0000-4000-8000-000000000004"
 
 
-def footprints(rules: LinkRules | None = None) -> dict[tuple[str, str], float]:
-    linked = link(read_jsonld(SMALL), rules)
+def footprints(
+    rules: LinkRules | None = None, inventory: Inventory | None = None
+) -> dict[tuple[str, str], float]:
+    linked = link(inventory or read_jsonld(SMALL), rules)
     c = characterisation_vector(gwp_set("AR6"), linked.system.flows)
     h = gas_intensity_matrix(linked.system) @ c
     return {(col.name, col.product): float(v) for col, v in zip(linked.columns, h, strict=True)}
@@ -66,13 +73,56 @@ def test_footprints_by_hand():
         assert got[key] == pytest.approx(value, rel=RTOL), key
 
 
-def test_prefer_location_rule():
-    got = footprints(LinkRules(prefer_locations=("US",)))
-    assert got[("slag treatment, landfill", "slag")] == pytest.approx(0.3, rel=RTOL)
+def test_prefer_location_rule_comes_before_same_location():
+    """The user's ``prefer_locations: [CN]`` beats the slag's own location (US): slag
+    0.2 + 0.2 = 0.4, steel 0.75 x (1.0 + 2.0 + 0.298 + 0.5 x 0.4) = 0.75 x 3.498 = 2.6235."""
+    got = footprints(LinkRules(prefer_locations=("CN",)))
+    assert got[("slag treatment, landfill", "slag")] == pytest.approx(0.4, rel=RTOL)
     assert got[("steel production, with scrap co-product", "steel, hot rolled")] == (
-        pytest.approx(2.586, rel=RTOL)
+        pytest.approx(2.6235, rel=RTOL)
     )
-    assert got[("widget assembly", "widget")] == pytest.approx(5.503, rel=RTOL)
+
+
+def _slag_elsewhere() -> Inventory:
+    inv = read_jsonld(SMALL)
+    procs = tuple(replace(p, location="DE") if p.id == SLAG else p for p in inv.processes)
+    return replace(inv, processes=procs)
+
+
+def test_ambiguous_without_same_location_is_cut():
+    """Slag in DE: its electricity is cut, the values of the module docstring's last
+    paragraph (slag 0.2, steel 2.5485, scrap 0.8495, widget 5.42175)."""
+    got = footprints(inventory=_slag_elsewhere())
+    assert got[("slag treatment, landfill", "slag")] == pytest.approx(0.2, rel=RTOL)
+    assert got[("steel production, with scrap co-product", "steel, hot rolled")] == (
+        pytest.approx(2.5485, rel=RTOL)
+    )
+    assert got[("widget assembly", "widget")] == pytest.approx(5.42175, rel=RTOL)
+    report = build_report(_slag_elsewhere(), link(_slag_elsewhere()))
+    assert report["unlinked"]["ambiguous: 2 producers"]["count"] == 1
+
+
+def test_bundled_default_links_what_location_cannot():
+    """A default naming the CN grid for the electricity flow links the slag in DE: 0.2 + 0.2."""
+    cn = "ee000000-0000-4000-8000-000000000002"
+    electricity = "dd000000-0000-4000-8000-000000000001"
+    default = LinkDefault(
+        flow=electricity,
+        flow_name="electricity, medium voltage",
+        provider=cn,
+        provider_name="electricity production, CN grid",
+        reason="test",
+        source="test",
+    )
+    linked = link(_slag_elsewhere(), defaults={electricity: default})
+    assert linked.linked_by["bundled default"] == 1
+    c = characterisation_vector(gwp_set("AR6"), linked.system.flows)
+    h = gas_intensity_matrix(linked.system) @ c
+    slag = next(j for j, col in enumerate(linked.columns) if col.id == SLAG)
+    assert h[slag] == pytest.approx(0.4, rel=RTOL)
+    # a default whose provider does not produce the flow is ignored: still ambiguous
+    wrong = replace(default, provider="ee000000-0000-4000-8000-000000000006")
+    assert "bundled default" not in link(_slag_elsewhere(), defaults={electricity: wrong}).linked_by
 
 
 def test_provider_rule_from_yaml_and_csv(tmp_path: Path):
@@ -113,12 +163,13 @@ def test_report_lists_what_was_not_linked():
     assert report["counts"]["processes"] == 6
     assert report["counts"]["exchanges"] == 21
     assert report["counts"]["activities"] == 7
-    assert report["unlinked"]["ambiguous: 2 producers"]["count"] == 1
+    assert "ambiguous: 2 producers" not in report["unlinked"]
     assert report["unlinked"][NO_PROVIDER]["examples"] == [
         "widget assembly <- lubricant (no producer in this database) (0.01 kg)"
     ]
     assert report["linked"] == {
         "default provider": 2,
+        "same location": 1,
         "unique producer": 2,
         "unique producer (default provider absent)": 1,
     }
@@ -231,3 +282,37 @@ def test_intensity_does_not_depend_on_how_a_process_is_written(
     )
     lam = gas_intensity_matrix(link(inv).system)
     assert lam[0, 0] == pytest.approx(co2 / (1.0 - use), rel=1e-9, abs=1e-12)
+
+
+def test_same_location_walks_up_and_skips_the_consumer_itself():
+    """Coal made by a mine in ZY-GS-CN (which also takes in 0.1 kg of coal), a mine in GS-CN
+    and one in CN. A plant in ZY-GS-CN links to the ZY-GS-CN mine; the ZY-GS-CN mine's own coal
+    input does not link to itself but to the enclosing GS-CN mine."""
+
+    def mine(pid: str, location: str, uses: float = 0.0) -> Process:
+        own = (Exchange(flow="coal", amount=uses, is_input=True),) if uses else ()
+        return Process(
+            id=pid,
+            name=pid,
+            location=location,
+            exchanges=(Exchange(flow="coal", amount=1.0, is_input=False, is_reference=True), *own),
+        )
+
+    plant = Process(
+        id="plant",
+        name="plant",
+        location="ZY-GS-CN",
+        exchanges=(
+            Exchange(flow="power", amount=1.0, is_input=False, is_reference=True),
+            Exchange(flow="coal", amount=2.0, is_input=True),
+        ),
+    )
+    procs = (mine("zy", "ZY-GS-CN", 0.1), mine("gs", "GS-CN"), mine("cn", "CN"), plant)
+    linked = link(
+        Inventory(format="ilcd", name="t", processes=procs, flows=_flows("coal", "power"))
+    )
+    ids = [c.id for c in linked.columns]
+    A = linked.system.A.toarray()
+    assert A[ids.index("zy"), ids.index("plant")] == -2.0
+    assert A[ids.index("gs"), ids.index("zy")] == -0.1
+    assert linked.linked_by == {"same location": 2}

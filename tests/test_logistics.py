@@ -239,10 +239,17 @@ def test_container_allocation_by_teu_vs_mass(tmp_path: Path) -> None:
     assert by_mass.elements[0].activity_unit == "tkm"
 
 
-def test_mass_allocation_without_t_per_teu_is_refused(tmp_path: Path) -> None:
+def test_mass_allocation_without_t_per_teu_uses_the_imo_default(tmp_path: Path) -> None:
+    """No t_per_teu: IMO MEPC.1/Circ.684's 10 t per loaded TEU, named in the result.
+
+    0.06 kg/TEU-km / 10 t = 0.006 kg/tkm × 16 t × 10 000 km = 960 kg (WTT 160, TTW 800).
+    """
     path = write(tmp_path, SEA_TEU.format(allocation="allocation: mass"), cargo="{mass: 16}")
-    with pytest.raises(MissingDefaultError, match="t_per_teu"):
-        calculate_file(path)
+    result = calculate_file(path)
+    close(result.wtw_kg, 960.0)
+    close(result.wtt_kg, 160.0)
+    assert "converted at 10 t/TEU" in result.elements[0].intensity.description
+    assert any("MEPC.1/Circ.684" in s for s in result.sources)
 
 
 def test_hub_from_operator_energy(tmp_path: Path) -> None:
@@ -324,8 +331,9 @@ def test_bundled_data_carries_sources() -> None:
         assert "EN 16258" in fuel.source
         assert fuel.year == 2012
     for row in lib.defaults.values():
-        assert "GLEC Framework" in row.source
-        assert row.year in (2019, 2023)
+        assert "GLEC Framework" in row.source or "DESNZ" in row.source
+        assert row.year in (2019, 2023, 2025)
+        assert "Table" in row.source or "sheet" in row.source or "via Climatiq" in row.source
     close(lib.fuels["diesel-b5"].wtt, 0.76)
 
 

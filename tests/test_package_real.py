@@ -6,7 +6,7 @@ nor the supplier store. Both database backends (``real_home`` is parametrised th
 Worked numbers: the supplier footprint is 60 kg fossil + 2 kg biogenic non-CO2 per 100 kg of
 board, so its row is 0.62 kg CO2e per kg (plus 0.05 kg CO2-luc); the model takes 40 kg. Raising
 the fossil emissions to 90 per 100 kg makes the row 0.92 and the total 40 x 0.30 = 12 kg CO2e
-higher. The background row is ``widget assembly`` of the small JSON-LD database (4.9375 kg
+higher. The background row is ``widget assembly`` of the small JSON-LD database (5.01875 kg
 CO2-fossil per kg); the model takes 3000 kg, so 1 kg more CO2-fossil per kg adds 3000 kg.
 """
 
@@ -138,7 +138,7 @@ def test_package_holds_background_rows_supplier_document_and_shipment(
     assert row["process_uuid"] == "ee000000-0000-4000-8000-000000000006"
     assert row["licence"].startswith("CC0 1.0")
     assert row["factor"]["unit"] == "kg"
-    assert row["factor"]["emissions"]["CO2-fossil"] == pytest.approx(4.9375, rel=1e-12)
+    assert row["factor"]["emissions"]["CO2-fossil"] == pytest.approx(5.01875, rel=1e-12)
     assert manifest["factor_rows"][used]["origin"] == "background"
     assert manifest["background_rows_file"] == "background/rows.json"
     assert b"small@" not in files["factors/rows.csv"]  # a factor set holds no such id
@@ -332,7 +332,7 @@ def test_a_consistently_forged_row_is_caught_by_the_local_database(
     assert any(
         p.startswith(f"background row {row.factor.id} in background/rows.json differs from the "
                      "same process recomputed from this machine's copy of database small@")
-        and "CO2-fossil 9.875" in p
+        and "CO2-fossil 10.0375" in p
         for p in report.problems
     ), report.problems  # fmt: skip
 

@@ -3,8 +3,8 @@
 The model (``tests/fixtures/real_model.py``) is cradle-to-grave; per transformer (1 piece):
 
 * production, process ``assembly``:
-  - 3000 kg "widget assembly" from the imported ``small`` database, 5.42175 kg CO2e/kg, all
-    fossil (``tests/test_databases.py``): 16265.25;
+  - 3000 kg "widget assembly" from the imported ``small`` database, 5.503 kg CO2e/kg, all
+    fossil (``tests/test_databases.py``): 16509;
   - 40 kg folding boxboard, the supplier's PACT footprint (``pact_supplier_board.json``, per
     100 kg: fossil 60, biogenic non-CO2 2, land-use change 5, uptake -150, primaryDataShare
     80, DQRs 1.5 / 1.2 / 1.4): fossil 24, biogenic non-CO2 0.8, LUC 2, uptake -60;
@@ -14,14 +14,14 @@ The model (``tests/fixtures/real_model.py``) is cradle-to-grave; per transformer
     1153.828;
 * use, process ``use``: 200 000 kWh × 0.5978 = 119 560.
 
-Cradle-to-gate part (raw material acquisition + production): fossil = 16265.25 + 24 + 2391.2
-+ 1153.828 = 19834.278; pcfExcludingBiogenicUptake = 19834.278 + 2 + 0.8 = 19837.078;
-pcfIncludingBiogenicUptake = 19837.078 - 60 = 19777.078. The full life cycle (ISO 14067 total)
-is 19777.078 + 119 560 = 139 337.078, of which the use phase is 86 %.
+Cradle-to-gate part (raw material acquisition + production): fossil = 16509 + 24 + 2391.2
++ 1153.828 = 20078.028; pcfExcludingBiogenicUptake = 20078.028 + 2 + 0.8 = 20080.828;
+pcfIncludingBiogenicUptake = 20080.828 - 60 = 20020.828. The full life cycle (ISO 14067 total)
+is 20020.828 + 119 560 = 139 580.828, of which the use phase is 86 %.
 
 Primary data share of the part: only the board is primary data, 80 % of its contribution to
-pcfExcludingBiogenicUptake, 40 × (0.60 + 0.02 + 0.05) = 26.8: 0.8 × 26.8 / 19837.078 =
-0.108 % → "0.11". Before issue 13 the board counted 100 % primary, weighted by its net
+pcfExcludingBiogenicUptake, 40 × (0.60 + 0.02 + 0.05) = 26.8: 0.8 × 26.8 / 20080.828 =
+0.107 % → "0.11". Before issue 13 the board counted 100 % primary, weighted by its net
 -33.2 kg CO2e including uptake, over the whole life cycle: 33.2 / 139 403.478 = 0.024 %.
 """
 
@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -57,9 +58,9 @@ BASE = "https://pact.test"
 
 #: The cradle-to-gate part, worked out in the module docstring.
 CRADLE_TO_GATE = {
-    "pcfExcludingBiogenicUptake": "19837.078",
-    "pcfIncludingBiogenicUptake": "19777.078",
-    "fossilGhgEmissions": "19834.278",
+    "pcfExcludingBiogenicUptake": "20080.828",
+    "pcfIncludingBiogenicUptake": "20020.828",
+    "fossilGhgEmissions": "20078.028",
     "landUseChangeGhgEmissions": "2",
     "biogenicCO2Uptake": "-60",
     "biogenicNonCO2Emissions": "0.8",
@@ -150,9 +151,9 @@ def test_calc_pact_is_the_cradle_to_gate_part(real_home: Path) -> None:
     )
     # the full life cycle stays in the JSON result (and the report)
     result = json.loads(ok("calc", str(real_home), "-f", "json").stdout)
-    assert result["kg_co2e"] == pytest.approx(139337.078, rel=1e-12)
+    assert result["kg_co2e"] == pytest.approx(139580.828, rel=1e-12)
     assert result["by_stage_kg_co2e"]["use"] == pytest.approx(119560, rel=1e-12)
-    assert result["by_stage_kg_co2e"]["use"] / result["kg_co2e"] == pytest.approx(0.858, abs=1e-3)
+    assert result["by_stage_kg_co2e"]["use"] / result["kg_co2e"] == pytest.approx(0.857, abs=1e-3)
 
 
 def test_model_boundary_is_refused_beyond_cradle_to_gate(real_home: Path) -> None:
@@ -197,7 +198,7 @@ def test_publish_and_the_host_serve_the_cradle_to_gate_part(real_home: Path) -> 
 
 def test_illustrative_factors_are_refused_unless_allowed(real_home: Path, tmp_path: Path) -> None:
     """1 t of limestone (``material.limestone``, an illustrative placeholder of 8 kg CO2e/t)
-    added to the assembly: pcfExcludingBiogenicUptake 19837.078 + 8 = 19845.078."""
+    added to the assembly: pcfExcludingBiogenicUptake 20080.828 + 8 = 20088.828."""
     model = variant(
         real_home,
         "limestone.yaml",
@@ -220,13 +221,23 @@ def test_illustrative_factors_are_refused_unless_allowed(real_home: Path, tmp_pa
 
     published = json.loads(ok("publish", str(model), "--allow-illustrative", "--json").stdout)
     doc = published["document"]
-    assert doc["pcf"]["pcfExcludingBiogenicUptake"] == "19845.078"
+    assert doc["pcf"]["pcfExcludingBiogenicUptake"] == "20088.828"
     assert doc["comment"].startswith("ILLUSTRATIVE: this PCF uses 1 illustrative emission factor")
     assert "material.limestone" in doc["comment"].splitlines()[0]
     ok("keys", "create")
     ok("certificate", "issue", str(model), "-o", str(cert), "--allow-illustrative")
     certified = json.loads(cert.with_suffix(".pact.json").read_text(encoding="utf-8"))
     assert certified == doc  # the stored document, marked
+    # a verification package: its certificate needs the same choice, then carries the statement
+    refused = cli("package", str(model), "-o", str(tmp_path / "refused.zip"))
+    assert "--allow-illustrative" in str(refused.exception)
+    assert not (tmp_path / "refused.zip").exists()
+    packed = tmp_path / "limestone.zip"
+    ok("package", str(model), "-o", str(packed), "--allow-illustrative")
+    with zipfile.ZipFile(packed) as z:
+        packed_doc = json.loads(z.read("footprint.pact.json"))
+    assert packed_doc["comment"].startswith("ILLUSTRATIVE: this PCF uses 1 illustrative")
+    assert "reproduced, identical result" in " ".join(ok("reproduce", str(packed)).stdout.split())
 
 
 def test_illustrative_rows_outside_the_part_do_not_count(real_home: Path) -> None:
@@ -256,25 +267,25 @@ def test_supplier_primary_share_and_dqr_propagate(real_home: Path) -> None:
     The fixture: primaryDataShare "0.11" (module docstring). Its DQRs 1.5 / 1.2 / 1.4 (v3,
     1 to 5) become pedigree 2 / 2 / 2 (rounded up, ``openpcf.exchange.supplier_quality``);
     every other exchange is unscored (5). Whole life cycle, technological DQR: (26.8 × 2 +
-    (139 397.078 - 26.8) × 5) / 139 397.078 = 5 - 3 × 26.8 / 139 397.078 = 4.999423.
+    (139 640.828 - 26.8) × 5) / 139 640.828 = 5 - 3 × 26.8 / 139 640.828 = 4.999424.
 
     With 40 t of board instead of 40 kg the board weighs 26 800 in a cradle-to-gate
-    pcfExcludingBiogenicUptake of 19837.078 - 26.8 + 26 800 = 46 610.278: primary data share
-    0.8 × 26 800 / 46 610.278 = 45.9985 % → "46"; each DQR 5 - 3 × 26 800 / 46 610.278 =
-    3.27506 → "3.28". Before issue 13: 100 % primary and DQR 5.
+    pcfExcludingBiogenicUptake of 20080.828 - 26.8 + 26 800 = 46 854.028: primary data share
+    0.8 × 26 800 / 46 854.028 = 45.7595 % → "45.76"; each DQR 5 - 3 × 26 800 / 46 854.028 =
+    3.28403 → "3.28". Before issue 13: 100 % primary and DQR 5.
     """
     result = json.loads(ok("calc", str(real_home), "-f", "json").stdout)
     quality = result["data_quality"]
-    assert quality["technological_dqr"] == pytest.approx(5 - 3 * 26.8 / 139397.078, rel=1e-12)
+    assert quality["technological_dqr"] == pytest.approx(5 - 3 * 26.8 / 139640.828, rel=1e-12)
     assert result["primary_data_share_percent"] == pytest.approx(
-        100 * 0.8 * 26.8 / 139397.078, rel=1e-12
+        100 * 0.8 * 26.8 / 139640.828, rel=1e-12
     )
     assert result["biogenic_kg_co2e"] == pytest.approx(0.8, rel=1e-12)  # not counted as fossil
 
     heavy = variant(real_home, "heavy.yaml", ("amount: 40, unit: kg", "amount: 40000, unit: kg"))
     pcf = pact(str(heavy))["pcf"]
-    assert pcf["pcfExcludingBiogenicUptake"] == "46610.278"
-    assert Decimal(pcf["primaryDataShare"]) == Decimal("46")
+    assert pcf["pcfExcludingBiogenicUptake"] == "46854.028"
+    assert Decimal(pcf["primaryDataShare"]) == Decimal("45.76")
     assert pcf["dqi"] == {
         "technologicalDQR": "3.28",
         "geographicalDQR": "3.28",
@@ -346,7 +357,7 @@ def test_param_without_a_choice_is_refused(real_home: Path) -> None:
 
 def test_scenario_never_replaces_the_live_footprint(real_home: Path) -> None:
     """Half the assembly electricity, as scenario ``half-power``: 2000 kWh × 0.5978 = 1195.6
-    less fossil, pcfExcludingBiogenicUptake 19837.078 - 1195.6 = 18641.478."""
+    less fossil, pcfExcludingBiogenicUptake 20080.828 - 1195.6 = 18885.228."""
     model = _with_assembly_parameter(real_home)
     live = json.loads(ok("publish", str(model), "--json").stdout)
     with host() as http:
@@ -366,7 +377,7 @@ def test_scenario_never_replaces_the_live_footprint(real_home: Path) -> None:
         )
         assert scenario["new"] is False  # stored once
         assert scenario["scenario"] == "half-power"
-        assert scenario["document"]["pcf"]["pcfExcludingBiogenicUptake"] == "18641.478"
+        assert scenario["document"]["pcf"]["pcfExcludingBiogenicUptake"] == "18885.228"
         assert scenario["document"]["comment"].startswith("SCENARIO 'half-power'")
         assert served(http) == before == [live["document"]]
         assert http.get(f"/3/footprints/{scenario['id']}").status_code == 404

@@ -1,4 +1,4 @@
-"""``python -m openpcf.demo``: calculate the three example models and print their results.
+"""``python -m openpcf.demo``: calculate the four example models and print their results.
 
 The examples are looked up in ``./examples`` first (running from a checkout), then next to the
 source tree. Errors are not caught: in development they should surface.
@@ -16,6 +16,7 @@ EXAMPLES = (
     "hot_rolled_coil_hebei.yaml",
     "hydrogen_alkaline_inner_mongolia.yaml",
     "lfp_battery_pack.yaml",
+    "alkaline_electrolyser_stack.yaml",
 )
 
 

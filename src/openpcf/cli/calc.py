@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from openpcf.cli.options import (
+    BackgroundElectricityOpt,
     FactorsOpt,
     GwpOpt,
     ModelArg,
@@ -39,11 +40,12 @@ def calculate_model(
     solver: str = "auto",
     *,
     command: str,
+    background_electricity: str | None = None,
 ) -> Calculation:
     """Calculate ``model`` with the shared options; the audit trail records ``command``."""
     from openpcf.services.calculate import calculate
 
-    options = calculation_options(gwp, param, factors, solver)
+    options = calculation_options(gwp, param, factors, solver, background_electricity)
     return calculate(model, audit={"command": command}, **options)
 
 
@@ -61,9 +63,18 @@ def calc(
         str, typer.Option("--pact-version", help="PACT version for --format pact: 3 or 2.")
     ] = "3",
     pact_boundary: PactBoundaryOpt = PactBoundary.cradle_to_gate,
+    background_electricity: BackgroundElectricityOpt = None,
 ) -> None:
     """Calculate the carbon footprint of a product model, per declared unit."""
-    calculation = calculate_model(model, gwp, param, factors, solver, command="calc")
+    calculation = calculate_model(
+        model,
+        gwp,
+        param,
+        factors,
+        solver,
+        command="calc",
+        background_electricity=background_electricity,
+    )
     if fmt is Format.table:
         text = None
         render_table(calculation.result)
@@ -95,9 +106,18 @@ def validate(
     param: ParamOpt = None,
     factors: FactorsOpt = None,
     solver: SolverOpt = "auto",
+    background_electricity: BackgroundElectricityOpt = None,
 ) -> None:
     """Check a model file: schema, references, units, parameters and solvability."""
-    calculation = calculate_model(model, gwp, param, factors, solver, command="validate")
+    calculation = calculate_model(
+        model,
+        gwp,
+        param,
+        factors,
+        solver,
+        command="validate",
+        background_electricity=background_electricity,
+    )
     compiled = calculation.compiled
     typer.echo(
         f"{model}: valid — {len(compiled.columns)} activities, {len(compiled.factors)} "

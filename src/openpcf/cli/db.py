@@ -44,6 +44,7 @@ RulesOption = Annotated[
     ),
 ]
 DbArg = Annotated[str, typer.Argument(metavar="NAME", help="Database name, or NAME@VERSION.")]
+GwpOption = Annotated[str, typer.Option("--gwp", help="AR6, AR5, AR5-CCF or AR4.")]
 
 
 class OutputFormat(StrEnum):
@@ -119,6 +120,13 @@ def _print_report(result: ImportResult) -> None:
     if report["linked"]:
         linked = ", ".join(f"{v:,} by {k}" for k, v in report["linked"].items())
         console.print(f"Linked inputs: {linked}.")
+    for flow, info in report.get("bundled_defaults", {}).items():
+        console.print(
+            escape(
+                f"Bundled default ({info['file']}): {flow} -> {info['provider']} "
+                f"({info['count']:,} inputs): {info['reason']}"
+            )
+        )
     for title, section in (("Unlinked exchanges (cut off)", "unlinked"), ("Problems", "problems")):
         if not report[section]:
             continue
@@ -139,6 +147,18 @@ def _print_report(result: ImportResult) -> None:
         f"Greenhouse-gas flows mapped: {mapped}. Not greenhouse gases or not recognised: "
         f"{el['unmapped_flows']:,} flows, e.g. {escape(', '.join(el['unmapped_examples'][:5]))}."
     )
+    if "lost_share" in report:
+        lost, years, bio = report["lost_share"], report["reference_years"], report["biogenic"]
+        console.print(
+            f"Footprint share lost to cut-offs ({lost['gwp']}): over 5% for "
+            f"{lost['activities_over_5_percent']:,} activities, over 50% for "
+            f"{lost['activities_over_50_percent']:,}, unknown for "
+            f"{lost['activities_unknown']:,}. Reference years: {years['known']:,} given "
+            f"{escape(str(years['range']))}, {years['unknown']:,} not. Suspicious biogenic "
+            f"balances: {bio['suspicious']:,}."
+        )
+        for example in bio["examples"][:3]:
+            console.print("  " + escape(example))
 
 
 @import_app.command("jsonld")
@@ -195,9 +215,21 @@ def list_cmd(as_json: JsonOpt = False) -> None:
 
 
 @db_app.command("show")
-def show_cmd(db: DbArg, as_json: JsonOpt = False) -> None:
-    """Show a database's provenance, versions, licence and import report."""
+def show_cmd(
+    db: DbArg,
+    process: Annotated[
+        str | None,
+        typer.Argument(help="A process: its id or exact name (omit for the database itself)."),
+    ] = None,
+    gwp: GwpOption = "AR6",
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a database's provenance and import report, or one of its processes."""
     from openpcf.services.databases import show_database
+
+    if process is not None:
+        _show_process(db, process, gwp, as_json)
+        return
 
     info = show_database(db, store=_store())
     if as_json:
@@ -227,38 +259,122 @@ def show_cmd(db: DbArg, as_json: JsonOpt = False) -> None:
     Console().print(table)
 
 
-@db_app.command("search")
-def search_cmd(
-    db: DbArg,
-    query: Annotated[str, typer.Argument(help="Words that must all appear (English or 中文).")],
-    as_json: JsonOpt = False,
-) -> None:
-    """Search a database's processes by English or Chinese name."""
-    from dataclasses import asdict
+def _show_process(db: str, process: str, gwp: str, as_json: bool) -> None:
+    from openpcf.services.databases import show_process
 
-    from openpcf.services.databases import search_processes
-
-    found = search_processes(db, query, store=_store())
+    info = show_process(db, process, gwp, store=_store())
     if as_json:
-        echo_json([asdict(c) for c in found])
+        echo_json(info)
         return
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(f"{len(found)} process(es) matching {query!r}"))
+    console = Console()
+    console.print(
+        escape(
+            f"{info['name']} ({info['activity']}), {info['location'] or '-'}; per 1 "
+            f"{info['unit']} of {info['reference_product']}; reference year "
+            f"{info['reference_year'] or 'not stated'}; {info['database']}"
+        )
+    )
+    split = ", ".join(f"{k.replace('_', ' ')} {info[k]:.6g}" for k in _SPLIT)
+    lost = "unknown" if info["lost_share"] is None else f"{info['lost_share']:.1%}"
+    console.print(
+        escape(f"Footprint ({gwp}): {info['kg_co2e']:.6g} kg CO2e = {split}; lost to cut-offs: ")
+        + lost
+        + (f"; outlier: {escape(info['flag'])}" if info["flag"] else "")
+    )
+    if info["biogenic_check"]:
+        console.print("Biogenic balance: " + escape(info["biogenic_check"]))
+    gases = Table(title="By gas (cradle to gate)")
+    for col in ("gas", "kg", "kg CO2e"):
+        gases.add_column(col, justify="left" if col == "gas" else "right")
+    for gas, v in info["by_gas"].items():
+        gases.add_row(escape(gas), f"{v['kg']:.6g}", f"{v['kg_co2e']:.6g}")
+    console.print(gases)
+    if not info["exchanges_recorded"]:
+        console.print("Exchanges were not recorded for this version; import it again to see them.")
+        return
+    table = Table(title="Exchanges (as linked; amounts per the process's reference amount)")
+    for col in ("direction", "flow", "amount", "unit", "provider / gas / cut-off reason"):
+        table.add_column(col, overflow="fold", justify="right" if col == "amount" else "left")
+    for x in info["exchanges"]:
+        detail = f"{x['provider_name']} ({x['how']})" if x["provider"] else x["how"]
+        table.add_row(
+            escape(x["direction"]),
+            escape(x["flow"]),
+            f"{x['amount']:.6g}",
+            escape(x["unit"]),
+            escape(detail),
+        )
+    console.print(table)
+    console.print(f"Cut off: {len(info['cut_off'])} exchange(s).")
+
+
+_SPLIT = ("fossil", "biogenic", "biogenic_uptake", "land_use_change")
+
+
+@db_app.command("search")
+def search_cmd(
+    db: DbArg,
+    query: Annotated[str, typer.Argument(help="Words that must all appear (English or 中文).")],
+    gwp: GwpOption = "AR6",
+    as_json: JsonOpt = False,
+) -> None:
+    """Search processes by English or Chinese name: footprint, lost share, outlier flag."""
+    from dataclasses import asdict
+
+    from openpcf.services.databases import search_footprints
+
+    found = search_footprints(db, query, gwp, store=_store())
+    if as_json:
+        echo_json([{"id": r.activity, "product": r.reference_product, **asdict(r)} for r in found])
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(f"{len(found)} process(es) matching {query!r} ({gwp})"))
     table.add_column("id", overflow="fold")  # folded, never cut: ids are copied into models
     table.add_column("name", ratio=2)
     table.add_column("reference product", ratio=1)
     table.add_column("unit", no_wrap=True)
     table.add_column("location", no_wrap=True)
-    for c in found:
-        name = f"{c.name}\n{c.name_zh}" if c.name_zh and c.name_zh != c.name else c.name
-        table.add_row(*(escape(x) for x in (c.id, name, c.product, c.unit, c.location)))
+    table.add_column("year", no_wrap=True)
+    table.add_column("kg CO2e", justify="right", no_wrap=True)
+    table.add_column("lost", justify="right", no_wrap=True)
+    table.add_column("flag")
+    for r in found:
+        name = f"{r.name}\n{r.name_zh}" if r.name_zh and r.name_zh != r.name else r.name
+        lost = "?" if r.lost_share is None else f"{r.lost_share:.0%}"
+        cells = (r.activity, name, r.reference_product, r.unit, r.location)
+        table.add_row(
+            *(escape(x) for x in cells),
+            str(r.reference_year or ""),
+            f"{r.kg_co2e:.4g}",
+            lost,
+            escape(r.flag),
+        )
     Console().print(table)
 
 
-FOOTPRINT_COLUMNS = ("process_id", "name", "reference_product", "unit", "location", "kg_co2e")
+#: ``kg_co2e`` is the total; the four columns before it are its parts by gas origin.
+FOOTPRINT_COLUMNS = (
+    "process_id",
+    "name",
+    "reference_product",
+    "unit",
+    "location",
+    "reference_year",
+    "fossil",
+    "biogenic",
+    "biogenic_uptake",
+    "land_use_change",
+    "kg_co2e",
+    "lost_share",
+    "flag",
+)
 
 
 @db_app.command("footprints")
@@ -268,7 +384,8 @@ def footprints_cmd(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.csv,
     output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False)] = None,
 ) -> None:
-    """Cradle-to-gate kg CO2e of one unit of every process's reference product."""
+    """Cradle-to-gate kg CO2e of one unit of every process's reference product, split into
+    fossil, biogenic, biogenic uptake and land-use change (kg_co2e is their total)."""
     import csv
     import io
     from dataclasses import asdict
@@ -283,12 +400,19 @@ def footprints_cmd(
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(FOOTPRINT_COLUMNS)
         for r in rows:
-            writer.writerow([*(getattr(r, k) for k in FOOTPRINT_COLUMNS[:-1]), repr(r.kg_co2e)])
+            writer.writerow([_cell(getattr(r, k)) for k in FOOTPRINT_COLUMNS])
         text = buf.getvalue()
     if output is None:
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell: floats at full precision (repr), None empty."""
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _store() -> DatabaseStore:

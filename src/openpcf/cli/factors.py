@@ -144,3 +144,49 @@ def show(
     for name, value in rows:
         info.add_row(name, escape(value))
     console.print(info)
+
+
+@app.command()
+def derive(
+    databases: Annotated[list[str], typer.Argument(help="Imported database(s), name[@version].")],
+    select: Annotated[
+        Path | None,
+        typer.Option(
+            help="Curation CSV: which process stands for which material (docs/factors.md). "
+            "Without it, every activity becomes a row.",
+            dir_okay=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="CSV to write; the licences go to <name>.licences.txt next to it. "
+            "Default: the CSV on standard output.",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Derive a factor set (cradle-to-gate per-gas intensities) from imported databases."""
+    from openpcf.factors.derive import read_selection, render_derived_csv
+    from openpcf.io.store import DatabaseStore
+    from openpcf.services.derive import derive_factor_set, licence_text
+    from openpcf.settings import get_settings
+
+    selection = read_selection(select) if select is not None else None
+    store = DatabaseStore(get_settings().databases_dir)
+    derived = derive_factor_set(databases, selection, store=store)
+    text = render_derived_csv(derived.rows)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8", newline="")
+    licences = output.with_name(f"{output.stem}.licences.txt")
+    licences.write_text(licence_text(derived), encoding="utf-8", newline="")
+    gaps = (
+        f"; {len(derived.gaps)} curated material(s) without an open source" if derived.gaps else ""
+    )
+    typer.echo(
+        f"Wrote {len(derived.rows)} factor row(s) to {output} and {licences.name}{gaps}.", err=True
+    )

@@ -1,7 +1,8 @@
 """Options every calculating command shares, and the one way the CLI calculates.
 
 ``calc``, ``validate``, ``report``, ``publish``, ``certificate issue`` and ``package`` declare
-the same ``--gwp``, ``--param``, ``--factors`` and ``--solver`` options from here and hand them
+the same ``--gwp``, ``--param``, ``--factors``, ``--solver`` and ``--background-electricity``
+options from here and hand them
 to :func:`calculation_options`, which reads the settings (the CLI is an edge) and returns the
 keyword arguments of :func:`openpcf.services.calculate.calculate`. The commands that write a
 PACT document share ``--pact-boundary`` and, where it is published or certified,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from openpcf.certify import KeyStore
     from openpcf.core.solver import Backend
+    from openpcf.model.schema import BackgroundElectricity
     from openpcf.services.calculate import CalculationOptions
 
 ModelArg = Annotated[Path, typer.Argument(help="Product model file (YAML).", show_default=False)]
@@ -40,6 +42,16 @@ SolverOpt = Annotated[
     str,
     typer.Option(
         "--solver", help="Sparse solver: auto (PARDISO for large systems), superlu or pardiso."
+    ),
+]
+BackgroundElectricityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--background-electricity",
+        help="Re-point the electricity of the linked background databases: GEOGRAPHY:YEAR "
+        "(a province, regional grid or CN, e.g. CN-JS:2022; add :footprint for the life-cycle "
+        "factors) or an electricity claims file (.yaml). Replaces the model's "
+        "background_electricity and links its background inputs.",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
@@ -73,7 +85,11 @@ AllowIllustrativeOpt = Annotated[
 
 
 def calculation_options(
-    gwp: str | None, param: list[str] | None, factors: list[Path] | None, solver: str = "auto"
+    gwp: str | None,
+    param: list[str] | None,
+    factors: list[Path] | None,
+    solver: str = "auto",
+    background_electricity: str | None = None,
 ) -> CalculationOptions:
     """The shared options, parsed, plus the user's settings."""
     from openpcf.model.parameters import parse_overrides
@@ -85,7 +101,34 @@ def calculation_options(
         "factor_files": tuple(factors or ()),
         "backend": _backend(solver),
         "settings": get_settings(),
+        "background_electricity": parse_background_electricity(background_electricity),
     }
+
+
+def parse_background_electricity(text: str | None) -> BackgroundElectricity | None:
+    """``--background-electricity``: ``GEOGRAPHY:YEAR[:co2|footprint]`` or a claims file."""
+    from pydantic import ValidationError
+
+    from openpcf.model.schema import BackgroundElectricity, GridRef
+
+    if text is None:
+        return None
+    text = text.strip()
+    if text.lower().endswith((".yaml", ".yml")):
+        path = Path(text)
+        if not path.is_file():
+            raise typer.BadParameter(f"--background-electricity {text!r}: no such claims file")
+        return BackgroundElectricity(electricity_claim=str(path.resolve()))
+    geography, _, rest = text.partition(":")
+    year, _, basis = rest.partition(":")
+    try:
+        ref = GridRef(geography=geography, year=int(year), basis=basis or "co2")
+    except (ValueError, ValidationError):
+        raise typer.BadParameter(
+            f"--background-electricity {text!r}: give GEOGRAPHY:YEAR (e.g. CN-JS:2022, "
+            "CN-GRID-EAST:2022:footprint) or a claims file (.yaml)"
+        ) from None
+    return BackgroundElectricity(grid=ref)
 
 
 def _backend(solver: str) -> Backend:

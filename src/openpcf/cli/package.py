@@ -16,6 +16,7 @@ from openpcf.cli.certificate import (
     attestation,
 )
 from openpcf.cli.options import (
+    AllowIllustrativeOpt,
     FactorsOpt,
     GwpOpt,
     JsonOpt,
@@ -46,6 +47,7 @@ def package(
     assurance: AssuranceOpt = Assurance.limited,
     standard: StandardOpt = "ISO14064-3",
     solver: SolverOpt = "auto",
+    allow_illustrative: AllowIllustrativeOpt = False,
 ) -> None:
     """Write a verification package: model, side files, factor rows, results, signatures.
 
@@ -63,6 +65,7 @@ def package(
             keys=key_store(),
             attestation=attestation(verifier_name, verifier_id, assurance, standard),
             engine=engine,
+            allow_illustrative=allow_illustrative,
             **calculation_options(gwp, param, factors, solver),
         )
     finally:

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from openpcf.cli.calc import calculate_model
-from openpcf.cli.options import FactorsOpt, GwpOpt, ModelArg, ParamOpt, SolverOpt
+from openpcf.cli.options import (
+    BackgroundElectricityOpt,
+    FactorsOpt,
+    GwpOpt,
+    ModelArg,
+    ParamOpt,
+    SolverOpt,
+)
 
 
 def report(
@@ -32,6 +39,7 @@ def report(
             "optionally a Bold). Default: Debian's fonts-noto-cjk where installed.",
         ),
     ] = None,
+    background_electricity: BackgroundElectricityOpt = None,
 ) -> None:
     """Write the CFP study report (ISO 14067:2018 clause 7) of a product model."""
     import warnings
@@ -48,7 +56,15 @@ def report(
     for font in fallback_font or ():
         if not font.is_file():
             raise ReportError(f"--fallback-font {font}: no such file")
-    calculation = calculate_model(model, gwp, param, factors, solver, command="report")
+    calculation = calculate_model(
+        model,
+        gwp,
+        param,
+        factors,
+        solver,
+        command="report",
+        background_electricity=background_electricity,
+    )
     data = build_report_data(calculation, lang=lang)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MissingGlyphWarning)

@@ -108,3 +108,7 @@ def _print(result: ShipmentResult, *, title: str) -> None:
     console.print("[bold]Sources[/]")
     for source in result.sources:
         console.print(f"  - {source}", markup=False)
+    if result.warnings:
+        console.print("[bold yellow]Warnings[/]")
+        for warning in result.warnings:
+            console.print(f"  - {warning}", markup=False)

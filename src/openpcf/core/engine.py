@@ -25,6 +25,15 @@ The footprint of the model is then ``Σ_j s_f[j] (B_f[:, j]ᵀ Q − A_bf[:, j]�
 foreground process carries its direct emissions plus the cradle-to-gate burden of the
 background products it uses (the "upstream" part). Summing over the foreground gives the total
 without ever forming ``s_b``; recalculating after a foreground edit costs one small solve.
+
+Linked databases (a third layer). A background row may itself draw on the activities of
+imported LCI databases (``linked``, each a :class:`MatrixSystem` ``A_ll``, ``B_l``) through
+``A_lb`` (linked products x background rows, negative entries): the model's ``background:``
+inputs linked into the database's supply chain instead of a precomputed number. Each linked
+system's intensities ``Λ_l = A_ll⁻ᵀ B_lᵀ Q`` come from :func:`background_intensities`, so they
+and the factorisation of ``A_ll`` are cached by that system's own content hash (a new factor
+row in the model does not refactorise the database), and then
+``A_bbᵀ Λ_b = B_bᵀ Q − A_lbᵀ Λ_l``. Without linked systems ``Λ_b`` is as above.
 """
 
 from __future__ import annotations
@@ -49,6 +58,11 @@ class LayeredSystem:
     foreground: MatrixSystem
     background: MatrixSystem
     A_bf: sp.csc_array
+    #: LCI database systems the background rows draw on (see the module docstring)
+    linked: tuple[MatrixSystem, ...] = ()
+    #: what each background row takes from the linked systems, stacked in ``linked`` order
+    #: (Σ linked sizes x background size); None when nothing is linked
+    A_lb: sp.csc_array | None = None
 
     def __post_init__(self) -> None:
         if self.foreground.flows != self.background.flows:
@@ -57,6 +71,19 @@ class LayeredSystem:
         if self.A_bf.shape != expected:
             raise NonSquareSystemError(f"A_bf has shape {self.A_bf.shape}, expected {expected}")
         object.__setattr__(self, "A_bf", sp.csc_array(self.A_bf, dtype=np.float64))
+        if any(s.flows != self.background.flows for s in self.linked):
+            raise NonSquareSystemError("linked systems must share the background's flows")
+        linked = (sum(s.size for s in self.linked), self.background.size)
+        A_lb = sp.csc_array(linked) if self.A_lb is None else self.A_lb
+        if A_lb.shape != linked:
+            raise NonSquareSystemError(f"A_lb has shape {A_lb.shape}, expected {linked}")
+        object.__setattr__(self, "A_lb", sp.csc_array(A_lb, dtype=np.float64))
+
+    @property
+    def linked_offsets(self) -> tuple[int, ...]:
+        """First row of each linked system in ``A_lb`` (and in ``Λ_l``, ``s_l``)."""
+        offsets = np.cumsum([0, *(s.size for s in self.linked)])
+        return tuple(int(x) for x in offsets[:-1])
 
     def __eq__(self, other: object) -> bool:
         """Equal systems and links (compared by value): a pickled copy equals its original."""
@@ -66,7 +93,15 @@ class LayeredSystem:
             self.foreground == other.foreground
             and self.background == other.background
             and same_sparse(self.A_bf, other.A_bf)
+            and self.linked == other.linked
+            and same_sparse(self.link_matrix, other.link_matrix)
         )
+
+    @property
+    def link_matrix(self) -> sp.csc_array:
+        """``A_lb`` (never None once constructed)."""
+        assert self.A_lb is not None
+        return self.A_lb
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +121,8 @@ class LayeredSolution:
     condition
         Estimated condition number of the equilibrated ``A_ff``: about ``log10(condition)``
         of a double's 16 significant digits are lost in ``s_f``.
+    lambda_l
+        Intensities of the linked systems' activities (Σ linked sizes, k), stacked.
     """
 
     s_f: np.ndarray
@@ -93,6 +130,7 @@ class LayeredSolution:
     upstream: np.ndarray
     lambda_b: np.ndarray
     condition: float = 1.0
+    lambda_l: np.ndarray | None = None
 
     @property
     def per_process(self) -> np.ndarray:
@@ -174,6 +212,37 @@ def background_intensities(
     return lam
 
 
+def layer_intensities(
+    system: LayeredSystem,
+    Q: np.ndarray,
+    *,
+    backend: Backend = "superlu",
+    factorisations: FactorisationCache | None = DEFAULT_CACHE,
+    cache: IntensityCache | None = DEFAULT_INTENSITIES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(Λ_b, Λ_l)``: background and linked intensities (``Λ_l`` stacked, ``(0, k)`` when
+    nothing is linked), each linked system cached by its own content hash."""
+    Q2 = np.asarray(Q, dtype=np.float64).reshape(system.background.B.shape[0], -1)
+    k = Q2.shape[1]
+    if not system.linked:
+        lam_b = background_intensities(
+            system.background, Q2, backend=backend, factorisations=factorisations, cache=cache
+        )
+        return lam_b, np.zeros((0, k))
+    lam_l = np.vstack(
+        [
+            background_intensities(
+                s, Q2, backend=backend, factorisations=factorisations, cache=cache
+            )
+            for s in system.linked
+        ]
+    )
+    bg = system.background
+    rhs = np.asarray(bg.B.T @ Q2) - np.asarray(system.link_matrix.T @ lam_l)
+    fact = factorise(bg.A, labels=bg.activities, cache=factorisations)
+    return fact.solve_transposed(rhs).reshape(bg.size, k), lam_l
+
+
 def solve_layered(
     system: LayeredSystem,
     f: np.ndarray,
@@ -197,8 +266,8 @@ def solve_layered(
         gives kg CO2e.
     """
     Q2 = np.asarray(Q, dtype=np.float64).reshape(system.foreground.B.shape[0], -1)
-    lam_b = background_intensities(
-        system.background, Q2, backend=backend, factorisations=factorisations, cache=cache
+    lam_b, lam_l = layer_intensities(
+        system, Q2, backend=backend, factorisations=factorisations, cache=cache
     )
     fg = system.foreground
     fact = factorise(fg.A, labels=fg.activities, cache=None)  # a singular A is named here
@@ -212,6 +281,7 @@ def solve_layered(
         upstream=upstream,
         lambda_b=lam_b,
         condition=fact.condition_estimate(),
+        lambda_l=lam_l,
     )
 
 
@@ -235,3 +305,20 @@ def solve_background(
     bg = system.background
     fact = factorise(bg.A, labels=bg.activities, backend=backend, cache=factorisations)
     return fact.solve(np.asarray(-(system.A_bf @ s_f)))
+
+
+def solve_linked(
+    system: LayeredSystem,
+    s_b: np.ndarray,
+    *,
+    backend: Backend = "superlu",
+    factorisations: FactorisationCache | None = DEFAULT_CACHE,
+) -> np.ndarray:
+    """Linked scaling ``s_l = A_ll⁻¹ (−A_lb s_b)``, stacked over the linked systems: how much of
+    each database activity the background rows draw on."""
+    demand = np.asarray(-(system.link_matrix @ np.asarray(s_b, dtype=np.float64)))
+    parts = []
+    for offset, linked in zip(system.linked_offsets, system.linked, strict=True):
+        fact = factorise(linked.A, labels=linked.activities, backend=backend, cache=factorisations)
+        parts.append(fact.solve(demand[offset : offset + linked.size]))
+    return np.concatenate(parts) if parts else np.zeros(0)

@@ -82,6 +82,30 @@ class TreeNode:
         return out
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepointedProcess:
+    """A background process whose electricity was re-pointed to another supply."""
+
+    database: str  # "<name>@<version>"
+    activity: str  # the database's activity id
+    name: str
+    location: str
+    replaced: tuple[str, ...]  # names of the database's electricity producers it drew on
+    kwh: float  # electricity it now takes from the new supply, per declared unit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElectricityRepointing:
+    """What re-pointing the background's electricity did to a footprint."""
+
+    supply: str  # id of the factor row that now supplies the background's electricity
+    where: str  # the model line (or command-line option) that asked for it
+    kwh: float  # background electricity re-pointed, per declared unit
+    total_before: float  # kg CO2e with the databases' own electricity
+    change: float  # kg CO2e: total after re-pointing minus total_before
+    processes: tuple[RepointedProcess, ...]
+
+
 class PcfFigures:
     """The PACT figures of a footprint made of its CO2e by origin (kg CO2e, per declared unit):
     ``fossil``, ``luc``, ``biogenic`` (of which ``biogenic_co2``) and ``uptake`` (negative)."""
@@ -132,6 +156,8 @@ class FootprintResult(PcfFigures):
     parameters: Mapping[str, float]
     provenance: Mapping[str, str]
     notes: tuple[str, ...] = field(default=())
+    #: set when the model re-points its linked background's electricity
+    background_electricity: ElectricityRepointing | None = None
 
     def top_contributors(self, n: int = 5) -> list[ExchangeContribution]:
         return sorted(self.exchanges, key=lambda e: abs(e.co2e), reverse=True)[:n]

@@ -4,7 +4,8 @@ File formats (see ``docs/factors.md``):
 
 - **CSV**: header ``id,name,name_zh,unit,category,geography,year,source,licence,gwp_basis,
   illustrative,notes`` (``name_zh``, ``gwp_basis``, ``illustrative``, ``notes`` may be left
-  out), an optional ``ncv_mj_per_kg`` column, and one column per gas id it uses. A gas cell
+  out), an optional ``ncv_mj_per_kg`` column, the optional provenance columns of a set derived
+  from an LCI database (:data:`PROVENANCE`), and one column per gas id it uses. A gas cell
   left empty means 0.
 - **YAML**: a top-level ``factors:`` list of mappings with the same keys and an
   ``emissions:`` mapping gas id -> amount.
@@ -38,6 +39,15 @@ from openpcf.methods.gases import GAS_IDS
 
 REQUIRED = ("id", "name", "unit", "category", "geography", "year", "source", "licence")
 OPTIONAL = ("name_zh", "gwp_basis", "illustrative", "notes", "ncv_mj_per_kg")
+#: Provenance columns of sets derived from an LCI database (:mod:`openpcf.factors.derive`).
+#: Accepted and not parsed: the same facts are written into ``source`` and ``notes``.
+PROVENANCE = (
+    "database",
+    "database_version",
+    "process_uuid",
+    "lost_share",
+    "linking_rules",
+)
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*(\.[a-z0-9][a-z0-9_\-]*)*$")
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n", ""}
@@ -156,7 +166,7 @@ def _csv_factors(text: str, label: str, set_name: str) -> Iterator[tuple[str, Fa
     missing = [key for key in REQUIRED if key not in header]
     if missing:
         raise _fail(f"{label} line 1", f"header lacks {missing}", f"Add columns {missing}.")
-    unknown = [h for h in header if h not in (*REQUIRED, *OPTIONAL, *GAS_IDS)]
+    unknown = [h for h in header if h not in (*REQUIRED, *OPTIONAL, *PROVENANCE, *GAS_IDS)]
     if unknown:
         raise _fail(
             f"{label} line 1",

@@ -50,7 +50,15 @@ from openpcf.errors import InputError
 from openpcf.io.archive import Archive
 from openpcf.io.elementary import gas_for, substance
 from openpcf.io.ilcd import is_uuid, normalise_unit
-from openpcf.io.inventory import Exchange, Flow, FlowKind, Inventory, Problem, Process
+from openpcf.io.inventory import (
+    Exchange,
+    Flow,
+    FlowKind,
+    Inventory,
+    Problem,
+    Process,
+    plausible_year,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -66,6 +74,10 @@ class EcoSpold2Error(InputError):
 
 
 # --- small XML helpers ----------------------------------------------------------------------
+
+
+def _start_year(period: ET.Element | None) -> int | None:
+    return plausible_year(period.get("startDate")) if period is not None else None
 
 
 def _text(el: ET.Element | None, tag: str, lang: str = "en") -> str:
@@ -390,6 +402,8 @@ def _activity(
         category=category,
         allocation=allocation,
         allocation_method=method,
+        # ecospold2 timePeriod/@startDate: the start of the period the data are valid for
+        reference_year=_start_year(desc.find(f"{_NS}timePeriod")),
     )
     return _Activity(aid, refs[0].flow if refs else "", process, links)
 

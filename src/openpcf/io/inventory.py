@@ -13,6 +13,7 @@ only when the input as a whole is unusable (not a zip or folder, no processes at
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -53,6 +54,10 @@ class Process:
     #: (the source's default allocation for multi-output processes), empty if none given
     allocation: dict[str, float] = field(default_factory=dict)
     allocation_method: str = ""
+    #: the year the data set's data refer to, as the source states it (ILCD ``referenceYear``,
+    #: JSON-LD ``processDocumentation.validFrom``, ecospold2 ``timePeriod/@startDate``);
+    #: ``None`` when the source gives none or an implausible one (see :func:`plausible_year`)
+    reference_year: int | None = None
 
     @property
     def reference(self) -> Exchange | None:
@@ -67,6 +72,7 @@ ProblemKind = Literal[
     "malformed",  # a file or record that cannot be parsed
     "no-reference",  # a process without a quantitative reference product
     "unmapped-elementary",  # informational: elementary flow not mapped to a GHG
+    "suspicious-unit",  # a conversion factor that disagrees with pint's for the same units
 ]
 
 
@@ -86,3 +92,17 @@ class Inventory:
     problems: tuple[Problem, ...] = ()
     licence: str = ""  # licence text found in the source (e.g. a LICENSE file in the zip)
     source: str = ""  # file name / origin
+
+
+#: Reference years outside this range are placeholders (USLCI writes 9999) or typos.
+YEAR_RANGE = (1900, 2100)
+
+
+def plausible_year(text: object) -> int | None:
+    """The year at the start of ``text`` (``"2019"``, ``"2010-01-01T00:00:00-07:00"``) if it
+    lies in :data:`YEAR_RANGE`, else ``None``."""
+    match = re.match(r"\s*(\d{4})", str(text or ""))
+    if match is None:
+        return None
+    year = int(match.group(1))
+    return year if YEAR_RANGE[0] <= year <= YEAR_RANGE[1] else None

@@ -13,7 +13,8 @@ the amount in the flow's reference unit is
     x_ref = x · c_u / φ_p
 
 as in openLCA. Each kind of conversion (``kWh -> MJ``, ``t -> kg`` …) is recorded once as a
-``"unit-conversion"`` problem with its factor and count.
+``"unit-conversion"`` problem with its factor and count, and checked against pint
+(:mod:`openpcf.io.unit_check`: a factor pint disagrees with is a ``"suspicious-unit"``).
 
 Schema versions: 1.x writes ``input``, category references and ``productId``/``product`` on
 allocation factors; 2.x writes ``isInput``, category paths as strings and ``product`` refs.
@@ -39,7 +40,16 @@ from openpcf.errors import InputError
 from openpcf.files import jsonfile
 from openpcf.io.archive import Archive
 from openpcf.io.elementary import gas_for
-from openpcf.io.inventory import Exchange, Flow, FlowKind, Inventory, Problem, Process
+from openpcf.io.inventory import (
+    Exchange,
+    Flow,
+    FlowKind,
+    Inventory,
+    Problem,
+    Process,
+    plausible_year,
+)
+from openpcf.io.unit_check import pint_disagreement
 
 Progress = Callable[[int, int], None]
 
@@ -391,18 +401,35 @@ def _process(
         category=_category_path(data.get("category"), refs),
         allocation=allocation,
         allocation_method=method,
+        reference_year=_reference_year(data),
     )
 
 
+def _reference_year(data: dict[str, Any]) -> int | None:
+    """``processDocumentation.validFrom`` (2.x and 1.x), else the start of ``validUntil``."""
+    doc = data.get("processDocumentation")
+    if not isinstance(doc, dict):
+        return None
+    return plausible_year(doc.get("validFrom")) or plausible_year(doc.get("validUntil"))
+
+
 def _conversion_problems(convert: _Converter) -> list[Problem]:
-    return [
-        Problem(
-            kind="unit-conversion",
-            where="exchanges",
-            detail=f"{src} -> {dst} x {factor:.6g} ({count} exchanges)",
-        )
-        for (src, dst, factor), count in sorted(convert.applied.items())
-    ]
+    """One ``unit-conversion`` per kind applied, and a ``suspicious-unit`` for each factor the
+    source's unit groups give that pint disagrees with (:mod:`openpcf.io.unit_check`)."""
+    out = []
+    for (src, dst, factor), count in sorted(convert.applied.items()):
+        detail = f"{src} -> {dst} x {factor:.6g} ({count} exchanges)"
+        out.append(Problem(kind="unit-conversion", where="exchanges", detail=detail))
+        disagreement = pint_disagreement(src, dst, factor)
+        if disagreement is not None:
+            out.append(
+                Problem(
+                    kind="suspicious-unit",
+                    where="unit_groups",
+                    detail=f"{disagreement} ({count} exchanges converted with it)",
+                )
+            )
+    return out
 
 
 def read_jsonld(path: Path, *, progress: Progress | None = None) -> Inventory:

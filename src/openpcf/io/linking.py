@@ -15,16 +15,29 @@ Rows of ``A`` are the columns' products (``A`` is square by construction). Rows 
 OpenPCF's gas ids (:data:`~openpcf.methods.gases.GAS_IDS`), in kg; a resource uptake
 (``CO2-uptake``) is booked as a positive mass, any other elementary input as a negative one.
 
-Linking an input of flow ``f`` (and a waste *output*, which is an input to a treatment):
+Linking an input of flow ``f`` (and a waste *output*, which is an input to a treatment), the
+first rule that names one provider wins, and the report counts links by rule:
 
-1. the exchange's default provider, if that process produces ``f``;
-2. a provider the user fixed for ``f`` in :class:`LinkRules`;
-3. the unique column producing ``f`` (after the user's preferred locations, if several) —
-   for an input, a column whose own product exchange is an *output* of ``f``; for a waste
-   output, a column whose reference is an *input* of ``f`` (its treatment). A column whose
-   reference is a product *input* (ILCD "per 1 t of ore processed") is never chosen here;
-4. otherwise the exchange is *unlinked*, cut off, and listed with its reason
+1. ``"default provider"``: the exchange's default provider (JSON-LD ``defaultProvider``,
+   ecospold2 ``activityLinkId``), if that process produces ``f``: the data's own choice;
+2. ``"link rule"``: a provider the user fixed for ``f`` in :class:`LinkRules` (``--rules``);
+3. ``"unique producer"``: the only column producing ``f`` — for an input, a column whose own
+   product exchange is an *output* of ``f``; for a waste output, a column whose reference is
+   an *input* of ``f`` (its treatment). A column whose reference is a product *input* (ILCD
+   "per 1 t of ore processed") is never a candidate;
+4. ``"preferred location"``: among several, the only one in the user's first
+   ``prefer_locations`` code that has any (a user rule, so before the automatic ones);
+5. ``"same location"``: the only candidate in the consuming process's location, else in the
+   nearest enclosing one for hyphenated codes (TianGong ``ZY-GS-CN`` -> ``GS-CN`` -> ``CN``),
+   never the consuming process itself;
+6. ``"bundled default"``: the provider named for ``f`` in the bundled defaults
+   (:mod:`openpcf.io.link_defaults`, one documented reason each), if it is a candidate;
+7. otherwise the exchange is *unlinked*, cut off, and listed with its reason
    (``"no provider"``, ``"ambiguous: N producers"``, ``"provider not in database"``).
+
+User rules come before the automatic rules 5 and 6 because the user knows their supply
+chain; the source's own default provider comes first because it is what the data set's author
+linked.
 
 Avoided products link the same way and enter ``A`` with the opposite sign (a credit).
 
@@ -52,6 +65,7 @@ from openpcf.errors import InputError, ModelFileError
 from openpcf.files import yamlfile
 from openpcf.files.bounded import read_bounded
 from openpcf.io.inventory import Exchange, Flow, Inventory, Process
+from openpcf.io.link_defaults import LinkDefault, bundled_defaults
 from openpcf.methods.gases import GAS_IDS
 
 NO_PROVIDER = "no provider"
@@ -131,6 +145,27 @@ class Column:
     product: str
     unit: str
     location: str
+    #: the data set's own reference year (:attr:`Process.reference_year`), None if not given
+    reference_year: int | None = None
+    #: estimated share of the footprint the cut inputs would carry (0-1), None when unknown
+    #: (:mod:`openpcf.io.cut_share`); None until the import computes it
+    lost_share: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """How one exchange of a process entered the linked system (for ``openpcf db show``)."""
+
+    process_id: str
+    flow_id: str
+    flow: str
+    kind: str  # "product", "waste", "elementary" or "" (flow not in the database)
+    direction: str  # "input", "output" or "avoided"
+    amount: float  # in ``unit``, per the process's exchanges as written
+    unit: str
+    provider: str = ""  # column id of the provider, for a linked input
+    how: str = ""  # the linking rule, a cut reason, the gas id, or "unmapped elementary"
+    is_reference: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +179,8 @@ class Unlinked:
     amount: float
     unit: str
     reason: str
+    is_input: bool = True  # False: a waste output with no treatment, or a co-product
+    is_avoided: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +191,8 @@ class LinkedDatabase:
     linked_by: Mapping[str, int]  # how inputs were linked: default provider, rule, unique …
     unmapped: Mapping[str, int]  # unmapped elementary flow name -> exchanges
     skipped: Mapping[str, str]  # process or column id -> why it has no activity
+    shares: tuple[float, ...] = ()  # per column: its share of its process's exchanges
+    links: tuple[Link, ...] = ()  # every exchange of every linked process, as linked
 
 
 # --- columns --------------------------------------------------------------------------------
@@ -181,6 +220,7 @@ def _columns_of(proc: Process, flows: Mapping[str, Flow]) -> list[tuple[Column, 
             product=f.name,
             unit=f.unit,
             location=proc.location,
+            reference_year=proc.reference_year,
         )
 
     outputs = [e for e in proc.exchanges if _is_product_output(e, flows) and e.amount != 0.0]
@@ -196,9 +236,16 @@ def _columns_of(proc: Process, flows: Mapping[str, Flow]) -> list[tuple[Column, 
 
 
 class _Linker:
-    def __init__(self, inventory: Inventory, rules: LinkRules, excluded: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        rules: LinkRules,
+        excluded: Mapping[str, str],
+        defaults: Mapping[str, LinkDefault],
+    ) -> None:
         self.flows = inventory.flows
         self.rules = rules
+        self.defaults = defaults
         self.columns: list[Column] = []
         self.parts: list[tuple[Process, Exchange, float, bool]] = []
         self.skipped: dict[str, str] = dict(excluded)
@@ -227,6 +274,7 @@ class _Linker:
         self.processes = {p.id for p in inventory.processes}
         self.rule_flows = self._rule_flows()
         self.unlinked: list[Unlinked] = []
+        self.links: list[Link] = []
         self.linked_by: Counter[str] = Counter()
         self.unmapped: Counter[str] = Counter()
 
@@ -240,8 +288,9 @@ class _Linker:
                 out[fid] = provider
         return out
 
-    def provider(self, exc: Exchange) -> tuple[int, str] | str:
-        """(column index, how) of the provider of ``exc``'s flow, or why there is none."""
+    def provider(self, exc: Exchange, consumer: Process | None = None) -> tuple[int, str] | str:
+        """(column index, how) of the provider of ``exc``'s flow for ``consumer``, or why there
+        is none (the rules of the module docstring, in order)."""
         missing = False
         if exc.provider:
             j = self.by_process.get((exc.provider, exc.flow))
@@ -253,14 +302,21 @@ class _Linker:
             return j, "link rule"
         pool = self.producers if exc.is_input else self.treatments
         candidates = pool.get(exc.flow, [])
-        if len(candidates) > 1:
-            preferred = self._preferred(candidates)
-            if len(preferred) == 1:
-                return preferred[0], "preferred location"
         if len(candidates) == 1:
             how = "unique producer (default provider absent)" if missing else "unique producer"
             return candidates[0], how
         if candidates:
+            preferred = self._preferred(candidates)
+            if len(preferred) == 1:
+                return preferred[0], "preferred location"
+            local = self._same_location(candidates, consumer)
+            if len(local) == 1:
+                return local[0], "same location"
+            default = self.defaults.get(exc.flow)
+            if default is not None:
+                j = self.by_process.get((default.provider, exc.flow))
+                if j is not None and j in candidates:
+                    return j, "bundled default"
             return f"ambiguous: {len(candidates)} producers"
         return MISSING_PROVIDER if missing else NO_PROVIDER
 
@@ -271,8 +327,43 @@ class _Linker:
                 return hits
         return candidates
 
+    def _same_location(self, candidates: list[int], consumer: Process | None) -> list[int]:
+        """Candidates in the consumer's location, else in the nearest enclosing hyphenated
+        code; never the consumer itself (a process taking in its own product, as TianGong's
+        coal mines do, would otherwise supply itself and be left with no net output)."""
+        if consumer is None:
+            return []
+        others = [j for j in candidates if self.columns[j].process_id != consumer.id]
+        place = consumer.location.strip()
+        while place:
+            hits = [j for j in others if self.columns[j].location == place]
+            if hits:
+                return hits
+            _, sep, place = place.partition("-")
+            if not sep:
+                break
+        return []
+
+    def record(self, proc: Process, exc: Exchange, provider: str, how: str) -> None:
+        f = self.flows.get(exc.flow)
+        self.links.append(
+            Link(
+                process_id=proc.id,
+                flow_id=exc.flow,
+                flow=f.name if f else "",
+                kind=f.kind if f else "",
+                direction="avoided" if exc.is_avoided else "input" if exc.is_input else "output",
+                amount=exc.amount,
+                unit=f.unit if f else "",
+                provider=provider,
+                how=how,
+                is_reference=exc.is_reference,
+            )
+        )
+
     def cut(self, proc: Process, exc: Exchange, reason: str) -> None:
         f = self.flows.get(exc.flow)
+        self.record(proc, exc, "", reason)
         self.unlinked.append(
             Unlinked(
                 process_id=proc.id,
@@ -282,6 +373,8 @@ class _Linker:
                 amount=exc.amount,
                 unit=f.unit if f else "",
                 reason=reason,
+                is_input=exc.is_input,
+                is_avoided=exc.is_avoided,
             )
         )
 
@@ -299,6 +392,8 @@ class _Linker:
             a_rows.append(j)
             a_cols.append(j)
             a_vals.append(abs(product.amount) if treatment else product.amount)
+            if product.is_reference:  # a process's exchanges are recorded once
+                self.record(proc, product, "", "reference")
             for exc in proc.exchanges:
                 if exc is product:
                     continue
@@ -326,6 +421,8 @@ class _Linker:
             linked_by=dict(self.linked_by),
             unmapped=dict(self.unmapped.most_common()),
             skipped=dict(self.skipped),
+            shares=tuple(part[2] for part in self.parts),
+            links=tuple(self.links),
         )
 
     def _entry(
@@ -342,30 +439,44 @@ class _Linker:
             if flow.gas is None:
                 if first:
                     self.unmapped[flow.name] += 1
+                    self.record(proc, exc, "", "unmapped elementary")
                 return None
+            if first:
+                self.record(proc, exc, "", flow.gas)
             sign = (-1.0 if exc.is_input else 1.0) * (-1.0 if flow.gas == "CO2-uptake" else 1.0)
             return "B", flow.gas, sign * share * exc.amount
         if flow.kind == "product" and not exc.is_input and not exc.is_avoided:
             if not allocated and first:  # a co-product that is cut off
                 self.cut(proc, exc, CO_PRODUCT)
+            elif first:
+                self.record(proc, exc, "", "allocated co-product")
             return None
         if flow.kind == "waste" and exc.is_input:
             if first:
                 self.cut(proc, exc, WASTE_INPUT)
             return None
-        target = self.provider(exc)
+        target = self.provider(exc, proc)
         if isinstance(target, str):
             if first:
                 self.cut(proc, exc, target)
             return None
         if first:
             self.linked_by[target[1]] += 1
+            self.record(proc, exc, self.columns[target[0]].id, target[1])
         sign = 1.0 if exc.is_avoided else -1.0
         return "A", target[0], sign * share * exc.amount
 
 
-def link(inventory: Inventory, rules: LinkRules | None = None) -> LinkedDatabase:
+def link(
+    inventory: Inventory,
+    rules: LinkRules | None = None,
+    *,
+    defaults: Mapping[str, LinkDefault] | None = None,
+) -> LinkedDatabase:
     """Link ``inventory`` into ``A`` and ``B`` (see the module docstring for the rules).
+
+    ``defaults`` are the per-product default providers (flow id -> :class:`LinkDefault`); the
+    bundled ones (:func:`~openpcf.io.link_defaults.bundled_defaults`) when not given.
 
     An activity whose net output ``A[j, j]`` is not positive (it consumes at least as much of
     its own reference product as it makes) cannot supply anything and makes ``A`` singular:
@@ -374,7 +485,8 @@ def link(inventory: Inventory, rules: LinkRules | None = None) -> LinkedDatabase
     """
     excluded: dict[str, str] = {}
     while True:
-        linked = _Linker(inventory, rules or LinkRules(), excluded).build()
+        chosen = bundled_defaults() if defaults is None else defaults
+        linked = _Linker(inventory, rules or LinkRules(), excluded, chosen).build()
         diagonal = linked.system.A.diagonal()
         bad = {linked.columns[int(j)].id for j in np.flatnonzero(~(diagonal > 0.0))}
         if not bad:

@@ -7,8 +7,16 @@ Layout (``root`` is ``$OPENPCF_HOME/databases``)::
                                         licence, counts, content hash, gases
     root/<name>/<version>/report.json   the import report
     root/<name>/<version>/A.npz, B.npz  the linked system (scipy sparse)
-    root/<name>/<version>/processes.csv one row per activity (column)
+    root/<name>/<version>/processes.csv one row per activity (column), with the data set's
+                                        ``reference_year`` and ``lost_share`` (fraction 0-1
+                                        of its footprint the cut inputs would carry, empty
+                                        when unknown: :mod:`openpcf.io.cut_share`)
     root/<name>/<version>/intensities.npz  Λ = A⁻ᵀ Bᵀ (kg of each gas per unit, n x 17)
+    root/<name>/<version>/exchanges.csv.gz  every exchange of every linked process, as linked
+                                        (:class:`~openpcf.io.linking.Link`; ``db show``)
+
+Versions imported before ``reference_year``, ``lost_share`` and ``exchanges.csv.gz`` existed
+read with those empty (``None``, no exchanges).
 
 ``version`` is the first 12 hex digits of the SHA-256 of the input (a zip's bytes; for a
 folder, the sorted (relative path, bytes) pairs), so re-importing the same data is a no-op
@@ -29,6 +37,7 @@ truncated ``.npz``: a full disk, a hand edit, an interrupted copy) are a
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -47,7 +56,7 @@ import scipy.sparse as sp
 from openpcf.core.system import MatrixSystem
 from openpcf.errors import InputError
 from openpcf.files.durable import atomic_replace_dir, atomic_write
-from openpcf.io.linking import Column
+from openpcf.io.linking import Column, Link
 
 VERSION_LENGTH = 12
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -128,6 +137,16 @@ class StoredVersion:
         try:
             return _read_columns(path)
         except (*_DAMAGE, TypeError) as e:  # TypeError: a row with missing cells
+            raise _damaged(path, e, self.name) from None
+
+    def links(self, process_id: str | None = None) -> list[Link]:
+        """The stored exchanges (all, or one process's); ``[]`` for an older version."""
+        path = self.path / "exchanges.csv.gz"
+        if not path.is_file():
+            return []
+        try:
+            return _read_links(path, process_id)
+        except (*_DAMAGE, TypeError, gzip.BadGzipFile) as e:
             raise _damaged(path, e, self.name) from None
 
     def system(self) -> MatrixSystem:
@@ -238,6 +257,7 @@ class DatabaseStore:
         system: MatrixSystem,
         columns: list[Column] | tuple[Column, ...],
         intensities: Callable[[], np.ndarray],
+        links: list[Link] | tuple[Link, ...] = (),
     ) -> StoredVersion:
         """Write one version atomically and make it the current one."""
         name, version = str(meta["name"]), str(meta["version"])
@@ -248,6 +268,7 @@ class DatabaseStore:
             sp.save_npz(tmp / "A.npz", sp.csc_matrix(system.A))
             sp.save_npz(tmp / "B.npz", sp.csc_matrix(system.B))
             _write_columns(tmp / "processes.csv", columns)
+            _write_links(tmp / "exchanges.csv.gz", links)
             np.savez_compressed(tmp / "intensities.npz", intensities=intensities())
             _write_json(tmp / "report.json", report)
             _write_json(tmp / "meta.json", {**meta, "gases": list(system.flows)})
@@ -291,9 +312,56 @@ def _write_columns(path: Path, columns: list[Column] | tuple[Column, ...]) -> No
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+#: Columns added after the first stored versions: read as None when absent or empty.
+_OPTIONAL: dict[str, Callable[[str], Any]] = {"reference_year": int, "lost_share": float}
+
+
 def _read_columns(path: Path) -> list[Column]:
     with path.open(encoding="utf-8", newline="") as fh:
-        return [Column(**{k: row[k] for k in _COLUMN_FIELDS}) for row in csv.DictReader(fh)]
+        return [_column(row) for row in csv.DictReader(fh)]
+
+
+def _column(row: dict[str, str]) -> Column:
+    values: dict[str, Any] = {k: row[k] for k in _COLUMN_FIELDS if k not in _OPTIONAL}
+    for key, parse in _OPTIONAL.items():
+        text = row.get(key) or ""
+        values[key] = parse(text) if text else None
+    return Column(**values)
+
+
+_LINK_FIELDS = [f.name for f in fields(Link)]
+
+
+def _write_links(path: Path, links: list[Link] | tuple[Link, ...]) -> None:
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=_LINK_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for link in links:
+            writer.writerow({**asdict(link), "amount": repr(link.amount)})
+
+
+def _read_links(path: Path, process_id: str | None) -> list[Link]:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+        return [
+            _link(row)
+            for row in csv.DictReader(fh)
+            if process_id is None or row["process_id"] == process_id
+        ]
+
+
+def _link(row: dict[str, str]) -> Link:
+    return Link(
+        process_id=row["process_id"],
+        flow_id=row["flow_id"],
+        flow=row["flow"],
+        kind=row["kind"],
+        direction=row["direction"],
+        amount=float(row["amount"]),
+        unit=row["unit"],
+        provider=row["provider"],
+        how=row["how"],
+        is_reference=row["is_reference"] == "True",
+    )
 
 
 __all__ = [

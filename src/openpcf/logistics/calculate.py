@@ -9,6 +9,8 @@ For each transport chain element (TCE) ``i``:
 
 The shipment total is ``Σ E_i``. WTT and TTW totals are reported only when every element has
 the split; a WTW-only default makes them ``None`` (shown as "not separable"), never guessed.
+Each leg is also checked against the bundled defaults' range
+(:mod:`openpcf.logistics.plausibility`); a warning is reported, the numbers stay as computed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from openpcf.logistics.distances import (
 from openpcf.logistics.errors import MissingDefaultError, ShipmentError
 from openpcf.logistics.intensity import MASS_UNITS, Intensity, allocate, resolve
 from openpcf.logistics.library import DefaultIntensity, FuelFactor, Library, bundled_library
+from openpcf.logistics.plausibility import plausibility_warnings
 from openpcf.logistics.ports import find_port
 from openpcf.logistics.schema import Cargo, Hub, Leg, Operation, Place, ShipmentSpec
 
@@ -53,6 +56,7 @@ class ElementResult:
     wtt_kg: float | None
     ttw_kg: float | None
     wtw_kg: float
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +98,11 @@ class ShipmentResult:
     def sources(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(s for e in self.elements for s in e.intensity.sources))
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Plausibility warnings, each prefixed with its element."""
+        return tuple(f"{e.kind} {e.index}: {w}" for e in self.elements for w in e.warnings)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (ISO 14083 report contents: per element, totals, methods, sources)."""
         return {
@@ -107,6 +116,7 @@ class ShipmentResult:
             "unit": "kg CO2e",
             "methods": list(self.methods),
             "sources": list(self.sources),
+            "warnings": list(self.warnings),
         }
 
 
@@ -129,6 +139,7 @@ def _element_dict(e: ElementResult) -> dict[str, Any]:
         "ttw_kg": e.ttw_kg,
         "wtw_kg": e.wtw_kg,
         "sources": list(i.sources),
+        "warnings": list(e.warnings),
     }
 
 
@@ -215,6 +226,12 @@ def _element(
     def times(x: float | None) -> float | None:
         return None if x is None else activity * x
 
+    warnings: tuple[str, ...] = ()
+    if distance is not None:
+        warnings = plausibility_warnings(
+            intensity, mode=mode, operation=operation, t_per_teu=element.t_per_teu, library=lib
+        )
+
     return ElementResult(
         index=index,
         kind=element.type,
@@ -229,6 +246,7 @@ def _element(
         wtt_kg=times(intensity.wtt),
         ttw_kg=times(intensity.ttw),
         wtw_kg=activity * intensity.wtw,
+        warnings=warnings,
     )
 
 

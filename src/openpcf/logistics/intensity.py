@@ -8,12 +8,14 @@ hubs), split into well-to-tank (WTT) and tank-to-wheel (TTW) where the data allo
   guessed). A row with WTW and one part gives the other part as ``WTW - part``.
 - **fuel**: ``q = c (1 + e) / (C · LF)`` kg fuel per tkm (or TEU-km) from consumption ``c``
   (kg/km loaded), empty running ``e``, capacity ``C`` and load factor ``LF``; then
-  ``WTT = q · f_WTT``, ``TTW = q · f_TTW`` with the fuel factors in kg CO2e/kg.
+  ``WTT = q · f_WTT``, ``TTW = q · f_TTW`` with the fuel factors in kg CO2e/kg. ``C`` is in TEU
+  for a container ship unless the file says ``capacity_unit: t``; another vessel must name it.
 - **carrier**: reported ``wtt``/``ttw``, or ``(Σ m_i f_i + E · g) / A`` for fuels ``m_i`` (kg),
   electricity ``E`` (kWh) at grid factor ``g`` (kg/kWh, counted WTT: an electric vehicle or
   hub emits nothing at the wheel) and activity ``A`` carried on the operation category.
 
-:func:`allocate` converts between mass and TEU bases with a user-given ``t_per_teu``:
+:func:`allocate` converts between mass and TEU bases with the leg's ``t_per_teu`` or, without
+one, the IMO default of 10 t per loaded TEU (:mod:`openpcf.logistics.teu`):
 ``I_tkm = I_TEU-km / (t/TEU)`` and ``I_TEU-km = I_tkm · (t/TEU)``.
 """
 
@@ -26,6 +28,7 @@ from openpcf.factors import FactorSet, bundled_factor_set, grid_electricity
 from openpcf.logistics.errors import MissingDefaultError, ShipmentError
 from openpcf.logistics.library import Library
 from openpcf.logistics.schema import CarrierMethod, DefaultMethod, FuelMethod, Operation
+from openpcf.logistics.teu import LOADED_TEU
 from openpcf.methods.gwp import gwp_set
 
 MASS_UNITS = {"tkm": "mass", "t": "mass", "TEU-km": "teu", "TEU": "teu"}
@@ -57,18 +60,25 @@ def resolve(
     if isinstance(spec, DefaultMethod):
         return _default(spec, mode, operation, library)
     if isinstance(spec, FuelMethod):
-        return _fuel(spec, operation, library)
+        return _fuel(spec, mode, operation, library)
     return _carrier(spec, library, factors)
 
 
 def _default(spec: DefaultMethod, mode: str, operation: Operation, library: Library) -> Intensity:
     row = library.default(spec.toc)
-    if row.mode != mode:
-        raise ShipmentError(f"default {spec.toc!r} is for mode {row.mode!r}, not {mode!r}")
-    if row.temperature != operation.temperature:
+    if row.mode != mode or row.temperature != operation.temperature:
+        fitting = [r.toc for r in library.defaults_for(mode, operation.temperature)]
+        field = "temperature" if mode == "hub" else "operation.temperature"
+        offer = (
+            f"bundled {operation.temperature} {mode} defaults: {', '.join(fitting)}"
+            if fitting
+            else f"no complete {operation.temperature} {mode} default is bundled: give carrier "
+            "data or fuel consumption, or add a sourced default under 'defaults:'"
+        )
         raise ShipmentError(
-            f"default {spec.toc!r} is for {row.temperature} transport, the operation is "
-            f"{operation.temperature}"
+            f"default {spec.toc!r} is for {row.temperature} {row.mode} transport, but the "
+            f"element is {operation.temperature} {mode} ('{field}: reefer' marks temperature "
+            f"control); {offer}"
         )
     if not row.complete:
         given = ", ".join(
@@ -101,16 +111,36 @@ def _default(spec: DefaultMethod, mode: str, operation: Operation, library: Libr
     )
 
 
-def _fuel(spec: FuelMethod, operation: Operation, library: Library) -> Intensity:
+def capacity_unit(spec: FuelMethod, mode: str, operation: Operation) -> tuple[str, str]:
+    """The unit of ``spec.capacity`` and, when it was not named in the file, why it is that.
+
+    Named in the file: that unit. Unnamed: TEU for a container ship, t for road and rail; a
+    sea or inland waterway vessel that is not named a container ship is refused.
+    """
+    if spec.capacity_unit is not None:
+        return spec.capacity_unit, ""
+    if mode in ("sea", "inland_waterway"):
+        if operation.is_container_ship:
+            return "TEU", " (capacity in TEU: the default for a container ship)"
+        raise ShipmentError(
+            f"name the unit of 'capacity' {spec.capacity:g} for this {mode} vessel: "
+            "'capacity_unit: TEU' (container slots) or 'capacity_unit: t' (cargo tonnes); a "
+            "capacity in TEU read as tonnes gives 4-9 × too much"
+        )
+    return "t", ""
+
+
+def _fuel(spec: FuelMethod, mode: str, operation: Operation, library: Library) -> Intensity:
     if operation.load_factor is None:
         raise ShipmentError("the fuel-based method needs 'operation.load_factor' in (0, 1]")
     fuel = library.fuel(spec.fuel)
+    cap_unit, why = capacity_unit(spec, mode, operation)
     lf, e = operation.load_factor, operation.empty_running
     q = spec.consumption_kg_per_km * (1 + e) / (spec.capacity * lf)
-    unit = "tkm" if spec.capacity_unit == "t" else "TEU-km"
+    unit = "tkm" if cap_unit == "t" else "TEU-km"
     description = (
         f"fuel-based: {spec.consumption_kg_per_km:g} kg/km × (1 + {e:g}) / "
-        f"({spec.capacity:g} {spec.capacity_unit} × {lf:g}) = {q:.6g} kg {fuel.id}/{unit}"
+        f"({spec.capacity:g} {cap_unit} × {lf:g}) = {q:.6g} kg {fuel.id}/{unit}{why}"
     )
     return Intensity(
         wtt=q * fuel.wtt,
@@ -175,15 +205,15 @@ def _carrier(spec: CarrierMethod, library: Library, factors: FactorSet | None) -
 def allocate(
     intensity: Intensity, basis: str | None, t_per_teu: float | None, source: str
 ) -> Intensity:
-    """Express ``intensity`` on the mass or TEU basis requested (``None``: keep its own)."""
+    """Express ``intensity`` on the mass or TEU basis requested (``None``: keep its own).
+
+    Without the leg's own ``t_per_teu`` the IMO default (10 t per loaded TEU) is used and named.
+    """
     own = MASS_UNITS[intensity.unit]
     if basis is None or basis == own:
         return intensity
     if t_per_teu is None:
-        raise MissingDefaultError(
-            f"allocating an intensity per {intensity.unit} by {basis} needs 't_per_teu' (average "
-            "cargo tonnes per TEU, with 't_per_teu_source'); OpenPCF bundles no default for it"
-        )
+        t_per_teu, source = LOADED_TEU.t_per_teu, LOADED_TEU.source
     k = 1 / t_per_teu if own == "teu" else t_per_teu
 
     def scale(x: float | None) -> float | None:

@@ -6,7 +6,9 @@ Two bundled tables live in ``logistics/data/`` (see its README for sources):
   kg CO2e/kg. The well-to-tank part is derived, never stored: ``WTT = WTW - TTW``.
 - ``default_intensities.csv``: default emission intensities of transport operation categories
   (TOCs), in kg CO2e per ``activity_unit`` (``tkm`` or ``TEU-km``). A row holds whichever of
-  WTT, TTW and WTW its source gives; a missing part is *absent*, not zero.
+  WTT, TTW and WTW its source gives; a missing part is *absent*, not zero. Rows come from the
+  GLEC Framework (v2, v3) and the UK Government (DESNZ) 2025 conversion factors; each names
+  its document, table or sheet row, and year.
 
 Users add their own rows (e.g. from a licensed copy of the GLEC Framework) in the shipment
 file; an id may not shadow a bundled one. Nothing here is guessed: a TOC or fuel without a
@@ -88,6 +90,7 @@ class DefaultIntensity:
     temperature: str = "ambient"
     gwp_basis: str = ""
     notes: str = ""
+    vehicle: str = ""
 
     def __post_init__(self) -> None:
         parts = [p for p in (self.wtt, self.ttw, self.wtw) if p is not None]
@@ -171,6 +174,14 @@ class Library:
             )
         return found
 
+    def defaults_for(self, mode: str, temperature: str) -> tuple[DefaultIntensity, ...]:
+        """The complete (WTW-known) defaults of ``mode`` and ``temperature``, by TOC id."""
+        return tuple(
+            row
+            for _, row in sorted(self.defaults.items())
+            if row.mode == mode and row.temperature == temperature and row.complete
+        )
+
 
 def _number(text: str) -> float | None:
     return float(text) if text.strip() else None
@@ -207,6 +218,7 @@ def bundled_library() -> Library:
             temperature=row["temperature"],
             gwp_basis=row["gwp_basis"],
             notes=row["notes"],
+            vehicle=row["vehicle"],
         )
         for row in csv.DictReader(text.splitlines())
     ]

@@ -72,6 +72,11 @@ class Operation(Strict):
     empty_running: float = 0.0
     temperature: Literal["ambient", "reefer"] = "ambient"
 
+    @property
+    def is_container_ship(self) -> bool:
+        """True when ``vessel``, ``category`` or ``vehicle`` names a container vessel."""
+        return "container" in f"{self.vessel} {self.category} {self.vehicle}".lower()
+
     @field_validator("load_factor")
     @classmethod
     def _load_factor(cls, v: float | None) -> float | None:
@@ -110,13 +115,17 @@ class FuelMethod(Strict):
     kg fuel per activity unit = ``consumption × (1 + empty_running) / (capacity × load_factor)``
     with consumption in kg per km driven loaded and capacity in t (→ per tkm) or TEU (→ per
     TEU-km); then × the fuel's WTT and TTW factors.
+
+    ``capacity_unit`` unset: TEU for a container ship, t for road and rail; a sea or inland
+    waterway vessel that is not named a container ship must name the unit (a 14 000-TEU ship
+    read as 14 000 t would give 4-9 × too much).
     """
 
     method: Literal["fuel"]
     fuel: str
     consumption_kg_per_km: float = Field(gt=0)
     capacity: float = Field(gt=0)
-    capacity_unit: Literal["t", "TEU"] = "t"
+    capacity_unit: Literal["t", "TEU"] | None = None
 
 
 class CarrierMethod(Strict):

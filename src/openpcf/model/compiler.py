@@ -7,12 +7,16 @@ and year, or from a supplier's PACT footprint) in ``A_bf``, direct emissions in 
 amount is converted into the reference unit of what it refers to; every matrix entry keeps a
 record of the exchange it came from (:class:`Entry`), which is how results are traced back to
 the model file's lines.
+
+With ``background_linking: linked`` (or ``background_electricity:``) a ``background:`` input's
+row draws on its database's activity through ``A_lb`` instead of carrying the stored figure,
+and the databases go into the system as linked layers (:mod:`openpcf.model.background`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,8 +41,26 @@ from openpcf.factors import Factor, FactorSet, GridChoice, grid_electricity
 from openpcf.methods.gases import GAS_IDS
 from openpcf.methods.gwp import GWPSet, gwp_set
 from openpcf.model import parameters
+from openpcf.model.background import (
+    BackgroundDatabase,
+    BackgroundDatabaseResolver,
+    Link,
+    LinkedBackground,
+    Repointed,
+    electricity_producers,
+    link_matrix,
+    repoint,
+)
 from openpcf.model.loading import LoadedModel
-from openpcf.model.schema import BOUNDARY_STAGES, Emission, Input, Output, Process, ProductModel
+from openpcf.model.schema import (
+    BOUNDARY_STAGES,
+    BackgroundElectricity,
+    Emission,
+    Input,
+    Output,
+    Process,
+    ProductModel,
+)
 
 GAS_INDEX = {g: i for i, g in enumerate(GAS_IDS)}
 #: Turns ``"<database>[@version]:<process>"`` into the process's cradle-to-gate factor.
@@ -108,6 +130,8 @@ class Resolvers:
     shipment: FileResolver | None = None
     electricity_claim: FileResolver | None = None
     supplier_footprint: FileResolver | None = None
+    #: the stored databases that linked ``background:`` inputs continue into
+    background_database: BackgroundDatabaseResolver | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,6 +184,10 @@ class CompiledModel:
     factor_set: FactorSet = field(repr=False)
     #: how inputs outside the model file were resolved, so variants recompile the same way
     resolvers: Resolvers = field(default_factory=Resolvers, repr=False)
+    #: the databases linked into (None: background inputs are precomputed rows)
+    linked: LinkedBackground | None = None
+    #: ``--background-electricity``, replacing the model's; kept so variants recompile the same
+    background_electricity: BackgroundElectricity | None = None
 
     @property
     def model(self) -> ProductModel:
@@ -185,8 +213,12 @@ def compile_model(
     overrides: Mapping[str, parameters.Value] | None = None,
     gwp: str | None = None,
     resolvers: Resolvers | None = None,
+    background_electricity: BackgroundElectricity | None = None,
 ) -> CompiledModel:
     """Turn a validated model into a :class:`LayeredSystem` plus the records to explain it.
+
+    ``background_electricity`` (``--background-electricity``) replaces the model's own and
+    links its background inputs.
 
     Raises
     ------
@@ -194,7 +226,9 @@ def compile_model(
         (and subclasses) naming file, line, process and exchange for unknown factors or
         processes, unconvertible units, bad amounts, parameter errors and allocation errors.
     """
-    return _Compiler(loaded, factors, overrides or {}, gwp, resolvers or Resolvers()).run()
+    compiler = _Compiler(loaded, factors, overrides or {}, gwp, resolvers or Resolvers())
+    compiler.electricity_override = background_electricity
+    return compiler.run()
 
 
 class _Compiler:
@@ -222,6 +256,8 @@ class _Compiler:
         self.A_bf: dict[tuple[int, int], float] = {}
         self.B_f: dict[tuple[int, int], float] = {}
         self.params: dict[str, float] = {}
+        self.electricity_override: BackgroundElectricity | None = None
+        self.links: dict[int, str] = {}  # background row -> linked factor id
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> CompiledModel:
@@ -419,7 +455,10 @@ class _Compiler:
                 return choice.factor
             if inp.background is not None:
                 background: BackgroundResolver = self._resolver("background")
-                return background(inp.background)
+                factor = background(inp.background)
+                if self._linking:
+                    self.links[self._background_row(factor)] = factor.id
+                return factor
             base = self.loaded.path.parent
             for kind in ("shipment", "electricity_claim", "supplier_footprint"):
                 ref = getattr(inp, kind)
@@ -508,11 +547,110 @@ class _Compiler:
             )
         )
 
+    # -- linked background ----------------------------------------------------------------
+    @property
+    def _linking(self) -> bool:
+        return self.electricity_override is not None or self.model.links_background
+
+    def _electricity(self) -> tuple[BackgroundElectricity | None, str]:
+        if self.electricity_override is not None:
+            return self.electricity_override, "--background-electricity"
+        return self.model.background_electricity, self.loaded.where("background_electricity")
+
+    def _linked(self) -> LinkedBackground | None:
+        """The databases the linked rows draw on, re-pointed as the model asks."""
+        spec, where = self._electricity()
+        if not self.links:
+            if spec is not None:
+                raise InputError(
+                    f"{where}: background_electricity re-points the electricity of linked "
+                    "databases, but the model has no background: inputs"
+                )
+            return None
+        resolve: BackgroundDatabaseResolver = self._resolver("background_database")
+        refs = list(dict.fromkeys(self.factors[k].set_name for k in self.links))
+        databases = [_in_gas_order(resolve(ref)) for ref in refs]
+        links = tuple(
+            Link(
+                row=k,
+                database=refs.index(self.factors[k].set_name),
+                activity=databases[refs.index(self.factors[k].set_name)].system.index(
+                    fid.removeprefix(f"{self.factors[k].set_name}:")
+                ),
+            )
+            for k, fid in sorted(self.links.items())
+        )
+        original = tuple(d.system for d in databases)
+        if spec is None:
+            return LinkedBackground(databases=tuple(databases), original=original, links=links)
+        try:
+            supply = self._supply(spec)
+            repointed = self._repoint(spec, databases, supply)
+        except OpenPCFError as e:
+            raise located(e, f"{where}: background_electricity") from None
+        return LinkedBackground(
+            databases=tuple(databases),
+            original=original,
+            links=links,
+            repointed=repointed,
+            supply=supply,
+            where=where,
+        )
+
+    def _supply(self, spec: BackgroundElectricity) -> Factor:
+        if spec.grid is not None:
+            choice = grid_electricity(
+                geography=spec.grid.geography,
+                year=spec.grid.year,
+                factors=self.factor_set,
+                basis=spec.grid.basis,
+            )
+            self.grid_choices.append(choice)
+            supply = choice.factor
+        else:
+            assert spec.electricity_claim is not None  # one of the two, by the schema
+            claim: FileResolver = self._resolver("electricity_claim")
+            supply = claim(spec.electricity_claim, base=self.loaded.path.parent)
+        if not same_dimension(supply.unit, "kWh"):
+            raise UnitError(f"supply {supply.id!r} is per {supply.unit!r}, not per unit of energy")
+        return supply
+
+    def _repoint(
+        self, spec: BackgroundElectricity, databases: list[BackgroundDatabase], supply: Factor
+    ) -> tuple[Repointed, ...]:
+        chosen = [d for d in range(len(databases)) if spec.database in (None, databases[d].name)]
+        linked = ", ".join(d.ref for d in databases)
+        if not chosen:
+            raise InputError(f"database {spec.database!r} is not linked (linked: {linked})")
+        found = {d: electricity_producers(databases[d], spec.products) for d in chosen}
+        for product in spec.products:
+            if not any(
+                product in {db.products[i], db.product_ids[i], db.system.activities[i]}
+                for d, db in ((d, databases[d]) for d in chosen)
+                for i in found[d]
+            ):
+                raise InputError(f"product {product!r} matches no process of {linked}")
+        if not any(found.values()):
+            raise InputError(
+                f"no electricity process in {linked} (none whose reference product or name "
+                "says electricity in an energy unit); name them with 'products:'"
+            )
+        repointed: list[Repointed] = []
+        for d, producers in found.items():
+            if not producers:
+                continue
+            databases[d], moved = repoint(databases[d], producers, supply, GAS_IDS)
+            repointed += [Repointed(database=d, activity=j, replaced=es) for j, es in moved]
+        return tuple(repointed)
+
     # -- assembly -------------------------------------------------------------------------
     def _finish(self) -> CompiledModel:
         p, n, m = len(self.columns), len(self.factors), len(GAS_IDS)
+        linked = self._linked() if self._linking else None
         bg_B = np.zeros((m, n))
         for j, factor in enumerate(self.factors):
+            if j in self.links:  # the database's chain, not the stored figure
+                continue
             for gas, amount in factor.emissions.items():
                 bg_B[GAS_INDEX[gas], j] += amount
         background = MatrixSystem(
@@ -527,8 +665,13 @@ class _Compiler:
             activities=tuple(c.id for c in self.columns),
             flows=GAS_IDS,
         )
+        systems = tuple(d.system for d in linked.databases) if linked else ()
         system = LayeredSystem(
-            foreground=foreground, background=background, A_bf=_sparse(self.A_bf, (n, p))
+            foreground=foreground,
+            background=background,
+            A_bf=_sparse(self.A_bf, (n, p)),
+            linked=systems,
+            A_lb=link_matrix(linked.links, systems, n) if linked else None,
         )
         ref = self.column_index[self.model.reference_process]
         demand = np.zeros(p)
@@ -546,6 +689,8 @@ class _Compiler:
             grid_choices=tuple(self.grid_choices),
             factor_set=self.factor_set,
             resolvers=self.resolvers,
+            linked=linked,
+            background_electricity=self.electricity_override,
         )
 
     def _declared_in(self, col: Column) -> float:
@@ -568,6 +713,25 @@ def _primary_share(inp: Input, stated: StatedFactor | None) -> float:
     if inp.primary is not None:
         return 1.0 if inp.primary else 0.0
     return stated.primary_share if stated is not None else 0.0
+
+
+def _in_gas_order(db: BackgroundDatabase) -> BackgroundDatabase:
+    """``db`` with the rows of ``B`` in OpenPCF gas order (a stored version lists its gases)."""
+    flows = db.system.flows
+    if flows == GAS_IDS:
+        return db
+    unknown = sorted(set(flows) - set(GAS_IDS))
+    if unknown:
+        raise InputError(f"database {db.ref} has flows that are not gases: {unknown}")
+    rows = {g: i for i, g in enumerate(flows)}
+    B = db.system.B.tocsr()
+    ordered = sp.vstack(
+        [B[[rows[g]], :] if g in rows else sp.csr_array((1, db.system.size)) for g in GAS_IDS]
+    )
+    system = MatrixSystem(
+        A=db.system.A, B=sp.csc_array(ordered), activities=db.system.activities, flows=GAS_IDS
+    )
+    return replace(db, system=system)
 
 
 def _sparse(entries: Mapping[tuple[int, int], float], shape: tuple[int, int]) -> sp.csc_array:

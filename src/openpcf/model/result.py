@@ -11,24 +11,36 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from openpcf import __version__
-from openpcf.core.engine import foreground_intensities, solve_layered
+from openpcf.core.engine import (
+    LayeredSolution,
+    foreground_intensities,
+    layer_intensities,
+    solve_background,
+    solve_layered,
+    solve_linked,
+)
 from openpcf.core.quality import primary_share, rate
 from openpcf.core.results import (
+    ElectricityRepointing,
     ExchangeContribution,
     FootprintResult,
     ProcessContribution,
+    RepointedProcess,
     TreeNode,
     frozen_map,
 )
 from openpcf.core.solver import Backend, involved_activities, resolve_backend
 from openpcf.core.tree import Edge, build_tree
+from openpcf.core.units import conversion_factor
 from openpcf.factors import Factor
 from openpcf.methods.gases import BY_ID, GAS_IDS
 from openpcf.methods.gwp import characterisation_vector
+from openpcf.model.background import link_matrix
 from openpcf.model.compiler import CompiledModel, Entry, StatedFactor
 from openpcf.model.schema import BOUNDARY_STAGES
 
@@ -80,6 +92,7 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
         )
 
     weights = pcf_weights(compiled, exchanges)
+    repointed = _repointing(compiled, sol, float(per_gas_co2e.sum()), backend)
     moved = stated_biogenic(compiled, exchanges)  # suppliers' biogenic non-CO2, booked as CO2e
     return FootprintResult(
         product=compiled.model.product.name,
@@ -100,12 +113,80 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
         ),
         processes=processes,
         exchanges=exchanges,
-        tree=_tree(compiled, sol.lambda_b, c, lam_b),
+        tree=_tree(compiled, sol, c),
         quality=rate(weights, [e.pedigree for e in compiled.entries]),
         primary_data_share=primary_share(weights, [e.primary_share for e in compiled.entries]),
         parameters=frozen_map(compiled.parameters),
         provenance=frozen_map(provenance(compiled, backend=backend)),
-        notes=_notes(compiled) + _conditioning(compiled, sol.condition),
+        notes=_notes(compiled) + _conditioning(compiled, sol.condition) + _moved(repointed),
+        background_electricity=repointed,
+    )
+
+
+def _moved(change: ElectricityRepointing | None) -> tuple[str, ...]:
+    """One sentence on what re-pointing the background's electricity did."""
+    if change is None:
+        return ()
+    return (
+        f"background electricity re-pointed to {change.supply} ({change.where}): "
+        f"{change.kwh:.6g} kWh in {len(change.processes)} background processes; the total "
+        f"moved by {change.change:+.6g} kg CO2e from {change.total_before:.6g}",
+    )
+
+
+def _repointing(
+    compiled: CompiledModel, sol: LayeredSolution, total: float, backend: Backend
+) -> ElectricityRepointing | None:
+    """Which background processes were re-pointed, their kWh and how far the total moved.
+
+    The total before is the same model linked into the databases' own systems (one more solve,
+    each database's factorisation cached by its content hash).
+    """
+    linked = compiled.linked
+    if linked is None or linked.supply is None:
+        return None
+    system = compiled.system
+    s_l = solve_linked(system, solve_background(system, sol.s_f))
+    offsets = system.linked_offsets
+    per_kwh = conversion_factor(linked.supply.unit, "kWh")
+    processes = []
+    for r in linked.repointed:
+        db = linked.databases[r.database]
+        supply = linked.supply_index(r.database)
+        assert supply is not None  # a re-pointed database has its supply appended
+        draws = -float(db.system.A[supply, r.activity])  # supply units per unit of activity
+        scaling = float(s_l[offsets[r.database] + r.activity])
+        if scaling == 0.0:  # not in this product's chain
+            continue
+        processes.append(
+            RepointedProcess(
+                database=db.ref,
+                activity=db.system.activities[r.activity],
+                name=db.names[r.activity],
+                location=db.locations[r.activity],
+                replaced=tuple(db.names[e] for e in r.replaced),
+                kwh=scaling * draws * per_kwh,
+            )
+        )
+    kwh = sum(
+        float(s_l[offsets[d] + i]) * per_kwh
+        for d in range(len(linked.databases))
+        if (i := linked.supply_index(d)) is not None
+    )
+    before = replace(
+        system,
+        linked=linked.original,
+        A_lb=link_matrix(linked.links, linked.original, system.background.size),
+    )
+    c = characterisation_vector(compiled.gwp, GAS_IDS)
+    total_before = float(solve_layered(before, compiled.demand, c, backend=backend).total[0])
+    return ElectricityRepointing(
+        supply=linked.supply.id,
+        where=linked.where,
+        kwh=kwh,
+        total_before=total_before,
+        change=total - total_before,
+        processes=tuple(sorted(processes, key=lambda p: -abs(p.kwh))),
     )
 
 
@@ -120,13 +201,18 @@ def pcf_weights(compiled: CompiledModel, exchanges: Sequence[ExchangeContributio
 
     ``exchanges`` are the result's, one per entry of ``compiled``. A factor row is an
     aggregated datum (the compiler's background is the identity), so an exchange's amount
-    times the row's characterised gases is its whole contribution.
+    times the row's characterised gases is its whole contribution; a linked row's gases are
+    its database chain's, as solved.
     """
     values = compiled.gwp.values
     per_unit = [
         sum(kg * values[g] for g, kg in f.emissions.items() if g not in NOT_IN_PCF)
         for f in compiled.factors
     ]
+    if compiled.linked is not None:  # linked rows: the database's chain, as solved
+        in_pcf = np.array([0.0 if g in NOT_IN_PCF else values[g] for g in GAS_IDS])
+        lam_b, _ = layer_intensities(compiled.system, np.eye(len(GAS_IDS)), backend="auto")
+        per_unit = list(lam_b @ in_pcf)
     weights = np.zeros(len(exchanges))
     for k, (e, x) in enumerate(zip(compiled.entries, exchanges, strict=True)):
         if e.kind in FACTOR_KINDS:
@@ -175,13 +261,17 @@ def _exchange(e: Entry, s_f: np.ndarray, lam_b: np.ndarray, c: np.ndarray) -> Ex
     )
 
 
-def _tree(
-    compiled: CompiledModel, lambda_b: np.ndarray, c: np.ndarray, lam_b: np.ndarray
-) -> TreeNode:
+def _tree(compiled: CompiledModel, sol: LayeredSolution, c: np.ndarray) -> TreeNode:
+    """The contribution tree: foreground processes, then (for linked background inputs) the
+    databases' processes. Nodes are numbered foreground columns first, then linked
+    activities (stacked in database order)."""
     system = compiled.system
-    lam_f = foreground_intensities(system, lambda_b, np.eye(len(GAS_IDS))) @ c
+    lam_b = sol.lambda_b @ c
+    lam_f = foreground_intensities(system, sol.lambda_b, np.eye(len(GAS_IDS))) @ c
     outputs = system.foreground.A.diagonal()
-    by_column: dict[int, list[Edge]] = {j: [] for j in range(len(compiled.columns))}
+    p = len(compiled.columns)
+    into = _linked_nodes(compiled, p)
+    by_column: dict[int, list[Edge]] = {j: [] for j in range(p)}
     direct: dict[int, float] = {}
     for e in compiled.entries:
         per_unit = e.amount / outputs[e.column]
@@ -189,37 +279,84 @@ def _tree(
             direct[e.column] = direct.get(e.column, 0.0) + per_unit * float(c[e.row])
             continue
         foreground = e.kind not in FACTOR_KINDS  # a supply from, or credit to, a process
+        linked = into.get(e.row) if not foreground else None
+        child = e.row if foreground else linked
         by_column[e.column].append(
             Edge(
-                kind="process" if foreground else "factor",
+                kind="factor" if child is None else "process",
                 label=e.label,
-                child=e.row if foreground else None,
+                child=child,
                 amount=per_unit,
                 unit=e.unit,
                 intensity=float(lam_f[e.row] if foreground else lam_b[e.row]),
             )
         )
     for j, value in direct.items():
-        by_column[j].append(
-            Edge(
-                kind="emission",
-                label="direct emissions",
-                child=None,
-                amount=1.0,
-                unit="",
-                intensity=value,
-            )
-        )
+        by_column[j].append(_direct_edge(value))
+    labels = [col.id for col in compiled.columns]
+    units = [col.unit for col in compiled.columns]
+    intensity = [float(x) for x in lam_f]
+    lam_l = sol.lambda_l @ c if sol.lambda_l is not None else np.zeros(0)
+    if compiled.linked is not None:
+        for db in compiled.linked.databases:
+            labels += [db.label(i) for i in range(db.system.size)]
+            units += list(db.units)
+        intensity += [float(x) for x in lam_l]
     ref = compiled.reference_column
     return build_tree(
         root=ref,
         amount=float(compiled.demand[ref]),
-        labels=[col.id for col in compiled.columns],
-        units=[col.unit for col in compiled.columns],
-        intensity=[float(x) for x in lam_f],
-        edges=lambda j: by_column[j],
+        labels=labels,
+        units=units,
+        intensity=intensity,
+        edges=lambda j: by_column[j] if j < p else _linked_edges(compiled, j - p, p, c, lam_l),
         cutoff=compiled.model.cutoff_percent / 100.0,
     )
+
+
+def _direct_edge(value: float) -> Edge:
+    return Edge(
+        kind="emission", label="direct emissions", child=None, amount=1.0, unit="", intensity=value
+    )
+
+
+def _linked_nodes(compiled: CompiledModel, p: int) -> dict[int, int]:
+    """Background row -> tree node of the database activity it is linked to."""
+    if compiled.linked is None:
+        return {}
+    offsets = compiled.system.linked_offsets
+    return {k.row: p + offsets[k.database] + k.activity for k in compiled.linked.links}
+
+
+def _linked_edges(
+    compiled: CompiledModel, i: int, p: int, c: np.ndarray, lam_l: np.ndarray
+) -> list[Edge]:
+    """What one unit of linked activity ``i`` (stacked index) draws on: its database's column;
+    ``lam_l`` are the linked activities' kg CO2e per unit."""
+    assert compiled.linked is not None
+    system = compiled.system
+    offsets = system.linked_offsets
+    d = max(k for k, o in enumerate(offsets) if o <= i)
+    db, a = compiled.linked.databases[d], i - offsets[d]
+    A = db.system.A
+    column = A[:, [a]].tocoo()
+    output = float(A[a, a])
+    edges = [
+        Edge(
+            kind="process",
+            label=db.label(int(r)),
+            child=p + offsets[d] + int(r),
+            amount=-float(v) / output,
+            unit=db.units[int(r)],
+            intensity=float(lam_l[offsets[d] + int(r)]),
+        )
+        for r, v in zip(column.row, column.data, strict=True)
+        if int(r) != a and v != 0.0
+    ]
+    emitted = float(np.asarray(db.system.B[:, [a]].todense()).ravel() @ c) / output
+    if emitted:
+        edges.append(_direct_edge(emitted))
+    return edges
 
 
 def factor_rows_hash(factors: Sequence[Factor]) -> str:
@@ -253,7 +390,25 @@ def provenance(compiled: CompiledModel, *, backend: Backend) -> dict[str, str]:
         # the background's solver: the foreground is always solved with SuperLU
         "solver": resolve_backend(backend, compiled.system.background.size),
         "openpcf_version": __version__,
+        **_linking_provenance(compiled),
     }
+
+
+def _linking_provenance(compiled: CompiledModel) -> dict[str, str]:
+    """For a linked model: the databases linked into (content hash of each system as solved)
+    and the supply their electricity was re-pointed to; nothing for a precomputed one."""
+    linked = compiled.linked
+    if linked is None:
+        return {}
+    out = {
+        "background_linking": "linked",
+        "linked_databases": "; ".join(
+            f"{db.ref} (system sha256 {db.system.content_hash()})" for db in linked.databases
+        ),
+    }
+    if linked.supply is not None:
+        out["background_electricity"] = f"{linked.supply.id} ({linked.supply.source})"
+    return out
 
 
 #: Condition number of the (equilibrated) foreground above which a result carries a warning:

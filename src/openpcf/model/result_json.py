@@ -21,6 +21,33 @@ def _tree(node: TreeNode) -> dict[str, Any]:
     return out
 
 
+def _repointing(result: FootprintResult) -> dict[str, Any]:
+    """The re-pointed background electricity, when the model asked for it."""
+    change = result.background_electricity
+    if change is None:
+        return {}
+    return {
+        "background_electricity": {
+            "supply": change.supply,
+            "where": change.where,
+            "kwh": change.kwh,
+            "kg_co2e_before": change.total_before,
+            "change_kg_co2e": change.change,
+            "processes": [
+                {
+                    "database": p.database,
+                    "activity": p.activity,
+                    "name": p.name,
+                    "location": p.location,
+                    "replaced": list(p.replaced),
+                    "kwh": p.kwh,
+                }
+                for p in change.processes
+            ],
+        }
+    }
+
+
 def result_to_dict(result: FootprintResult) -> dict[str, Any]:
     """Every number of the result, per declared unit, with units in the key names."""
     q = result.quality
@@ -80,4 +107,5 @@ def result_to_dict(result: FootprintResult) -> dict[str, Any]:
         "parameters": dict(result.parameters),
         "provenance": dict(result.provenance),
         "notes": list(result.notes),
+        **_repointing(result),
     }

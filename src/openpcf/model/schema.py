@@ -69,6 +69,24 @@ class GridRef(Strict):
     basis: Literal["co2", "footprint"] = "co2"
 
 
+class BackgroundElectricity(Strict):
+    """``background_electricity:``: the supply that replaces the electricity of the linked
+    background databases (see ``docs/models.md``, Linked backgrounds)."""
+
+    grid: GridRef | None = None
+    electricity_claim: str | None = None  # market-based claims file, relative to the model
+    database: str | None = None  # only this database (its name); default: every linked one
+    #: the electricity producers, by reference product name or flow id or activity id;
+    #: default: activities whose product or name says electricity (or 电力) in an energy unit
+    products: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_supply(self) -> BackgroundElectricity:
+        if (self.grid is None) == (self.electricity_claim is None):
+            raise ValueError("background_electricity needs exactly one of grid, electricity_claim")
+        return self
+
+
 #: Where an input can come from; exactly one per input.
 INPUT_SOURCES: tuple[str, ...] = (
     "process",
@@ -240,6 +258,24 @@ class ProductModel(Strict):
     processes: list[Process] = Field(min_length=1)
     exclusions: list[str] = Field(default_factory=list)
     comment: str = ""
+    #: ``linked``: background inputs continue into their database's supply chain;
+    #: default (None) ``precomputed``, or ``linked`` when background_electricity is given
+    background_linking: Literal["precomputed", "linked"] | None = None
+    background_electricity: BackgroundElectricity | None = None
+
+    @model_validator(mode="after")
+    def _linking(self) -> ProductModel:
+        if self.background_linking == "precomputed" and self.background_electricity is not None:
+            raise ValueError(
+                "background_electricity re-points the electricity of linked databases; remove "
+                "'background_linking: precomputed' (or set it to linked)"
+            )
+        return self
+
+    @property
+    def links_background(self) -> bool:
+        """Whether ``background:`` inputs are linked into their databases."""
+        return self.background_linking == "linked" or self.background_electricity is not None
 
     @model_validator(mode="after")
     def _references(self) -> ProductModel:

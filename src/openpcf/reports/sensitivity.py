@@ -69,6 +69,7 @@ def analyse(compiled: CompiledModel, base: float, *, solve: Solver = default_sol
                     overrides={**overrides, name: value * factor},
                     gwp=compiled.gwp.id,
                     resolvers=compiled.resolvers,
+                    background_electricity=compiled.background_electricity,
                 )
                 totals.append(solve(variant))
             except OpenPCFError as e:  # e.g. a share pushed above 1 makes an amount negative
@@ -86,6 +87,7 @@ def analyse(compiled: CompiledModel, base: float, *, solve: Solver = default_sol
                 overrides=overrides,
                 gwp=gwp_id,
                 resolvers=compiled.resolvers,
+                background_electricity=compiled.background_electricity,
             )
             gwp[gwp_id] = solve(variant)
     skipped = tuple(n for n in numeric if compiled.parameters[n] == 0)

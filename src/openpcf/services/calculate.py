@@ -7,14 +7,17 @@ calculation lives here and nowhere else:
 * **factor sets**: the bundled set (or ``factors`` given by the caller), then the user's sets in
   ``$OPENPCF_HOME/factors`` (when ``settings`` is given), then ``factor_files`` (``--factors``),
   then the model's own ``factor_sets``; an id defined twice is an error naming both sets;
-* **inputs outside the model file**: ``background:`` from the imported LCI databases and
+* **inputs outside the model file**: ``background:`` from the imported LCI databases (as
+  stored rows, or, for a linked model, the stored systems themselves: :func:`background_database`,
+  read once per process and version) and
   electricity claims checked against the certificate registry, under ``settings.home``;
   ``supplier_footprint:`` ids and URNs from the supplier footprints received over PACT, held in
   the database (``settings.database_url``) for the organisation named like the model's
   ``product.company_name`` (all organisations when none is; see
   :mod:`openpcf.services.suppliers`); shipments and files referred to by path are read relative
   to the model file;
-* **GWP set, parameters and solver** as given;
+* **GWP set, parameters, solver and ``background_electricity``** (``--background-electricity``,
+  replacing the model's) as given;
 * **the audit record**: with ``audit=`` (a context such as ``{"command": "calc"}``) the
   calculation is appended to the trail in ``settings.home``.
 
@@ -25,6 +28,7 @@ recorded, which is what library users and tests that want isolation get.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -38,11 +42,13 @@ from openpcf.exchange.supplier import supplier_factor
 from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
 from openpcf.io.store import DatabaseStore
 from openpcf.logistics import shipment_factor
+from openpcf.model.background import BackgroundDatabase
 from openpcf.model.calculation import Calculation
 from openpcf.model.compiler import Resolvers, compile_model
 from openpcf.model.loading import LoadedModel, load_model
 from openpcf.model.parameters import Value
 from openpcf.model.result import solve_compiled
+from openpcf.model.schema import BackgroundElectricity
 from openpcf.services.databases import background_factor
 from openpcf.services.suppliers import SupplierStore
 from openpcf.settings import Settings
@@ -60,6 +66,7 @@ class CalculationOptions(TypedDict, total=False):
     factors: FactorSet | None
     backend: Backend
     settings: Settings | None
+    background_electricity: BackgroundElectricity | None
 
 
 def calculate(
@@ -74,6 +81,7 @@ def calculate(
     audit: Mapping[str, str] | None = None,
     audit_kind: str = "calculation",
     resolvers: Resolvers | None = None,
+    background_electricity: BackgroundElectricity | None = None,
 ) -> Calculation:
     """Footprint of the product described by the model file ``model``.
 
@@ -99,6 +107,9 @@ def calculate(
     resolvers
         How inputs outside the model file are resolved, instead of from ``settings``
         (a verification package being reproduced resolves them from its own files).
+    background_electricity
+        Re-points the electricity of the background databases, replacing the model's
+        ``background_electricity:`` and linking its background inputs.
     """
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     if resolvers is None:
@@ -112,6 +123,7 @@ def calculate(
         overrides=overrides,
         gwp=gwp,
         resolvers=resolvers,
+        background_electricity=background_electricity,
     )
     calculation = Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
     if audit is not None and settings is not None:
@@ -169,6 +181,9 @@ def user_resolvers(settings: Settings | None, *, organisation: str | None = None
         )
     return Resolvers(
         background=partial(background_factor, store=DatabaseStore(settings.databases_dir)),
+        background_database=partial(
+            background_database, store=DatabaseStore(settings.databases_dir)
+        ),
         shipment=shipment_factor,
         electricity_claim=partial(
             electricity_factor, registry=CertificateRegistry(settings.registry_file)
@@ -185,3 +200,34 @@ def supplier_store(settings: Settings, *, organisation: str | None = None) -> Su
     return SupplierStore(
         settings.database_url, organisation=organisation, legacy_folder=settings.supplier_dir
     )
+
+
+#: Stored systems read by :func:`background_database`, by folder and content hash (LRU).
+_DATABASES: OrderedDict[tuple[str, str], BackgroundDatabase] = OrderedDict()
+DATABASES_KEPT = 4
+
+
+def background_database(ref: str, *, store: DatabaseStore) -> BackgroundDatabase:
+    """The stored system of ``"<name>@<version>"`` for a linked model (see
+    :mod:`openpcf.model.background`), read once per process: the last few are kept by the
+    version's folder and the content hash of its source, so a re-import under the same folder
+    is read again."""
+    stored = store.get(ref)
+    key = (str(stored.path), str(stored.meta.get("content_sha256", "")))
+    if key in _DATABASES:
+        _DATABASES.move_to_end(key)
+        return _DATABASES[key]
+    columns = stored.columns()
+    database = BackgroundDatabase(
+        ref=stored.ref,
+        system=stored.system(),
+        names=tuple(c.name for c in columns),
+        products=tuple(c.product for c in columns),
+        product_ids=tuple(c.product_id for c in columns),
+        units=tuple(c.unit for c in columns),
+        locations=tuple(c.location for c in columns),
+    )
+    _DATABASES[key] = database
+    while len(_DATABASES) > DATABASES_KEPT:
+        _DATABASES.popitem(last=False)
+    return database

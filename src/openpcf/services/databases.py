@@ -16,8 +16,9 @@ from __future__ import annotations
 import difflib
 import importlib
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -26,8 +27,24 @@ import numpy as np
 
 from openpcf.errors import InputError, UnknownFactorError
 from openpcf.factors.schema import Factor
+from openpcf.io.biogenic import biogenic_flags
+from openpcf.io.cut_share import lost_shares
 from openpcf.io.inventory import Inventory
-from openpcf.io.linking import Column, LinkRules, build_report, gas_intensity_matrix, link
+from openpcf.io.link_defaults import bundled_defaults
+from openpcf.io.linking import (
+    CO_PRODUCT,
+    MISSING_FLOW,
+    MISSING_PROVIDER,
+    NO_PROVIDER,
+    WASTE_INPUT,
+    Column,
+    LinkedDatabase,
+    LinkRules,
+    build_report,
+    gas_intensity_matrix,
+    link,
+)
+from openpcf.io.outliers import outlier_flags
 from openpcf.io.store import (
     VERSION_LENGTH,
     DatabaseStore,
@@ -35,6 +52,7 @@ from openpcf.io.store import (
     content_hash,
     database_name,
 )
+from openpcf.methods.gases import GASES
 from openpcf.methods.gwp import characterisation_vector, gwp_set
 
 Format = Literal["jsonld", "ilcd", "ecospold2"]
@@ -69,6 +87,26 @@ class FootprintRow:
     kg_co2e: float
     activity: str = ""  # column label (differs from process_id for allocated co-products)
     name_zh: str = ""
+    #: the parts of ``kg_co2e`` by the gases' origin (:data:`ORIGINS`); they sum to it
+    fossil: float = 0.0
+    biogenic: float = 0.0
+    biogenic_uptake: float = 0.0  # negative: a removal
+    land_use_change: float = 0.0
+    reference_year: int | None = None  # the data set's own, not the import date
+    lost_share: float | None = None  # see openpcf.io.cut_share; None: unknown
+    flag: str = ""  # outlier flag (openpcf.io.outliers), "" when unremarkable
+
+
+#: FootprintRow field -> gas origin (openpcf.methods.gases.Gas.origin): fossil covers every
+#: gas that is not biogenic, uptake or land-use change (N2O and the F-gases included).
+ORIGINS = {
+    "fossil": "fossil",
+    "biogenic": "biogenic",
+    "biogenic_uptake": "uptake",
+    "land_use_change": "luc",
+}
+#: The GWP set the import uses for ``lost_share`` and the import report's checks.
+IMPORT_GWP = "AR6"
 
 
 def read_inventory(fmt: str, path: Path, *, progress: Progress | None = None) -> Inventory:
@@ -125,13 +163,9 @@ def import_database(
     linked = link(inventory, rules)
     t2 = time.perf_counter()
     report = build_report(inventory, linked)
-    solve: dict[str, float] = {}
-
-    def intensities() -> np.ndarray:
-        start = time.perf_counter()
-        lam = gas_intensity_matrix(linked.system)
-        solve["s"] = time.perf_counter() - start
-        return lam
+    lam = gas_intensity_matrix(linked.system)
+    t3 = time.perf_counter()
+    columns = _inspected_columns(linked, lam, report)
 
     meta = {
         "name": db_name,
@@ -152,13 +186,59 @@ def import_database(
         meta=meta,
         report=report,
         system=linked.system,
-        columns=linked.columns,
-        intensities=intensities,
+        columns=columns,
+        intensities=lambda: lam,
+        links=linked.links,
     )
-    report["timings_s"] = {"read": t1 - t0, "link": t2 - t1, "solve": solve.get("s", 0.0)}
+    report["timings_s"] = {"read": t1 - t0, "link": t2 - t1, "solve": t3 - t2}
     return ImportResult(
         name=db_name, version=version, was_new=True, report=report, path=stored.path
     )
+
+
+def _inspected_columns(
+    linked: LinkedDatabase, lam: np.ndarray, report: dict[str, Any]
+) -> list[Column]:
+    """The columns with their ``lost_share``; adds the checks of the data to ``report``:
+    bundled defaults used, lost shares, biogenic balances, reference years."""
+    h = lam @ characterisation_vector(gwp_set(IMPORT_GWP), linked.system.flows)
+    shares = lost_shares(linked, h)
+    columns = [
+        replace(c, lost_share=share) for c, share in zip(linked.columns, shares, strict=True)
+    ]
+    defaults = bundled_defaults()
+    used = Counter(x.flow_id for x in linked.links if x.how == "bundled default")
+    report["bundled_defaults"] = {
+        defaults[f].flow_name: {
+            "count": n,
+            "provider": defaults[f].provider_name,
+            "reason": defaults[f].reason,
+            "file": defaults[f].source,
+        }
+        for f, n in sorted(used.items())
+    }
+    known = [x for x in shares if x is not None]
+    report["lost_share"] = {
+        "method": "docs/databases.md#what-the-cuts-cost",
+        "gwp": IMPORT_GWP,
+        "activities_unknown": len(shares) - len(known),
+        "activities_over_5_percent": sum(1 for x in known if x > 0.05),
+        "activities_over_50_percent": sum(1 for x in known if x > 0.5),
+    }
+    flags = biogenic_flags(linked.system, linked.columns, lam)
+    report["biogenic"] = {
+        "suspicious": len(flags),
+        "examples": [f"{c.name} ({c.id}): {flags[c.id]}" for c in linked.columns if c.id in flags][
+            :5
+        ],
+    }
+    years = Counter(c.reference_year for c in linked.columns)
+    report["reference_years"] = {
+        "known": sum(n for y, n in years.items() if y is not None),
+        "unknown": years.get(None, 0),
+        "range": [min(y for y in years if y), max(y for y in years if y)] if any(years) else [],
+    }
+    return columns
 
 
 def list_databases(*, store: DatabaseStore) -> list[dict[str, Any]]:
@@ -209,8 +289,15 @@ def search_processes(ref: str, query: str, *, store: DatabaseStore) -> list[Colu
 def all_footprints(ref: str, gwp: str = "AR6", *, store: DatabaseStore) -> list[FootprintRow]:
     """kg CO2e per unit of every activity's reference product: ``h = Λ c``."""
     stored = store.get(ref)
-    c = characterisation_vector(gwp_set(gwp), stored.meta["gases"])
-    h = _intensities(stored) @ c
+    columns, lam = _loaded(stored)
+    gases = list(stored.meta["gases"])
+    c = characterisation_vector(gwp_set(gwp), gases)
+    parts = {
+        name: lam @ (c * np.array([_ORIGIN_OF.get(g) == origin for g in gases]))
+        for name, origin in ORIGINS.items()
+    }
+    h = lam @ c
+    flags = outlier_flags(columns, h)
     return [
         FootprintRow(
             process_id=col.process_id,
@@ -218,12 +305,70 @@ def all_footprints(ref: str, gwp: str = "AR6", *, store: DatabaseStore) -> list[
             reference_product=col.product,
             unit=col.unit,
             location=col.location,
-            kg_co2e=float(value),
+            kg_co2e=float(h[j]),
             activity=col.id,
             name_zh=col.name_zh,
+            reference_year=col.reference_year,
+            lost_share=col.lost_share,
+            flag=flags[j],
+            **{name: float(values[j]) for name, values in parts.items()},
         )
-        for col, value in zip(stored.columns(), h, strict=True)
+        for j, col in enumerate(columns)
     ]
+
+
+_ORIGIN_OF = {g.id: g.origin for g in GASES}
+
+
+def search_footprints(
+    ref: str, query: str, gwp: str = "AR6", *, store: DatabaseStore
+) -> list[FootprintRow]:
+    """:func:`search_processes`' matches with their footprints and outlier flags (the flags
+    compare each with its peers in the whole database, :mod:`openpcf.io.outliers`)."""
+    wanted = {c.id for c in search_processes(ref, query, store=store)}
+    return [r for r in all_footprints(ref, gwp, store=store) if r.activity in wanted]
+
+
+def show_process(ref: str, key: str, gwp: str = "AR6", *, store: DatabaseStore) -> dict[str, Any]:
+    """One background activity: its footprint by gas and origin, its exchanges as linked
+    (providers, cut-offs and why), lost share, reference year and checks.
+
+    Raises
+    ------
+    UnknownFactorError
+        If no activity or several match ``key`` (id, process id or exact name).
+    """
+    stored = store.get(ref)
+    columns, lam = _loaded(stored)
+    col = _find(columns, key.strip(), stored.ref)
+    j = [c.id for c in columns].index(col.id)
+    row = next(r for r in all_footprints(ref, gwp, store=store) if r.activity == col.id)
+    gases = list(stored.meta["gases"])
+    c = characterisation_vector(gwp_set(gwp), gases)
+    names = {x.id: x.name for x in columns}
+    exchanges = [
+        {**asdict(x), "provider_name": names.get(x.provider, "")}
+        for x in stored.links(col.process_id)
+    ]
+    cut = [x for x in exchanges if x["how"] in _CUT_REASONS or x["how"].startswith("ambiguous")]
+    flags = biogenic_flags(stored.system(), columns, lam)
+    return {
+        "database": stored.ref,
+        "gwp": gwp,
+        **asdict(row),
+        "by_gas": {
+            g: {"kg": float(lam[j, i]), "kg_co2e": float(lam[j, i] * c[i])}
+            for i, g in enumerate(gases)
+            if lam[j, i] != 0.0
+        },
+        "exchanges": exchanges,
+        "exchanges_recorded": bool(exchanges),
+        "cut_off": cut,
+        "biogenic_check": flags.get(col.id, ""),
+    }
+
+
+_CUT_REASONS = {NO_PROVIDER, MISSING_PROVIDER, CO_PRODUCT, WASTE_INPUT, MISSING_FLOW}
 
 
 # --- background factors for product models -------------------------------------------------
@@ -296,7 +441,7 @@ def background_factor(ref: str, *, store: DatabaseStore) -> Factor:
         emissions={g: float(v) for g, v in zip(gases, row, strict=True) if v != 0.0},
         category="material",
         geography=col.location or "GLO",
-        year=int(str(meta["imported_utc"])[:4]),
+        year=col.reference_year or int(str(meta["imported_utc"])[:4]),
         source=(
             f"{meta['name']}@{meta['version']} ({meta['format']}, {meta['source_file']}, "
             f"sha256 {meta['content_sha256'][:12]}), process {col.process_id}: {col.name}"
@@ -304,7 +449,8 @@ def background_factor(ref: str, *, store: DatabaseStore) -> Factor:
         licence=str(meta.get("licence") or "not stated in the source"),
         notes=(
             "cradle-to-gate per unit of the reference product "
-            f"{col.product!r}; year is the import year, see the source for the data year"
+            f"{col.product!r}; year is "
+            + ("the data set's reference year" if col.reference_year else "the import year")
         ),
         set_name=stored.ref,
     )

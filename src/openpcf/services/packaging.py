@@ -111,6 +111,7 @@ def build_package(
     lang: str = "en",
     now: dt.datetime | None = None,
     engine: Engine | None = None,
+    allow_illustrative: bool = False,
     **options: Unpack[CalculationOptions],
 ) -> PackageSummary:
     """Calculate ``model`` and write its verification package to ``output`` (atomically).
@@ -137,14 +138,19 @@ def build_package(
     engine
         The footprint database: when the model's calculation is published there, the package
         carries the stored footprint (the document the host serves) instead of a new one.
+    allow_illustrative
+        Pack the PACT footprint (and certify it) although it uses illustrative factors; its
+        ``comment`` then says so (:func:`openpcf.services.publishing.pact_document`). Without
+        it such a model's package omits ``footprint.pact.json`` and says why.
     options
         As for :func:`openpcf.services.calculate.calculate`.
 
     Raises
     ------
     PackageError
-        An absolute or missing side-file path, factor rows that would not reload exactly, or
-        a database or supplier footprint that changed while the package was built.
+        An absolute or missing side-file path, factor rows that would not reload exactly, a
+        database or supplier footprint that changed while the package was built, or a model
+        with linked backgrounds (not packaged yet).
     KeyStoreError
         ``certificate=True`` without an active key.
     InputError
@@ -154,6 +160,13 @@ def build_package(
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     calculation = calculate(model, audit={"package": str(output)}, audit_kind="package", **options)
     compiled, result = calculation.compiled, calculation.result
+    if compiled.linked is not None:
+        raise PackageError(
+            f"{compiled.loaded.path}: a model with linked backgrounds (background_linking: "
+            "linked or background_electricity:) cannot be packaged yet: a package carries each "
+            "background input as one precomputed row, so a verifier could not reproduce the "
+            "linked total. Package the model with background_linking: precomputed"
+        )
     _, sources = layout(compiled.loaded)
     files: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
     model_name = next(n for n, p in sources.items() if p == compiled.loaded.path.resolve())
@@ -173,7 +186,9 @@ def build_package(
     omitted: list[str] = []
     footprint: dict[str, Any] | None = None
     try:
-        footprint = deliverable_footprint(calculation, engine=engine)
+        footprint = deliverable_footprint(
+            calculation, engine=engine, allow_illustrative=allow_illustrative
+        )
         files[PACT] = dumps(footprint)
     except InputError as e:
         omitted.append(f"{PACT}: {e}")

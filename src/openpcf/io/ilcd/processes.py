@@ -8,7 +8,7 @@ from openpcf.io.ilcd.dataset import NAME_PARTS, dataset_uuid, names
 from openpcf.io.ilcd.dataset import NS_COMMON as _C
 from openpcf.io.ilcd.dataset import NS_PROCESS as _P
 from openpcf.io.ilcd.exchanges import allocation_shares, read_exchange
-from openpcf.io.inventory import Exchange, Flow, Problem, Process
+from openpcf.io.inventory import Exchange, Flow, Problem, Process, plausible_year
 
 
 def read_process(
@@ -78,4 +78,15 @@ def read_process(
         category=category,
         allocation=allocation,
         allocation_method=method,
+        reference_year=_reference_year(pinfo),
+    )
+
+
+def _reference_year(pinfo: ET.Element) -> int | None:
+    """``time/common:referenceYear``, else the year ``time/common:dataSetValidUntil``."""
+    time = pinfo.find(f"{_P}time")
+    if time is None:
+        return None
+    return plausible_year(time.findtext(f"{_C}referenceYear")) or plausible_year(
+        time.findtext(f"{_C}dataSetValidUntil")
     )
