@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import typer
 
+from openpcf.cli import options
 from openpcf.core import solver
 from openpcf.core.solver import PARDISO_MIN_SIZE, Factorisation, resolve_backend
 
@@ -46,3 +48,25 @@ def test_provenance_names_the_solver_used(calc, write_model) -> None:
         """
     )
     assert calc(path).result.provenance["solver"] == "superlu"
+
+
+def test_solver_option_accepts_iterative() -> None:
+    assert options._backend("iterative") == "iterative"
+    with pytest.raises(typer.BadParameter, match="auto, superlu, pardiso or iterative"):
+        options._backend("cholesky")
+
+
+def test_provenance_names_the_iterative_solver(calc, write_model) -> None:
+    path = write_model(
+        """
+        processes:
+          - id: main
+            name: Main
+            stage: production
+            output: {product: x, amount: 1, unit: kg}
+            inputs: [{factor: test.power, amount: 2, unit: kWh}]
+        """
+    )
+    iterative = calc(path, backend="iterative").result
+    assert iterative.provenance["solver"] == "iterative"
+    assert iterative.total == pytest.approx(calc(path).result.total, rel=1e-12)

@@ -297,7 +297,15 @@ def _show_process(db: str, process: str, gwp: str, as_json: bool) -> None:
         console.print("Exchanges were not recorded for this version; import it again to see them.")
         return
     table = Table(title="Exchanges (as linked; amounts per the process's reference amount)")
-    for col in ("direction", "flow", "amount", "unit", "provider / gas / cut-off reason"):
+    cols = (
+        "direction",
+        "flow",
+        "amount",
+        "unit",
+        "provider / gas / cut-off reason",
+        "distribution",
+    )
+    for col in cols:
         table.add_column(col, overflow="fold", justify="right" if col == "amount" else "left")
     for x in info["exchanges"]:
         detail = f"{x['provider_name']} ({x['how']})" if x["provider"] else x["how"]
@@ -307,6 +315,7 @@ def _show_process(db: str, process: str, gwp: str, as_json: bool) -> None:
             f"{x['amount']:.6g}",
             escape(x["unit"]),
             escape(detail),
+            escape(x.get("distribution", "")),
         )
     console.print(table)
     console.print(f"Cut off: {len(info['cut_off'])} exchange(s).")

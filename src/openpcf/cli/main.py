@@ -39,6 +39,7 @@ from openpcf.cli import (
     report,
     serve,
     transport,
+    uncertainty,
     verifier,
 )
 
@@ -68,6 +69,7 @@ app.add_typer(verifier.app, name="verifier")
 app.add_typer(audit.app, name="audit")
 app.command("package")(package.package)
 app.command("reproduce")(package.reproduce)
+app.command("uncertainty")(uncertainty.uncertainty)
 
 
 #: Exit codes of sysexits.h for failures that are not the input's fault.

@@ -41,7 +41,9 @@ FactorsOpt = Annotated[
 SolverOpt = Annotated[
     str,
     typer.Option(
-        "--solver", help="Sparse solver: auto (PARDISO for large systems), superlu or pardiso."
+        "--solver",
+        help="Sparse solver: auto (PARDISO for large systems), superlu, pardiso or iterative "
+        "(BiCGSTAB, falling back to SuperLU when it does not converge).",
     ),
 ]
 BackgroundElectricityOpt = Annotated[
@@ -132,8 +134,8 @@ def parse_background_electricity(text: str | None) -> BackgroundElectricity | No
 
 
 def _backend(solver: str) -> Backend:
-    if solver not in ("auto", "superlu", "pardiso"):
-        raise typer.BadParameter(f"--solver {solver!r}: use auto, superlu or pardiso")
+    if solver not in ("auto", "superlu", "pardiso", "iterative"):
+        raise typer.BadParameter(f"--solver {solver!r}: use auto, superlu, pardiso or iterative")
     return cast("Backend", solver)
 
 

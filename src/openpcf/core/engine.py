@@ -34,6 +34,12 @@ system's intensities ``Λ_l = A_ll⁻ᵀ B_lᵀ Q`` come from :func:`background_
 and the factorisation of ``A_ll`` are cached by that system's own content hash (a new factor
 row in the model does not refactorise the database), and then
 ``A_bbᵀ Λ_b = B_bᵀ Q − A_lbᵀ Λ_l``. Without linked systems ``Λ_b`` is as above.
+
+Every function takes the solver ``backend`` (:mod:`openpcf.core.solver`); with
+``"iterative"`` the background and linked systems are solved by BiCGSTAB, LU-accurate or
+falling back to LU, and :func:`solver_used` says which of the two it was. Foreground systems
+are always factorised with SuperLU (they are small, and their condition number is estimated
+from the factors).
 """
 
 from __future__ import annotations
@@ -46,7 +52,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from openpcf.core.loops import check_productive
-from openpcf.core.solver import DEFAULT_CACHE, Backend, FactorisationCache, factorise
+from openpcf.core.solver import (
+    DEFAULT_CACHE,
+    Backend,
+    FactorisationCache,
+    factorise,
+    resolve_backend,
+)
 from openpcf.core.system import MatrixSystem, same_sparse
 from openpcf.errors import NonSquareSystemError
 
@@ -181,17 +193,39 @@ def intensities(
     *,
     backend: Backend = "superlu",
     cache: FactorisationCache | None = DEFAULT_CACHE,
+    x0: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cradle-to-gate intensities of every activity: ``Λ = A⁻ᵀ Bᵀ Q`` (n x k).
 
     Row ``j`` is the burden of one unit of activity ``j``'s reference product, per column of
     ``Q``: with ``Q`` a characterisation vector this is every product's footprint in one
-    transposed solve.
+    transposed solve. ``x0`` (n x k, or (n,) for one column): a starting guess for
+    ``backend="iterative"``, typically the intensities of a nearby system (the previous Monte
+    Carlo draw); ignored by the LU backends.
     """
     Q2 = np.asarray(Q, dtype=np.float64).reshape(system.B.shape[0], -1)
     rhs = np.asarray(system.B.T @ Q2)
     fact = factorise(system.A, labels=system.activities, backend=backend, cache=cache)
-    return fact.solve_transposed(rhs).reshape(system.size, Q2.shape[1])
+    guess = None if x0 is None else np.asarray(x0, dtype=np.float64).reshape(rhs.shape)
+    return fact.solve_transposed(rhs, x0=guess).reshape(system.size, Q2.shape[1])
+
+
+def solver_used(
+    system: MatrixSystem,
+    *,
+    backend: Backend = "superlu",
+    factorisations: FactorisationCache | None = DEFAULT_CACHE,
+) -> str:
+    """How ``system`` was last solved with ``backend``, for provenance.
+
+    ``"superlu"``, ``"pardiso"``, ``"iterative (bicgstab+jacobi, 12 iterations)"`` or
+    ``"iterative, fell back to superlu: <why>"``; the resolved backend's name when the
+    factorisation is no longer cached (or was never made).
+    """
+    fact = None if factorisations is None else factorisations.peek(system.A, backend=backend)
+    if fact is None or fact.last_solve is None:
+        return resolve_backend(backend, system.size)
+    return fact.last_solve.describe()
 
 
 def background_intensities(

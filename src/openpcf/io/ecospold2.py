@@ -16,6 +16,9 @@ What is read (see ``docs/formats.md``):
   ``@casNumber``, ``compartment/compartment`` + ``subcompartment`` (joined with "/"),
   ``outputGroup`` 4 (to environment) / ``inputGroup`` 4 (from environment).
 
+Distribution: an exchange's ``uncertainty`` element is kept in stats_arrays fields, scaled by
+the amount's unit conversion (:func:`_uncertainty`, :mod:`openpcf.io.uncertainty`).
+
 Flows come from the master data when it is there (an exchange whose id is not in it is a
 ``"missing-flow"``); otherwise each flow is built from its first exchange, whose unit becomes
 the flow's reference unit. Exchanges in another unit are converted with pint (recorded as
@@ -39,14 +42,17 @@ readable ``.spold`` file raises :class:`EcoSpold2Error`.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from openpcf.core.uncertainty import Distribution, lognormal, normal, triangular, uniform
 from openpcf.core.units import conversion_factor
 from openpcf.errors import InputError
+from openpcf.io import uncertainty
 from openpcf.io.archive import Archive
 from openpcf.io.elementary import gas_for, substance
 from openpcf.io.ilcd import is_uuid, normalise_unit
@@ -57,7 +63,9 @@ from openpcf.io.inventory import (
     Inventory,
     Problem,
     Process,
+    kept_uncertainty,
     plausible_year,
+    split_problems,
 )
 
 Progress = Callable[[int, int], None]
@@ -221,12 +229,13 @@ class _Activity:
     links: list[tuple[int, str, str]]  # (exchange index, activityLinkId, product flow id)
 
 
-def _convert(
-    amount: float, unit_text: str, flow: Flow, where: str, known: _Flows, problems: list[Problem]
+def _factor(
+    unit_text: str, flow: Flow, where: str, known: _Flows, problems: list[Problem]
 ) -> float | None:
+    """The factor from ``unit_text`` into the flow's unit, None (a problem) if there is none."""
     unit, _ = normalise_unit(unit_text)
     if not unit_text or unit == flow.unit or unit_text == flow.unit:
-        return amount
+        return 1.0
     try:
         factor = conversion_factor(unit, flow.unit)
     except Exception as exc:  # UnitError, or pint on odd text
@@ -239,7 +248,7 @@ def _convert(
         )
         return None
     known.conversions[(unit, flow.unit, factor)] += 1
-    return amount * factor
+    return factor
 
 
 def _exchange(
@@ -289,9 +298,10 @@ def _exchange(
             )
         )
         return None
-    converted = _convert(amount, _unit_name(el), flow, where, known, problems)
-    if converted is None:
+    factor = _factor(_unit_name(el), flow, where, known, problems)
+    if factor is None:
         return None
+    dist = kept_uncertainty(_uncertainty(el, amount), factor, where, problems)
     link = (el.get("activityLinkId") or "").strip()
     if link and not is_uuid(link):
         problems.append(
@@ -310,11 +320,55 @@ def _exchange(
             props[pname] = value
     exchange = Exchange(
         flow=fid,
-        amount=converted,
+        amount=amount * factor,
         is_input=bool(in_group),
         is_reference=(not elementary and out_group == _REFERENCE_GROUP),
+        uncertainty=dist,
     )
     return exchange, out_group or in_group, link.lower(), props
+
+
+def _uncertainty(el: ET.Element, amount: float) -> Distribution | str | None:
+    """The exchange's ``uncertainty`` element in its own unit (ecoSpold 2 schema
+    ``TUncertainty``: ``lognormal``, ``normal``, ``triangular``, ``uniform``; the others,
+    ``beta``, ``gamma``, ``binominal``, ``undefined``, have no stats_arrays type read here).
+
+    lognormal and normal: σ² is ``varianceWithPedigreeUncertainty`` (the basic ``variance``
+    plus the pedigree matrix's contributions), falling back to ``variance``: the pedigree
+    variance is the data set's total stated uncertainty, the one Brightway's ecospold2
+    importer (bw2io) samples too; the basic variance alone leaves out the data quality the
+    pedigree scores describe. The lognormal's median is the amount
+    (:mod:`openpcf.io.uncertainty`).
+    """
+    unc = el.find(f"{_NS}uncertainty")
+    if unc is None:
+        return None
+    dist = next(iter(unc), None)
+    if dist is None or not isinstance(dist.tag, str):
+        return None
+    kind = dist.tag.removeprefix(_NS)
+
+    def number(*names: str) -> float:
+        for name in names:
+            value = _float(dist.get(name))
+            if value is not None:
+                return value
+        return float("nan")  # the constructors below name it as not usable
+
+    if kind in ("lognormal", "normal"):
+        variance = number("varianceWithPedigreeUncertainty", "variance")
+        if variance < 0.0:
+            return f"{kind} variance {variance:g} is negative"
+        sigma = math.sqrt(variance) if variance == variance else variance
+        if kind == "lognormal":
+            return uncertainty.checked(lognormal, amount, sigma)
+        return uncertainty.checked(normal, number("meanValue"), sigma)
+    if kind == "triangular":
+        low, high = number("minValue"), number("maxValue")
+        return uncertainty.checked(triangular, low, number("mostLikelyValue"), high)
+    if kind == "uniform":
+        return uncertainty.checked(uniform, number("minValue"), number("maxValue"))
+    return f"distribution {kind!r} is not one of the stats_arrays types read"
 
 
 def _allocation(
@@ -491,7 +545,7 @@ def read_ecospold2(path: Path, *, progress: Progress | None = None) -> Inventory
             name=path.stem,
             processes=tuple(_assign_ids(activities)),
             flows=known.flows,
-            problems=(*problems, *conversions),
+            **split_problems([*problems, *conversions]),
             licence=archive.licence(),
             source=path.name,
         )

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from openpcf.core.uncertainty import Distribution
+
 FlowKind = Literal["product", "waste", "elementary"]
 
 
@@ -40,6 +42,9 @@ class Exchange:
     provider: str | None = None  # process id of the default provider, where the source has one
     is_reference: bool = False  # the quantitative reference (reference product)
     is_avoided: bool = False  # avoided product (openLCA): an output booked as negative input
+    #: the source's distribution of ``amount`` (same unit and sign), None when it gives none
+    #: or an impossible one (then a ``"bad-uncertainty"`` problem): :mod:`openpcf.io.uncertainty`
+    uncertainty: Distribution | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +78,7 @@ ProblemKind = Literal[
     "no-reference",  # a process without a quantitative reference product
     "unmapped-elementary",  # informational: elementary flow not mapped to a GHG
     "suspicious-unit",  # a conversion factor that disagrees with pint's for the same units
+    "bad-uncertainty",  # a distribution with impossible parameters: dropped, the amount kept
 ]
 
 
@@ -90,6 +96,9 @@ class Inventory:
     processes: tuple[Process, ...]
     flows: dict[str, Flow]
     problems: tuple[Problem, ...] = ()
+    #: ``"bad-uncertainty"`` problems: kept apart because the exchange itself is kept
+    #: (:func:`split_problems`)
+    uncertainty_problems: tuple[Problem, ...] = ()
     licence: str = ""  # licence text found in the source (e.g. a LICENSE file in the zip)
     source: str = ""  # file name / origin
 
@@ -106,3 +115,24 @@ def plausible_year(text: object) -> int | None:
         return None
     year = int(match.group(1))
     return year if YEAR_RANGE[0] <= year <= YEAR_RANGE[1] else None
+
+
+def split_problems(problems: list[Problem]) -> dict[str, tuple[Problem, ...]]:
+    """``problems`` and ``uncertainty_problems`` for :class:`Inventory`, from one list."""
+    return {
+        "problems": tuple(p for p in problems if p.kind != "bad-uncertainty"),
+        "uncertainty_problems": tuple(p for p in problems if p.kind == "bad-uncertainty"),
+    }
+
+
+def kept_uncertainty(
+    parsed: Distribution | str | None, factor: float, where: str, problems: list[Problem]
+) -> Distribution | None:
+    """The distribution a reader parsed, scaled by the ``factor`` it applied to the amount
+    (:meth:`Distribution.scaled`); a reason string (impossible parameters) becomes a
+    ``"bad-uncertainty"`` problem at ``where`` and no distribution, the amount being kept."""
+    if isinstance(parsed, str):
+        detail = f"{parsed}; the uncertainty is dropped, the amount kept"
+        problems.append(Problem(kind="bad-uncertainty", where=where, detail=detail))
+        return None
+    return parsed.scaled(factor) if parsed is not None else None

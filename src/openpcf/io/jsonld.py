@@ -16,6 +16,9 @@ as in openLCA. Each kind of conversion (``kWh -> MJ``, ``t -> kg`` …) is recor
 ``"unit-conversion"`` problem with its factor and count, and checked against pint
 (:mod:`openpcf.io.unit_check`: a factor pint disagrees with is a ``"suspicious-unit"``).
 
+Distribution: an exchange's ``uncertainty`` object is kept in stats_arrays fields, scaled by the
+same factor as the amount (:func:`_uncertainty`, :mod:`openpcf.io.uncertainty`).
+
 Schema versions: 1.x writes ``input``, category references and ``productId``/``product`` on
 allocation factors; 2.x writes ``isInput``, category paths as strings and ``product`` refs.
 Both are read.
@@ -28,6 +31,7 @@ with a :class:`Problem`; only an input with no processes at all raises
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from collections import Counter
@@ -36,8 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from openpcf.core.uncertainty import Distribution, lognormal, normal, triangular, uniform
 from openpcf.errors import InputError
 from openpcf.files import jsonfile
+from openpcf.io import uncertainty
 from openpcf.io.archive import Archive
 from openpcf.io.elementary import gas_for
 from openpcf.io.inventory import (
@@ -47,7 +53,9 @@ from openpcf.io.inventory import (
     Inventory,
     Problem,
     Process,
+    kept_uncertainty,
     plausible_year,
+    split_problems,
 )
 from openpcf.io.unit_check import pint_disagreement
 
@@ -283,8 +291,7 @@ class _Converter:
         self.applied: Counter[tuple[str, str, float]] = Counter()
 
     def __call__(self, exc: dict[str, Any], fd: _FlowData) -> float | str:
-        """The converted amount, or a string saying why it cannot be converted."""
-        amount = float(exc.get("amount", 0.0))
+        """The factor into the flow's reference unit, or a string saying why there is none."""
         prop = _ref_id(exc.get("flowProperty")) or fd.ref_prop
         unit_ref = exc.get("unit")
         unit = self.refs.units.get(_ref_id(unit_ref))
@@ -302,7 +309,7 @@ class _Converter:
         factor = unit.factor / phi
         if factor != 1.0 or unit.name != fd.flow.unit:
             self.applied[(unit.name, fd.flow.unit, factor)] += 1
-        return amount * factor
+        return factor
 
 
 def _is_input(exc: dict[str, Any]) -> bool:
@@ -328,21 +335,58 @@ def _exchange(
             else Problem(kind="bad-reference", where=where, detail=f"{detail} is not a UUID")
         )
         return None
-    amount = convert(exc, fd)
-    if isinstance(amount, str):
-        problems.append(Problem(kind="unknown-unit", where=where, detail=amount))
+    factor = convert(exc, fd)
+    if isinstance(factor, str):
+        problems.append(Problem(kind="unknown-unit", where=where, detail=factor))
         return None
+    written = float(exc.get("amount", 0.0))
+    dist = kept_uncertainty(_uncertainty(exc, written), factor, where, problems)
     provider = _ref_id(exc.get("defaultProvider")) or None
     avoided = bool(exc.get("avoidedProduct") or exc.get("isAvoidedProduct"))
     return Exchange(
         flow=fid,
-        amount=amount,
+        amount=written * factor,
         # openLCA shows an avoided product as an output and may store it either way.
         is_input=_is_input(exc) or avoided,
         provider=provider,
         is_reference=bool(exc.get("quantitativeReference") or exc.get("isQuantitativeReference")),
         is_avoided=avoided,
+        uncertainty=dist,
     )
+
+
+def _uncertainty(exc: dict[str, Any], amount: float) -> Distribution | str | None:
+    """The exchange's ``uncertainty`` object in the exchange's own unit (olca-schema
+    ``Distribution``: ``distributionType`` and ``geomSd`` / ``mean``, ``sd`` / ``minimum``,
+    ``mode``, ``maximum``); the lognormal's median is the amount (:mod:`~openpcf.io.uncertainty`),
+    its σ is ``ln geomSd``."""
+    data = exc.get("uncertainty")
+    if not isinstance(data, dict):
+        return None
+    kind = str(data.get("distributionType") or "NO_DISTRIBUTION")
+
+    def number(key: str, default: float = math.nan) -> float:
+        try:
+            return float(data.get(key, default))
+        except (TypeError, ValueError):
+            return math.nan  # missing or not a number: the constructors say so
+
+    if kind == "NO_DISTRIBUTION":
+        return None
+    if kind == "LOG_NORMAL_DISTRIBUTION":
+        gsd = number("geomSd")
+        if not gsd >= 1.0:  # a geometric standard deviation is at least 1
+            return f"lognormal geomSd {gsd:g} is not a number of at least 1"
+        return uncertainty.checked(lognormal, amount, math.log(gsd))
+    if kind == "NORMAL_DISTRIBUTION":
+        return uncertainty.checked(normal, number("mean", amount), number("sd"))
+    if kind == "UNIFORM_DISTRIBUTION":
+        return uncertainty.checked(uniform, number("minimum"), number("maximum"))
+    if kind == "TRIANGLE_DISTRIBUTION":
+        return uncertainty.checked(
+            triangular, number("minimum"), number("mode", amount), number("maximum")
+        )
+    return f"distributionType {kind!r} is not one of the stats_arrays types read"
 
 
 def _allocation(data: dict[str, Any], products: set[str]) -> tuple[dict[str, float], str]:
@@ -470,7 +514,7 @@ def read_jsonld(path: Path, *, progress: Progress | None = None) -> Inventory:
             name=Path(path).stem,
             processes=tuple(processes),
             flows={fid: fd.flow for fid, fd in flows.items()},
-            problems=(*problems, *_conversion_problems(convert)),
+            **split_problems([*problems, *_conversion_problems(convert)]),
             licence=src.licence(),
             source=Path(path).name,
         )

@@ -41,6 +41,10 @@ linked.
 
 Avoided products link the same way and enter ``A`` with the opposite sign (a credit).
 
+Each exchange's distribution (:attr:`Exchange.uncertainty`) follows its amount into ``A`` or
+``B``, scaled by the same sign and share, as stats_arrays parameters aligned with the stored
+entries (:func:`openpcf.io.uncertainty.aligned`).
+
 Design note: a co-product of a process *without* allocation factors is not given a column of
 its own (that would count the process's burdens twice) and is not credited (that would be a
 system expansion the source did not ask for): it is cut off and listed as
@@ -61,11 +65,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from openpcf.core.system import MatrixSystem
+from openpcf.core.uncertainty import Distribution
 from openpcf.errors import InputError, ModelFileError
 from openpcf.files import yamlfile
 from openpcf.files.bounded import read_bounded
 from openpcf.io.inventory import Exchange, Flow, Inventory, Process
 from openpcf.io.link_defaults import LinkDefault, bundled_defaults
+from openpcf.io.uncertainty import Entry, MatrixUncertainty, aligned, counts
 from openpcf.methods.gases import GAS_IDS
 
 NO_PROVIDER = "no provider"
@@ -166,6 +172,8 @@ class Link:
     provider: str = ""  # column id of the provider, for a linked input
     how: str = ""  # the linking rule, a cut reason, the gas id, or "unmapped elementary"
     is_reference: bool = False
+    #: the exchange's distribution as written (:meth:`Distribution.describe`), "" if none
+    distribution: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,6 +201,10 @@ class LinkedDatabase:
     skipped: Mapping[str, str]  # process or column id -> why it has no activity
     shares: tuple[float, ...] = ()  # per column: its share of its process's exchanges
     links: tuple[Link, ...] = ()  # every exchange of every linked process, as linked
+    #: stats_arrays parameters aligned with A and B (:func:`openpcf.io.uncertainty.aligned`)
+    uncertainty: MatrixUncertainty | None = None
+    #: entries summed from several exchanges, whose distributions could not be kept
+    uncertainty_merged: int = 0
 
 
 # --- columns --------------------------------------------------------------------------------
@@ -358,6 +370,7 @@ class _Linker:
                 provider=provider,
                 how=how,
                 is_reference=exc.is_reference,
+                distribution=exc.uncertainty.describe() if exc.uncertainty else "",
             )
         )
 
@@ -383,15 +396,19 @@ class _Linker:
         a_rows: list[int] = []
         a_cols: list[int] = []
         a_vals: list[float] = []
+        a_unc: list[Entry] = []
         b_rows: list[int] = []
         b_cols: list[int] = []
         b_vals: list[float] = []
+        b_unc: list[Entry] = []
         gas_row = {g: i for i, g in enumerate(GAS_IDS)}
         for j, (proc, product, share, allocated) in enumerate(self.parts):
             treatment = product.is_input  # a waste-treatment column
             a_rows.append(j)
             a_cols.append(j)
             a_vals.append(abs(product.amount) if treatment else product.amount)
+            flip = -1.0 if treatment and product.amount < 0 else 1.0
+            a_unc.append((j, j, _scaled(product, flip)))
             if product.is_reference:  # a process's exchanges are recorded once
                 self.record(proc, product, "", "reference")
             for exc in proc.exchanges:
@@ -400,20 +417,24 @@ class _Linker:
                 entry = self._entry(proc, exc, product, share, allocated)
                 if entry is None:
                     continue
-                kind, row, value = entry
+                kind, row, factor = entry
                 if kind == "A":
                     a_rows.append(int(row))
                     a_cols.append(j)
-                    a_vals.append(value)
+                    a_vals.append(factor * exc.amount)
+                    a_unc.append((int(row), j, _scaled(exc, factor)))
                 else:
                     b_rows.append(gas_row[str(row)])
                     b_cols.append(j)
-                    b_vals.append(value)
+                    b_vals.append(factor * exc.amount)
+                    b_unc.append((gas_row[str(row)], j, _scaled(exc, factor)))
         A = sp.csc_array((a_vals, (a_rows, a_cols)), shape=(n, n))
         B = sp.csc_array((b_vals, (b_rows, b_cols)), shape=(len(GAS_IDS), n))
         A.sum_duplicates()
         B.sum_duplicates()
         system = MatrixSystem(A=A, B=B, activities=tuple(c.id for c in self.columns), flows=GAS_IDS)
+        a_params, a_merged = aligned(A, a_unc)
+        b_params, b_merged = aligned(B, b_unc)
         return LinkedDatabase(
             system=system,
             columns=tuple(self.columns),
@@ -423,12 +444,15 @@ class _Linker:
             skipped=dict(self.skipped),
             shares=tuple(part[2] for part in self.parts),
             links=tuple(self.links),
+            uncertainty=MatrixUncertainty(A=a_params, B=b_params),
+            uncertainty_merged=a_merged + b_merged,
         )
 
     def _entry(
         self, proc: Process, exc: Exchange, product: Exchange, share: float, allocated: bool
     ) -> tuple[str, int | str, float] | None:
-        """("A", row, value) or ("B", gas, value) for one exchange of one column, or None."""
+        """("A", row, c) or ("B", gas, c) for one exchange of one column, or None: the entry
+        is ``c`` times the exchange's amount (sign and allocation share)."""
         first = product.is_reference  # count each exchange once, on the reference column
         flow = self.flows.get(exc.flow)
         if flow is None:
@@ -444,7 +468,7 @@ class _Linker:
             if first:
                 self.record(proc, exc, "", flow.gas)
             sign = (-1.0 if exc.is_input else 1.0) * (-1.0 if flow.gas == "CO2-uptake" else 1.0)
-            return "B", flow.gas, sign * share * exc.amount
+            return "B", flow.gas, sign * share
         if flow.kind == "product" and not exc.is_input and not exc.is_avoided:
             if not allocated and first:  # a co-product that is cut off
                 self.cut(proc, exc, CO_PRODUCT)
@@ -464,7 +488,11 @@ class _Linker:
             self.linked_by[target[1]] += 1
             self.record(proc, exc, self.columns[target[0]].id, target[1])
         sign = 1.0 if exc.is_avoided else -1.0
-        return "A", target[0], sign * share * exc.amount
+        return "A", target[0], sign * share
+
+
+def _scaled(exc: Exchange, factor: float) -> Distribution | None:
+    return exc.uncertainty.scaled(factor) if exc.uncertainty is not None else None
 
 
 def link(
@@ -559,6 +587,21 @@ def build_report(inventory: Inventory, linked: LinkedDatabase) -> dict[str, Any]
             reason: {"count": len(ids), "examples": _examples(ids)}
             for reason, ids in sorted(skipped.items())
         },
+        "uncertainty": _uncertainty_report(inventory, linked),
+    }
+
+
+def _uncertainty_report(inventory: Inventory, linked: LinkedDatabase) -> dict[str, Any]:
+    """Exchanges by distribution, dropped ones, and matrix entries that carry one."""
+    stored = linked.uncertainty
+    dropped = [f"{p.where}: {p.detail}" for p in inventory.uncertainty_problems]
+    return {
+        "method": "docs/databases.md#uncertainty",
+        "exchanges": counts(e.uncertainty for p in inventory.processes for e in p.exchanges),
+        "dropped": {"count": len(dropped), "examples": _examples(dropped)},
+        "technosphere_entries": int((stored.A["uncertainty_type"] > 1).sum()) if stored else 0,
+        "intervention_entries": int((stored.B["uncertainty_type"] > 1).sum()) if stored else 0,
+        "merged_entries": linked.uncertainty_merged,
     }
 
 

@@ -14,9 +14,13 @@ Layout (``root`` is ``$OPENPCF_HOME/databases``)::
     root/<name>/<version>/intensities.npz  Λ = A⁻ᵀ Bᵀ (kg of each gas per unit, n x 17)
     root/<name>/<version>/exchanges.csv.gz  every exchange of every linked process, as linked
                                         (:class:`~openpcf.io.linking.Link`; ``db show``)
+    root/<name>/<version>/uncertainty.npz   arrays ``A`` and ``B``: the stats_arrays parameters
+                                        of every stored entry of ``A.npz`` / ``B.npz``, in
+                                        their CSC order (:mod:`openpcf.io.uncertainty`);
+                                        only written when an entry has a distribution
 
-Versions imported before ``reference_year``, ``lost_share`` and ``exchanges.csv.gz`` existed
-read with those empty (``None``, no exchanges).
+Versions imported before ``reference_year``, ``lost_share``, ``exchanges.csv.gz`` and
+``uncertainty.npz`` existed read with those empty (``None``, no exchanges, no uncertainty).
 
 ``version`` is the first 12 hex digits of the SHA-256 of the input (a zip's bytes; for a
 folder, the sorted (relative path, bytes) pairs), so re-importing the same data is a no-op
@@ -57,6 +61,7 @@ from openpcf.core.system import MatrixSystem
 from openpcf.errors import InputError
 from openpcf.files.durable import atomic_replace_dir, atomic_write
 from openpcf.io.linking import Column, Link
+from openpcf.io.uncertainty import PARAMS_DTYPE, MatrixUncertainty
 
 VERSION_LENGTH = 12
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -155,6 +160,24 @@ class StoredVersion:
         return MatrixSystem(
             A=A, B=B, activities=tuple(c.id for c in cols), flows=tuple(self.meta["gases"])
         )
+
+    def uncertainty(self) -> MatrixUncertainty | None:
+        """The stats_arrays parameters of ``A`` and ``B`` (:data:`PARAMS_DTYPE` arrays, entry
+        ``k`` describing ``A.data[k]`` of :meth:`system`'s CSC ``A``); ``None`` when no entry
+        has a distribution, or for a version imported before they were stored."""
+        if not (self.path / "uncertainty.npz").is_file():
+            return None
+
+        def read(handle: Any) -> MatrixUncertainty:
+            with np.load(handle, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in ("A", "B")}
+            for key, array in arrays.items():
+                if array.dtype != PARAMS_DTYPE:
+                    raise ValueError(f"array {key} has dtype {array.dtype}, not the parameters'")
+            return MatrixUncertainty(A=arrays["A"], B=arrays["B"])
+
+        result: MatrixUncertainty = self._npz("uncertainty.npz", read)
+        return result
 
     def intensities(self) -> np.ndarray:
         """Kg of each gas (columns: ``meta["gases"]``) per unit of each activity's product."""
@@ -258,6 +281,7 @@ class DatabaseStore:
         columns: list[Column] | tuple[Column, ...],
         intensities: Callable[[], np.ndarray],
         links: list[Link] | tuple[Link, ...] = (),
+        uncertainty: MatrixUncertainty | None = None,
     ) -> StoredVersion:
         """Write one version atomically and make it the current one."""
         name, version = str(meta["name"]), str(meta["version"])
@@ -270,6 +294,8 @@ class DatabaseStore:
             _write_columns(tmp / "processes.csv", columns)
             _write_links(tmp / "exchanges.csv.gz", links)
             np.savez_compressed(tmp / "intensities.npz", intensities=intensities())
+            if uncertainty is not None and uncertainty.any():
+                np.savez_compressed(tmp / "uncertainty.npz", A=uncertainty.A, B=uncertainty.B)
             _write_json(tmp / "report.json", report)
             _write_json(tmp / "meta.json", {**meta, "gases": list(system.flows)})
             tmp.chmod(0o755)  # mkdtemp makes it private; a database is ordinary user data
@@ -361,6 +387,7 @@ def _link(row: dict[str, str]) -> Link:
         provider=row["provider"],
         how=row["how"],
         is_reference=row["is_reference"] == "True",
+        distribution=row.get("distribution") or "",  # absent in older versions
     )
 
 

@@ -27,6 +27,7 @@ from openpcf.core.allocation import allocation_shares
 from openpcf.core.engine import LayeredSystem
 from openpcf.core.quality import Pedigree
 from openpcf.core.system import MatrixSystem
+from openpcf.core.uncertainty import Distribution
 from openpcf.core.units import conversion_factor, normalise, same_dimension
 from openpcf.errors import (
     AllocationError,
@@ -60,6 +61,7 @@ from openpcf.model.schema import (
     Output,
     Process,
     ProductModel,
+    Uncertainty,
 )
 
 GAS_INDEX = {g: i for i, g in enumerate(GAS_IDS)}
@@ -162,6 +164,13 @@ class Entry:
     primary_share: float  # share of the exchange's data that is primary, 0 to 1
     pedigree: Pedigree | None
     where: str
+    #: the amount's distribution in the model's own unit (``uncertainty:``), None when certain
+    uncertainty: Distribution | None = None
+    #: ``amount`` per unit of the amount as written (unit conversion times allocation share)
+    per_written: float = 1.0
+    #: the exchange's name for random streams: process, source and occurrence, the same in
+    #: every model and scenario that has this exchange (one draw for all its entries)
+    key: str = ""
 
     @property
     def primary(self) -> bool:
@@ -188,6 +197,8 @@ class CompiledModel:
     linked: LinkedBackground | None = None
     #: ``--background-electricity``, replacing the model's; kept so variants recompile the same
     background_electricity: BackgroundElectricity | None = None
+    #: ``parameter_uncertainty:`` around the resolved values
+    parameter_uncertainty: Mapping[str, Distribution] = field(default_factory=dict)
 
     @property
     def model(self) -> ProductModel:
@@ -396,16 +407,23 @@ class _Compiler:
         stated: StatedFactor | None = None
         if inp.kind == "process":
             target = self._process_column(inp, where)
-            value = self._converted(amount, inp.unit, self.columns[target].unit, where) * share
+            per_written = self._converted(1.0, inp.unit, self.columns[target].unit, where) * share
+            value = amount * per_written
             self.A_ff[(target, j)] = self.A_ff.get((target, j), 0.0) - value
             label, unit = self.columns[target].id, self.columns[target].unit
         else:
             factor = self._factor_for(inp, where)
             stated = factor if isinstance(factor, StatedFactor) else None
             row = self._background_row(factor)
-            value = self._converted(amount, inp.unit, factor.unit, where) * share
+            per_written = self._converted(1.0, inp.unit, factor.unit, where) * share
+            value = amount * per_written
             self.A_bf[(row, j)] = self.A_bf.get((row, j), 0.0) - value
             label, unit = factor.id, factor.unit
+        pedigree = (
+            inp.quality.pedigree()
+            if inp.quality
+            else (stated.pedigree if stated is not None else None)
+        )
         self.entries.append(
             Entry(
                 column=j,
@@ -416,12 +434,11 @@ class _Compiler:
                 amount=value,
                 unit=unit,
                 primary_share=_primary_share(inp, stated),
-                pedigree=(
-                    inp.quality.pedigree()
-                    if inp.quality
-                    else (stated.pedigree if stated is not None else None)
-                ),
+                pedigree=pedigree,
                 where=where,
+                uncertainty=self._uncertainty(inp.uncertainty, amount, pedigree, where),
+                per_written=per_written,
+                key=_exchange_key(p, k, "inputs"),
             )
         )
 
@@ -492,9 +509,11 @@ class _Compiler:
                 f"{where}: amount {amount:g} is negative; book removals on gas 'CO2-uptake' "
                 "as a positive mass"
             )
-        value = self._converted(amount, em.unit, "kg", where) * share
+        per_written = self._converted(1.0, em.unit, "kg", where) * share
+        value = amount * per_written
         row = GAS_INDEX[em.gas]
         self.B_f[(row, j)] = self.B_f.get((row, j), 0.0) + value
+        pedigree = em.quality.pedigree() if em.quality else None
         self.entries.append(
             Entry(
                 column=j,
@@ -505,10 +524,34 @@ class _Compiler:
                 amount=value,
                 unit="kg",
                 primary_share=0.0 if em.primary is False else 1.0,
-                pedigree=em.quality.pedigree() if em.quality else None,
+                pedigree=pedigree,
                 where=where,
+                uncertainty=self._uncertainty(em.uncertainty, amount, pedigree, where),
+                per_written=per_written,
+                key=_exchange_key(p, k, "emissions"),
             )
         )
+
+    def _uncertainty(
+        self, spec: Uncertainty | None, amount: float, pedigree: Pedigree | None, where: str
+    ) -> Distribution | None:
+        """The distribution of an exchange's ``uncertainty:`` around its amount as written."""
+        if spec is None:
+            return None
+        try:
+            return spec.distribution_of(amount, pedigree)
+        except OpenPCFError as e:
+            raise located(e, f"{where}: uncertainty") from None
+
+    def _parameter_uncertainty(self) -> dict[str, Distribution]:
+        out = {}
+        for name, spec in self.model.parameter_uncertainty.items():
+            where = f"{self.loaded.where('parameter_uncertainty', name)}: parameter {name!r}"
+            try:
+                out[name] = spec.distribution_of(self.params[name], None)
+            except OpenPCFError as e:
+                raise located(e, where) from None
+        return out
 
     def _substitution(self, i: int, p: Process, k: int, co: Output, j: int) -> None:
         where = f"{self._where(i, p, 'co_products', k)}, co-product {co.product!r}"
@@ -691,6 +734,7 @@ class _Compiler:
             resolvers=self.resolvers,
             linked=linked,
             background_electricity=self.electricity_override,
+            parameter_uncertainty=self._parameter_uncertainty(),
         )
 
     def _declared_in(self, col: Column) -> float:
@@ -713,6 +757,27 @@ def _primary_share(inp: Input, stated: StatedFactor | None) -> float:
     if inp.primary is not None:
         return 1.0 if inp.primary else 0.0
     return stated.primary_share if stated is not None else 0.0
+
+
+def _exchange_key(p: Process, k: int, group: str) -> str:
+    """``process/source[#n]``: the exchange's name for random streams (:attr:`Entry.key`).
+
+    The source is what the exchange refers to as written (a factor id, a process, a gas), and
+    ``#n`` counts earlier exchanges of the process with the same source, so inserting another
+    exchange does not rename this one.
+    """
+    items: list[Input] | list[Emission] = p.inputs if group == "inputs" else p.emissions
+
+    def source(x: Input | Emission) -> str:
+        if isinstance(x, Emission):
+            return f"gas:{x.gas}"
+        value = getattr(x, x.kind)
+        text = value.model_dump_json() if hasattr(value, "model_dump_json") else str(value)
+        return f"{x.kind}:{text}" + (f"/{x.product}" if x.product else "")
+
+    name = source(items[k])
+    n = sum(source(x) == name for x in items[:k])
+    return f"{p.id}/{name}" + (f"#{n}" if n else "")
 
 
 def _in_gas_order(db: BackgroundDatabase) -> BackgroundDatabase:

@@ -18,8 +18,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from openpcf.core import uncertainty as dist
 from openpcf.core.quality import Pedigree
 from openpcf.core.units import DeclaredUnit
+from openpcf.errors import InputError
 from openpcf.files.schema import Strict
 from openpcf.methods.gases import GAS_IDS
 
@@ -59,6 +61,121 @@ class Quality(Strict):
 
     def pedigree(self) -> Pedigree:
         return Pedigree(**self.model_dump())
+
+
+class Uncertainty(Strict):
+    """``uncertainty:`` of an input, emission or parameter (see ``docs/uncertainty.md``).
+
+    One of: ``{distribution: lognormal, gsd2: 1.2}`` (or ``sigma:``, σ of ln; the amount is
+    the median), ``{distribution: normal, sd: 0.3}`` (the amount is the mean),
+    ``{distribution: uniform, min:, max:}``, ``{distribution: triangular, min:, mode:, max:}``
+    (in the exchange's unit), or ``{pedigree: true, basic: 1.05}``: lognormal with σ from the
+    exchange's ``quality:`` scores and a basic uncertainty given as GSD² (ecoinvent v3).
+    """
+
+    distribution: Literal["lognormal", "normal", "uniform", "triangular"] | None = None
+    gsd2: float | None = None
+    sigma: float | None = None
+    sd: float | None = None
+    min: float | None = None
+    mode: float | None = None
+    max: float | None = None
+    pedigree: bool = False
+    basic: float | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Uncertainty:
+        fields = ("gsd2", "sigma", "sd", "min", "mode", "max", "basic")
+        given = {k for k in fields if getattr(self, k) is not None}
+        if self.pedigree:
+            if self.distribution not in (None, "lognormal") or given != {"basic"}:
+                raise ValueError(
+                    "a pedigree uncertainty is lognormal and takes only 'basic' (the basic "
+                    "uncertainty as GSD², e.g. 1.05), with the scores from the exchange's quality:"
+                )
+        elif self.distribution is None:
+            raise ValueError(
+                "give 'distribution' (lognormal, normal, uniform, triangular) or 'pedigree: true'"
+            )
+        else:
+            self._fields_match(self.distribution, given)
+        try:
+            self._checked()
+        except InputError as e:
+            raise ValueError(str(e)) from None
+        return self
+
+    @staticmethod
+    def _fields_match(name: str, given: set[str]) -> None:
+        allowed = {
+            "lognormal": {"gsd2", "sigma"},
+            "normal": {"sd"},
+            "uniform": {"min", "max"},
+            "triangular": {"min", "mode", "max"},
+        }[name]
+        extra = sorted(given - allowed)
+        if extra:
+            raise ValueError(f"{name} takes {', '.join(sorted(allowed))}, not {', '.join(extra)}")
+        need = {"lognormal": 1, "normal": 1}.get(name, len(allowed))
+        if len(given) != need:
+            raise ValueError(
+                f"{name} needs "
+                + ("one of gsd2, sigma" if name == "lognormal" else ", ".join(sorted(allowed)))
+            )
+
+    def _checked(self) -> dist.Distribution | None:
+        """The parameters' own checks (σ >= 0, min < max, mode in range); the uniform or
+        triangular distribution itself, which does not depend on the amount."""
+        if self.pedigree:
+            dist.sigma_from_gsd2(_given(self.basic))
+        elif self.distribution == "lognormal":
+            if self.gsd2 is not None:
+                dist.sigma_from_gsd2(self.gsd2)
+            dist.lognormal(1.0, self.sigma if self.sigma is not None else 0.0)
+        elif self.distribution == "normal":
+            dist.normal(0.0, _given(self.sd))
+        elif self.distribution == "uniform":
+            return dist.uniform(_given(self.min), _given(self.max))
+        elif self.distribution == "triangular":
+            return dist.triangular(_given(self.min), _given(self.mode), _given(self.max))
+        return None
+
+    def distribution_of(self, amount: float, pedigree: Pedigree | None) -> dist.Distribution:
+        """The stats_arrays distribution of an exchange or parameter whose value is
+        ``amount`` (in its own unit), with its pedigree scores when it has any.
+
+        Raises
+        ------
+        InputError
+            A pedigree uncertainty without scores; an amount outside a uniform or triangular
+            range.
+        """
+        if self.pedigree:
+            if pedigree is None:
+                raise InputError(
+                    "'pedigree: true' needs the exchange's quality: scores; add quality: or "
+                    "give a distribution"
+                )
+            return dist.lognormal(amount, dist.pedigree_sigma(pedigree, _given(self.basic)))
+        if self.distribution == "lognormal":
+            sigma = self.sigma if self.gsd2 is None else dist.sigma_from_gsd2(self.gsd2)
+            return dist.lognormal(amount, _given(sigma))
+        if self.distribution == "normal":
+            return dist.normal(amount, _given(self.sd))
+        ranged = self._checked()
+        assert ranged is not None  # uniform or triangular, by the validator
+        if not ranged.minimum <= amount <= ranged.maximum:
+            raise InputError(
+                f"the amount {amount:g} is outside its {self.distribution} range "
+                f"[{ranged.minimum:g}, {ranged.maximum:g}]"
+            )
+        return ranged
+
+
+def _given(value: float | None) -> float:
+    """A field the validator has made sure is given."""
+    assert value is not None
+    return value
 
 
 class GridRef(Strict):
@@ -115,6 +232,7 @@ class Input(Strict):
     comment: str = ""
     primary: bool | None = None
     quality: Quality | None = None
+    uncertainty: Uncertainty | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Input:
@@ -141,6 +259,7 @@ class Emission(Strict):
     comment: str = ""
     primary: bool | None = None
     quality: Quality | None = None
+    uncertainty: Uncertainty | None = None
 
     @field_validator("gas")
     @classmethod
@@ -254,6 +373,25 @@ class ProductModel(Strict):
         if reserved:
             raise ValueError(f"parameter names {reserved} are reserved words; rename them")
         return value
+
+    #: ``parameter name -> uncertainty`` of the parameter's value (no pedigree: parameters
+    #: carry no quality scores)
+    parameter_uncertainty: dict[str, Uncertainty] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _uncertain_parameters(self) -> ProductModel:
+        unknown = sorted(set(self.parameter_uncertainty) - set(self.parameters))
+        if unknown:
+            raise ValueError(
+                f"parameter_uncertainty names parameters the model does not define: {unknown}"
+            )
+        pedigree = sorted(k for k, u in self.parameter_uncertainty.items() if u.pedigree)
+        if pedigree:
+            raise ValueError(
+                f"parameter_uncertainty {pedigree}: parameters have no quality: scores, so no "
+                "pedigree; give a distribution"
+            )
+        return self
 
     processes: list[Process] = Field(min_length=1)
     exclusions: list[str] = Field(default_factory=list)

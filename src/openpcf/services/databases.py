@@ -189,6 +189,7 @@ def import_database(
         columns=columns,
         intensities=lambda: lam,
         links=linked.links,
+        uncertainty=linked.uncertainty,
     )
     report["timings_s"] = {"read": t1 - t0, "link": t2 - t1, "solve": t3 - t2}
     return ImportResult(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from openpcf.core.uncertainty import Distribution, lognormal, normal, triangular, uniform
+from openpcf.io import uncertainty
 from openpcf.io.ilcd.dataset import NS_COMMON as _C
 from openpcf.io.ilcd.dataset import NS_PROCESS as _P
 from openpcf.io.ilcd.dataset import is_uuid, to_float
-from openpcf.io.inventory import Exchange, Flow, Problem
+from openpcf.io.inventory import Exchange, Flow, Problem, kept_uncertainty
 
 
 @dataclass
@@ -69,11 +72,50 @@ def read_exchange(
             problems.append(
                 Problem(kind="malformed", where=at, detail="allocation without co-product or %")
             )
+    dist = kept_uncertainty(_uncertainty(el, amount), 1.0, at, problems)
     return RawExchange(
         iid,
-        Exchange(flow=fid, amount=amount, is_input=direction == "input"),
+        Exchange(flow=fid, amount=amount, is_input=direction == "input", uncertainty=dist),
         allocations,
     )
+
+
+def _uncertainty(el: ET.Element, amount: float) -> Distribution | str | None:
+    """The exchange's distribution, as the ILCD process data set format documents its fields
+    (``ILCD_ProcessDataSet.xsd``, ``relativeStandardDeviation95In``: "For log-normal
+    distribution the square of the geometric standard deviation (SDg^2) is stated. Mean value
+    times SDg^2 equals the 97.5% value [...]. For normal distribution the doubled standard
+    deviation value (2*SD) is entered"; ``minimumAmount`` / ``maximumAmount`` bound the uniform
+    and triangular distributions, whose mode is the mean amount):
+
+    - ``log-normal``: σ = ln √(SDg²) = ½ ln(value), median = the amount;
+    - ``normal``: the field is relative, in percent (its name and its ``Perc`` type), so
+      SD = value / 100 · |amount| / 2;
+    - ``uniform``: [minimumAmount, maximumAmount]; ``triangular``: mode = the amount.
+
+    Amounts are in the flow's reference unit already (no conversion, see :mod:`..ilcd`).
+    """
+    kind = (el.findtext(f"{_P}uncertaintyDistributionType") or "").strip().lower()
+    if kind in ("", "undefined"):
+        return None
+    rsd = to_float(el.findtext(f"{_P}relativeStandardDeviation95In"))
+    low = to_float(el.findtext(f"{_P}minimumAmount"))
+    high = to_float(el.findtext(f"{_P}maximumAmount"))
+    if kind in ("log-normal", "normal"):
+        if rsd is None:
+            return f"{kind} without relativeStandardDeviation95In"
+        if kind == "normal":
+            return uncertainty.checked(normal, amount, rsd / 100.0 * abs(amount) / 2.0)
+        if not rsd >= 1.0:  # SDg >= 1, so SDg² >= 1
+            return f"log-normal SDg² {rsd:g} is below 1 (σ would be negative)"
+        return uncertainty.checked(lognormal, amount, 0.5 * math.log(rsd))
+    if kind in ("uniform", "triangular"):
+        if low is None or high is None:
+            return f"{kind} without minimumAmount and maximumAmount"
+        if kind == "uniform":
+            return uncertainty.checked(uniform, low, high)
+        return uncertainty.checked(triangular, low, amount, high)
+    return f"uncertaintyDistributionType {kind!r} is not one of the ILCD types"
 
 
 def allocation_shares(

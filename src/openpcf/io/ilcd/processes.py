@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from openpcf.io.ilcd.dataset import NAME_PARTS, dataset_uuid, names
 from openpcf.io.ilcd.dataset import NS_COMMON as _C
 from openpcf.io.ilcd.dataset import NS_PROCESS as _P
 from openpcf.io.ilcd.exchanges import allocation_shares, read_exchange
-from openpcf.io.inventory import Exchange, Flow, Problem, Process, plausible_year
+from openpcf.io.inventory import Flow, Problem, Process, plausible_year
 
 
 def read_process(
@@ -45,9 +46,7 @@ def read_process(
     for raw in raws:
         if raw.internal_id in refs:
             e = raw.exchange
-            raw.exchange = Exchange(
-                flow=e.flow, amount=e.amount, is_input=e.is_input, is_reference=True
-            )
+            raw.exchange = replace(e, is_reference=True)
     found = {r.internal_id for r in raws} & refs
     if not refs:
         problems.append(

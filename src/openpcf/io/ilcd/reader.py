@@ -11,7 +11,7 @@ from openpcf.io.ilcd.dataset import NS_PROCESS as _P
 from openpcf.io.ilcd.dataset import parse_xml
 from openpcf.io.ilcd.flows import read_flows
 from openpcf.io.ilcd.processes import read_process
-from openpcf.io.inventory import Inventory, Problem, Process
+from openpcf.io.inventory import Inventory, Problem, Process, split_problems
 
 Progress = Callable[[int, int], None]
 
@@ -78,7 +78,7 @@ def read_ilcd(path: Path, *, progress: Progress | None = None) -> Inventory:
             name=path.stem,
             processes=tuple(processes),
             flows=flows,
-            problems=tuple(problems),
+            **split_problems(problems),
             licence=archive.licence(),
             source=path.name,
         )
