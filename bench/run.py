@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "api": "bench.api",
     "audit": "bench.audit",
     "v2_filter": "bench.v2_filter",
+    "batch": "bench.batch",
 }
 
 RESULTS = Path(__file__).resolve().parent / "results"

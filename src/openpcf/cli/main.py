@@ -26,6 +26,7 @@ import typer
 
 from openpcf.cli import (
     audit,
+    batch,
     calc,
     cbam,
     certificate,
@@ -70,6 +71,7 @@ app.add_typer(audit.app, name="audit")
 app.command("package")(package.package)
 app.command("reproduce")(package.reproduce)
 app.command("uncertainty")(uncertainty.uncertainty)
+app.command("batch")(batch.batch)
 
 
 #: Exit codes of sysexits.h for failures that are not the input's fault.

@@ -25,6 +25,14 @@ def uncertainty(
     iterations_max: Annotated[int, typer.Option("--iterations-max", min=1)] = 100_000,
     tolerance: Annotated[float, typer.Option("--tolerance", min=1e-9)] = 0.01,
     seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background/--no-background",
+            help="Monte Carlo: also sample the distributions stored with the databases that "
+            "background: inputs come from.",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
     gwp: GwpOpt = None,
     param: ParamOpt = None,
@@ -40,6 +48,7 @@ def uncertainty(
         seed=seed,
         tolerance=tolerance,
         max_iterations=iterations_max,
+        background=background,
         **calculation_options(gwp, param, factors, "auto", None),
     )
     doc = to_dict(result)
@@ -54,6 +63,9 @@ def uncertainty(
             f"{name} {part['product']}: {a['deterministic']:.6g} kg CO2e; analytic mean "
             f"{a['mean']:.6g}, sd {a['sd']:.3g}, 95% [{a['p2_5']:.6g}, {a['p97_5']:.6g}]"
         )
+        if a["ignored"]:
+            left = ", ".join(f"{n} of {ref}" for ref, n in a["ignored"].items())
+            typer.echo(f"  the analytic sd leaves out the database distributions ({left})")
         mc = part.get("monte_carlo")
         if mc:
             p = mc["percentiles"]
@@ -62,6 +74,12 @@ def uncertainty(
                 f"[{p['2.5']:.6g}, {p['97.5']:.6g}], {mc['iterations']} iterations"
                 f"{'' if mc['converged'] else ' (not converged)'}, seed {mc['seed']}"
             )
+    for db in doc["databases"]:
+        note = f": {db['note']}" if db["note"] else ""
+        typer.echo(
+            f"database {db['ref']}: {db['sampled']} of {db['entries']} entries with a "
+            f"distribution sampled{note}"
+        )
     if "comparison" in doc:
         typer.echo(f"P(model lower than compared) = {doc['comparison']['p_a_lower']:.4f}")
 
@@ -80,7 +98,12 @@ def to_dict(result: UncertaintyResult) -> dict[str, Any]:
             "p2_5": a.p2_5,
             "p97_5": a.p97_5,
             "variance_shares": dict(a.contributions),
+            "ignored": dict(a.ignored),
         },
+        "databases": [
+            {"ref": d.ref, "entries": d.entries, "sampled": d.sampled, "note": d.note}
+            for d in result.databases
+        ],
     }
     mc = result.monte_carlo
     if mc is not None:

@@ -5,8 +5,9 @@ The total is ``T = hᵀ s`` with ``A s = d`` (literature names): ``A`` the foreg
 i_e a_e`` the kg CO2e that one unit of column ``j`` emits directly and draws from factor rows,
 over its exchanges ``e`` with amounts ``a_e`` and intensities ``i_e`` (the GWP of a gas; the
 kg CO2e per unit of a factor row, ``Λ_b c`` of :func:`openpcf.core.engine.layer_intensities`).
-The background is not sampled: only the model's own amounts (``uncertainty:``) and parameters
-(``parameter_uncertainty:``).
+The model's own amounts (``uncertainty:``) and parameters (``parameter_uncertainty:``) are
+sampled, and, by Monte Carlo only, the stored distributions of the imported databases its
+``background:`` inputs come from (below).
 
 **Analytic (the instant default).** First-order Taylor expansion of ``T`` around the inputs'
 means ``μ``: ``E[T] ≈ T(μ)``, ``Var[T] ≈ Σ_k (∂T/∂x_k)² Var[x_k]`` with each input's exact
@@ -30,15 +31,20 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import ndtr
 
 from openpcf.core.engine import layer_intensities
-from openpcf.core.uncertainty import Distribution
-from openpcf.errors import InputError
+from openpcf.core.solver import Backend, Factorisation
+from openpcf.core.system import MatrixSystem
+from openpcf.core.uncertainty import NO_UNCERTAINTY, Distribution
+from openpcf.errors import InputError, OpenPCFError
+from openpcf.io.uncertainty import MatrixUncertainty
 from openpcf.methods.gases import GAS_IDS
 from openpcf.methods.gwp import characterisation_vector
 from openpcf.model.compiler import CompiledModel, compile_model
@@ -66,6 +72,8 @@ class Analytic:
     p2_5: float
     p97_5: float
     contributions: Mapping[str, float]  # input key -> share of Var[T]
+    #: database ref -> entries with a distribution that this method leaves out
+    ignored: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,13 +135,20 @@ class _Linear:
         demand = compiled.demand.astype(np.float64)
         return cls(compiled, A, h, demand, intensity, in_a, amounts)
 
-    def _shifted(self, amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``A`` and ``h`` (stacked per row of ``amounts``, iterations × entries)."""
+    def _shifted(
+        self, amounts: np.ndarray, intensity: Mapping[int, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``A`` and ``h`` (stacked per row of ``amounts``, iterations × entries), with the
+        intensities of the entries in ``intensity`` (entry -> one value per iteration)."""
         n, p = amounts.shape[0], self.A.shape[0]
         delta = amounts - self.amounts
         A = np.broadcast_to(self.A, (n, p, p)).copy()
         h = np.broadcast_to(self.h, (n, p)).copy()
+        drawn = intensity or {}
         for k, e in enumerate(self.compiled.entries):
+            if k in drawn:
+                h[:, e.column] += drawn[k] * amounts[:, k] - self.intensity[k] * self.amounts[k]
+                continue
             if not np.any(delta[:, k]):
                 continue
             if self.in_a[k]:
@@ -147,10 +162,13 @@ class _Linear:
         A, h = self._shifted(amounts[None, :])
         return _Linear(self.compiled, A[0], h[0], self.d, self.intensity, self.in_a, amounts)
 
-    def totals(self, amounts: np.ndarray) -> np.ndarray:
-        """``T`` for ``amounts`` (iterations × entries), each row the entries' amounts."""
+    def totals(
+        self, amounts: np.ndarray, intensity: Mapping[int, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """``T`` for ``amounts`` (iterations × entries), each row the entries' amounts, and
+        the drawn intensities of database rows (see :meth:`_shifted`)."""
         n, p = amounts.shape[0], self.A.shape[0]
-        A, h = self._shifted(amounts)
+        A, h = self._shifted(amounts, intensity)
         try:
             s = np.linalg.solve(A, np.broadcast_to(self.d, (n, p))[..., None])[..., 0]
         except np.linalg.LinAlgError:
@@ -213,24 +231,196 @@ def _amounts(model: _Linear, uniforms: Mapping[str, np.ndarray], n: int) -> np.n
     return amounts
 
 
-class Sampler:
-    """Totals of one model for given uniforms (recompiling when parameters are uncertain)."""
+# -- databases ------------------------------------------------------------------------------
+def database_rows(compiled: CompiledModel) -> dict[int, tuple[str, str]]:
+    """Entries that draw on an imported database's activity: entry index -> (``name@version``,
+    activity id), from the factor ids ``"<name>@<version>:<activity id>"`` that
+    ``background:`` inputs resolve to (linked or precomputed)."""
+    out: dict[int, tuple[str, str]] = {}
+    for k, e in enumerate(compiled.entries):
+        if e.kind in ("process", "process-credit", "emission"):
+            continue
+        factor = compiled.factors[e.row]
+        ref = factor.set_name or ""
+        if "@" in ref and factor.id.startswith(ref + ":"):
+            out[k] = (ref, factor.id[len(ref) + 1 :])
+    return out
 
-    def __init__(self, compiled: CompiledModel, recompile: Recompile) -> None:
+
+def repointed(compiled: CompiledModel) -> set[str]:
+    """Databases whose electricity the model re-points (their linked system is not the
+    stored one, so the stored distributions do not line up with it)."""
+    linked = compiled.linked
+    if linked is None:
+        return set()
+    return {linked.databases[r.database].ref for r in linked.repointed}
+
+
+def _stored_entries(
+    params: np.ndarray, matrix: sp.csc_array, name: str, ref: str
+) -> tuple[np.ndarray, list[Distribution], list[str]]:
+    """Positions in ``matrix.data`` with a distribution, the distributions and stream keys."""
+    cols = np.repeat(np.arange(matrix.shape[1]), np.diff(matrix.indptr))
+    if len(params) != matrix.nnz or not (
+        np.array_equal(params["row"], matrix.indices) and np.array_equal(params["col"], cols)
+    ):
+        raise InputError(
+            f"the stored uncertainty of {ref} does not line up with its {name} matrix "
+            "(uncertainty.npz against " + name + ".npz); import the database again"
+        )
+    positions = np.flatnonzero(params["uncertainty_type"] > NO_UNCERTAINTY)
+    dists = [
+        Distribution(
+            uncertainty_type=int(r["uncertainty_type"]),
+            loc=float(r["loc"]),
+            scale=float(r["scale"]),
+            shape=float(r["shape"]),
+            minimum=float(r["minimum"]),
+            maximum=float(r["maximum"]),
+            negative=bool(r["negative"]),
+        )
+        for r in params[positions]
+    ]
+    keys = [f"db:{ref}:{name}:{int(r['row'])}:{int(r['col'])}" for r in params[positions]]
+    return positions, dists, keys
+
+
+class DatabaseSampler:
+    """Drawn intensities ``λ = A⁻ᵀ Bᵀ c`` of one stored database (module docstring), for the
+    activities the models use; shared by the models of one run (common random numbers)."""
+
+    def __init__(
+        self,
+        ref: str,
+        system: MatrixSystem,
+        params: MatrixUncertainty,
+        c: np.ndarray,
+        activities: Sequence[str],
+        *,
+        backend: Backend = "iterative",
+    ) -> None:
+        self.ref = ref
+        self.system = system
+        self.A = sp.csc_array(system.A, dtype=np.float64)
+        self.B = sp.csc_array(system.B, dtype=np.float64)
+        self._a = _stored_entries(params.A, self.A, "A", ref)
+        self._b = _stored_entries(params.B, self.B, "B", ref)
+        self.keys = self._a[2] + self._b[2]
+        self.c = np.asarray(c, dtype=np.float64)
+        index = {a: i for i, a in enumerate(system.activities)}
+        missing = [a for a in activities if a not in index]
+        if missing:
+            raise InputError(f"{ref} has no activity {missing[0]!r}; import it again")
+        self.activities = tuple(activities)
+        self.columns = np.array([index[a] for a in activities], dtype=int)
+        self.backend: Backend = backend
+        self.fallback = ""
+        self.solves = 0
+        self.iterative_solves = 0
+        self.iterations = 0
+        self.seconds = 0.0
+        self._previous: np.ndarray | None = None
+
+    @property
+    def entries(self) -> int:
+        """Entries of ``A`` and ``B`` that have a distribution (each draw samples them)."""
+        return len(self.keys)
+
+    def column(self, activity: str) -> int:
+        return self.activities.index(activity)
+
+    def draw(self, uniforms: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """Intensities of :attr:`activities` per draw (n × activities)."""
+        start = time.perf_counter()
+        values = []
+        for (positions, dists, keys), matrix in ((self._a, self.A), (self._b, self.B)):
+            drawn = np.tile(matrix.data, (n, 1))
+            for j, (d, key) in enumerate(zip(dists, keys, strict=True)):
+                drawn[:, positions[j]] = d.ppf(uniforms[key])
+            values.append(drawn)
+        out = np.empty((n, len(self.columns)))
+        for i in range(n):
+            A = sp.csc_array((values[0][i], self.A.indices, self.A.indptr), shape=self.A.shape)
+            B = sp.csc_array((values[1][i], self.B.indices, self.B.indptr), shape=self.B.shape)
+            out[i] = self._solve(A, np.asarray(B.T @ self.c))[self.columns]
+        self.seconds += time.perf_counter() - start
+        return out
+
+    def _solve(self, A: sp.csc_array, rhs: np.ndarray) -> np.ndarray:
+        iterative = self.backend == "iterative"
+        try:
+            fact = Factorisation(A, labels=self.system.activities, backend=self.backend)
+            lam = fact.solve_transposed(rhs, x0=self._previous if iterative else None)
+        except OpenPCFError as e:
+            raise InputError(
+                f"a sampled system of {self.ref} cannot be solved ({e}); its stored "
+                "distributions are too wide (openpcf uncertainty --no-background leaves it out)"
+            ) from None
+        if iterative and fact.fallback:  # it did not converge: LU from now on
+            self.fallback, self.backend = fact.fallback, "superlu"
+        elif iterative and fact.last_solve is not None:
+            self.iterative_solves += 1
+            self.iterations += sum(fact.last_solve.iterations)
+        self.solves += 1
+        self._previous = lam
+        return lam
+
+    def describe(self) -> str:
+        """How the draws were solved, and how fast."""
+        rate = f"{self.solves / self.seconds:.0f} draws/s" if self.seconds else "no draws"
+        parts = []
+        if self.iterative_solves:
+            mean = self.iterations / self.iterative_solves
+            parts.append(
+                f"{self.iterative_solves} by warm-started BiCGSTAB ({mean:.1f} iterations each)"
+            )
+        lu = self.solves - self.iterative_solves
+        if lu:
+            why = f" (BiCGSTAB did not converge: {self.fallback})" if self.fallback else ""
+            parts.append(f"{lu} by a SuperLU factorisation per draw{why}")
+        return f"{'; '.join(parts) or 'none solved'}; {rate}"
+
+
+class Sampler:
+    """Totals of one model for given uniforms (recompiling when parameters are uncertain),
+    with the intensities of the rows from ``databases`` drawn (module docstring)."""
+
+    def __init__(
+        self,
+        compiled: CompiledModel,
+        recompile: Recompile,
+        databases: Sequence[DatabaseSampler] = (),
+    ) -> None:
         self.base = _Linear.of(compiled)
         self.recompile = recompile
-        self.keys = list(inputs(compiled))
+        by_ref = {d.ref: d for d in databases}
+        #: (entry, database, column of its draws)
+        self.uses = [
+            (k, by_ref[ref], by_ref[ref].column(activity))
+            for k, (ref, activity) in database_rows(compiled).items()
+            if ref in by_ref
+        ]
+        self.databases = tuple(dict.fromkeys(d for _, d, _ in self.uses))
+        self.keys = list(inputs(compiled)) + [k for d in self.databases for k in d.keys]
 
-    def totals(self, uniforms: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    def totals(
+        self,
+        uniforms: Mapping[str, np.ndarray],
+        n: int,
+        drawn: Mapping[DatabaseSampler, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """``T`` per draw; ``drawn``: each database's :meth:`DatabaseSampler.draw`."""
+        intensity = {k: drawn[d][:, col] for k, d, col in self.uses} if drawn else None
         params = self.base.compiled.parameter_uncertainty
         if not params:
-            return self.base.totals(_amounts(self.base, uniforms, n))
+            return self.base.totals(_amounts(self.base, uniforms, n), intensity)
         values = {name: d.ppf(uniforms[f"parameter:{name}"]) for name, d in params.items()}
         out = np.empty(n)
         for i in range(n):
             model = self.variant({name: float(v[i]) for name, v in values.items()})
             row = {k: u[i : i + 1] for k, u in uniforms.items()}
-            out[i] = model.totals(_amounts(model, row, 1))[0]
+            one = {k: v[i : i + 1] for k, v in (intensity or {}).items()}
+            out[i] = model.totals(_amounts(model, row, 1), one)[0]
         return out
 
     def variant(self, values: Mapping[str, float]) -> _Linear:
@@ -346,14 +536,16 @@ def run(
     if not tolerance > 0 or max_iterations < 1:
         raise InputError("tolerance must be > 0 and the maximum of iterations >= 1")
     keys = list(dict.fromkeys(k for s in samplers for k in s.keys))
+    databases = list(dict.fromkeys(d for s in samplers for d in s.databases))
     draws = _Draws(seed)
     chunks: list[list[np.ndarray]] = [[] for _ in samplers]
     done, ok = 0, False
     while done < max_iterations and not ok:
         n = min(batch, max_iterations - done)
         uniforms = draws.next(keys, n)
+        drawn = {d: d.draw(uniforms, n) for d in databases}
         for sampler, out in zip(samplers, chunks, strict=True):
-            out.append(sampler.totals(uniforms, n))
+            out.append(sampler.totals(uniforms, n, drawn))
         done += n
         ok = len(chunks[0]) >= MIN_BATCHES and all(converged(c, tolerance) for c in chunks)
     return [np.concatenate(c) for c in chunks], ok

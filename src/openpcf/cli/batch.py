@@ -1,0 +1,186 @@
+"""``openpcf batch``: many models or parameter sets, in processes or on a Dask cluster.
+
+See ``docs/batch.md`` and :mod:`openpcf.services.batch`. The exit code is 0 when every item was
+calculated and 1 when any failed (each failure is listed); a batch that cannot start (no such
+file, no scheduler answering) is an error with exit code 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from openpcf.cli.options import FactorsOpt, GwpOpt, JsonOpt, SolverOpt, calculation_options
+
+if TYPE_CHECKING:
+    from openpcf.services.batch import BatchResult
+
+#: Draw the progress bar only once the batch has taken this long (seconds).
+PROGRESS_DELAY = 1.0
+
+
+def batch(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder of model files, or a CSV of items: a 'model' column, an optional "
+            "'sku'/'name'/'id' column and one column per parameter.",
+            show_default=False,
+        ),
+    ],
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", "-m", help="The model of every row, for a CSV without 'model'."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", help="Processes on this machine (default: CPU count)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Calculate on the Dask cluster at this address (tcp://HOST:PORT); needs the "
+            "dask extra.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for the scheduler to answer.")
+    ] = 10.0,
+    gwp: GwpOpt = None,
+    factors: FactorsOpt = None,
+    solver: SolverOpt = "auto",
+    as_json: JsonOpt = False,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the results to this CSV file.")
+    ] = None,
+) -> None:
+    """Calculate many models or parameter sets; results in input order."""
+    from openpcf.services.batch import BatchOptions, read_batch, run_batch
+
+    if scheduler is not None and workers is not None:
+        raise typer.BadParameter(
+            "--workers is for processes on this machine; drop it with "
+            "--scheduler (the cluster has its own workers)"
+        )
+    items = read_batch(source, default_model=model)
+    shared = calculation_options(gwp, None, factors, solver)
+    options = BatchOptions(
+        gwp=shared.get("gwp"),
+        factor_files=tuple(shared.get("factor_files", ())),
+        backend=shared.get("backend", "auto"),
+        settings=shared.get("settings"),
+    )
+    with _progress(f"{len(items)} items", enabled=not as_json) as progress:
+        result = run_batch(
+            items,
+            options,
+            workers=workers,
+            scheduler=scheduler,
+            timeout=timeout,
+            progress=progress,
+        )
+    if csv_out is not None:
+        write_csv(result, csv_out)
+    if as_json:
+        typer.echo(json.dumps(_to_json(result), indent=2, ensure_ascii=False))
+    else:
+        _render(result)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _to_json(result: BatchResult) -> dict[str, Any]:
+    return {
+        "executor": result.executor,
+        "workers": result.workers,
+        "items": [r.to_dict() for r in result.items],
+        "failed": result.failed,
+    }
+
+
+def write_csv(result: BatchResult, path: Path) -> None:
+    """One row per item: id, model, parameters (name=value; ...), total, stages, error."""
+    stages = sorted({s for r in result.items for s in r.by_stage})
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        head = ["id", "model", "parameters", "kg_co2e", "declared_unit"]
+        out.writerow([*head, *stages, "footprint_id", "error"])
+        for r in result.items:
+            out.writerow(
+                [
+                    r.id,
+                    r.model,
+                    "; ".join(f"{k}={v}" for k, v in r.parameters.items()),
+                    "" if r.kg_co2e is None else repr(r.kg_co2e),
+                    r.declared_unit or "",
+                    *("" if s not in r.by_stage else repr(r.by_stage[s]) for s in stages),
+                    r.footprint_id or "",
+                    r.error or "",
+                ]
+            )
+
+
+def _render(result: BatchResult) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(show_edge=False)
+    for column in ("id", "parameters", "kg CO2e", "per", "footprint id / error"):
+        table.add_column(column, justify="right" if column == "kg CO2e" else "left")
+    for r in result.items:
+        params = ", ".join(f"{k}={v}" for k, v in r.parameters.items())
+        if r.ok:
+            table.add_row(
+                escape(r.id),
+                escape(params),
+                f"{r.kg_co2e:.6g}",
+                escape(r.declared_unit or ""),
+                r.footprint_id or "",
+            )
+        else:
+            table.add_row(escape(r.id), escape(params), "", "", f"[red]{escape(r.error or '')}[/]")
+    console = Console()
+    console.print(table)
+    ok = len(result.items) - result.failed
+    console.print(
+        f"{ok} of {len(result.items)} calculated on {escape(result.executor)} "
+        f"({result.workers} worker{'s' if result.workers != 1 else ''})"
+        + (f"; [red]{result.failed} failed[/]" if result.failed else "")
+    )
+
+
+@contextmanager
+def _progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback drawing a rich bar on stderr after one second."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import Progress
+
+    start = time.perf_counter()
+    bar = Progress(console=Console(stderr=True), transient=True)
+    state: dict[str, Any] = {"task": None}
+
+    def update(done: int, total: int) -> None:
+        if not enabled:
+            return
+        if state["task"] is None:
+            if time.perf_counter() - start < PROGRESS_DELAY:
+                return
+            bar.start()
+            state["task"] = bar.add_task(escape(label), total=total)
+        bar.update(state["task"], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if state["task"] is not None:
+            bar.stop()
