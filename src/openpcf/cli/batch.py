@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import csv
 import json
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from openpcf.cli.options import FactorsOpt, GwpOpt, JsonOpt, SolverOpt, calculation_options
+from openpcf.cli.options import (
+    FactorsOpt,
+    GwpOpt,
+    JsonOpt,
+    SolverOpt,
+    calculation_options,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from openpcf.services.batch import BatchResult
-
-#: Draw the progress bar only once the batch has taken this long (seconds).
-PROGRESS_DELAY = 1.0
 
 
 def batch(
@@ -78,7 +79,7 @@ def batch(
         backend=shared.get("backend", "auto"),
         settings=shared.get("settings"),
     )
-    with _progress(f"{len(items)} items", enabled=not as_json) as progress:
+    with progress_bar(f"{len(items)} items", enabled=not as_json) as progress:
         result = run_batch(
             items,
             options,
@@ -156,31 +157,3 @@ def _render(result: BatchResult) -> None:
         f"({result.workers} worker{'s' if result.workers != 1 else ''})"
         + (f"; [red]{result.failed} failed[/]" if result.failed else "")
     )
-
-
-@contextmanager
-def _progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
-    """A ``progress(done, total)`` callback drawing a rich bar on stderr after one second."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import Progress
-
-    start = time.perf_counter()
-    bar = Progress(console=Console(stderr=True), transient=True)
-    state: dict[str, Any] = {"task": None}
-
-    def update(done: int, total: int) -> None:
-        if not enabled:
-            return
-        if state["task"] is None:
-            if time.perf_counter() - start < PROGRESS_DELAY:
-                return
-            bar.start()
-            state["task"] = bar.add_task(escape(label), total=total)
-        bar.update(state["task"], completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        if state["task"] is not None:
-            bar.stop()

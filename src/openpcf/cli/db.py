@@ -8,16 +8,13 @@ bodies; errors are not caught here (the main CLI translates every OpenPCFError o
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from openpcf.cli.options import JsonOpt, echo_json
+from openpcf.cli.options import JsonOpt, echo_json, progress_bar
 
 if TYPE_CHECKING:
     from openpcf.io.store import DatabaseStore
@@ -52,45 +49,12 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-#: Start drawing a progress bar only once work has taken this long (seconds).
-PROGRESS_DELAY = 1.0
-
-
-@contextmanager
-def _progress(label: str, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
-    """A ``progress(done, total)`` callback that shows a rich bar after one second."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import Progress
-
-    label = escape(label)  # a task description is markup, and file names may hold "[...]"
-    start = time.perf_counter()
-    bar = Progress(console=Console(stderr=True), transient=True)
-    state: dict[str, Any] = {"task": None}
-
-    def update(done: int, total: int) -> None:
-        if not enabled:
-            return
-        if state["task"] is None:
-            if time.perf_counter() - start < PROGRESS_DELAY:
-                return
-            bar.start()
-            state["task"] = bar.add_task(label, total=total)
-        bar.update(state["task"], completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        if state["task"] is not None:
-            bar.stop()
-
-
 def _import(fmt: str, path: Path, name: str | None, rules: Path | None, as_json: bool) -> None:
     from openpcf.io.linking import LinkRules
     from openpcf.services.databases import import_database
 
     link_rules = LinkRules.from_file(rules) if rules else None
-    with _progress(f"reading {path.name}", enabled=not as_json) as progress:
+    with progress_bar(f"reading {path.name}", enabled=not as_json) as progress:
         result = import_database(
             fmt, path, name=name, rules=link_rules, progress=progress, store=_store()
         )

@@ -12,6 +12,9 @@ PACT document share ``--pact-boundary`` and, where it is published or certified,
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -173,3 +176,36 @@ def key_store() -> KeyStore:
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON (non-ASCII kept)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+#: seconds of work before a progress bar appears
+PROGRESS_DELAY = 1.0
+
+
+@contextmanager
+def progress_bar(label: str, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback that shows a rich bar after one second."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import Progress
+
+    label = escape(label)  # a task description is markup, and file names may hold "[...]"
+    start = time.perf_counter()
+    bar = Progress(console=Console(stderr=True), transient=True)
+    state: dict[str, Any] = {"task": None}
+
+    def update(done: int, total: int) -> None:
+        if not enabled:
+            return
+        if state["task"] is None:
+            if time.perf_counter() - start < PROGRESS_DELAY:
+                return
+            bar.start()
+            state["task"] = bar.add_task(label, total=total)
+        bar.update(state["task"], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if state["task"] is not None:
+            bar.stop()
