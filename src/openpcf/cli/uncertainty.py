@@ -1,4 +1,5 @@
-"""``openpcf uncertainty``: the footprint's uncertainty, analytic or by Monte Carlo."""
+"""``openpcf uncertainty``: the footprint's uncertainty, analytic or by Monte Carlo, and its
+Sobol indices (``--sobol``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import typer
 from openpcf.cli.options import FactorsOpt, GwpOpt, ModelArg, ParamOpt, calculation_options
 
 if TYPE_CHECKING:
+    from openpcf.model.sobol import Sobol
     from openpcf.services.uncertainty import UncertaintyResult
 
 
@@ -33,6 +35,20 @@ def uncertainty(
             "background: inputs come from.",
         ),
     ] = True,
+    sobol: Annotated[
+        bool,
+        typer.Option(
+            "--sobol",
+            help="Sobol indices (SALib) of the --top inputs with the largest analytic variance "
+            "share; needs the sensitivity extra.",
+        ),
+    ] = False,
+    sobol_n: Annotated[
+        int, typer.Option("--sobol-n", min=2, help="Base sample N, a power of 2 (N·(D+2) runs).")
+    ] = 1024,
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="--sobol: inputs kept by the screening.")
+    ] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
     gwp: GwpOpt = None,
     param: ParamOpt = None,
@@ -44,11 +60,14 @@ def uncertainty(
     result = propagate(
         model,
         compare=compare,
-        monte_carlo=monte_carlo or seed is not None,
+        monte_carlo=monte_carlo or (seed is not None and not sobol),
         seed=seed,
         tolerance=tolerance,
         max_iterations=iterations_max,
         background=background,
+        sobol_indices=sobol,
+        sobol_n=sobol_n,
+        top=top,
         **calculation_options(gwp, param, factors, "auto", None),
     )
     doc = to_dict(result)
@@ -74,6 +93,8 @@ def uncertainty(
                 f"[{p['2.5']:.6g}, {p['97.5']:.6g}], {mc['iterations']} iterations"
                 f"{'' if mc['converged'] else ' (not converged)'}, seed {mc['seed']}"
             )
+        if part.get("sobol"):
+            _echo_sobol(part["sobol"])
     for db in doc["databases"]:
         note = f": {db['note']}" if db["note"] else ""
         typer.echo(
@@ -108,6 +129,8 @@ def to_dict(result: UncertaintyResult) -> dict[str, Any]:
     mc = result.monte_carlo
     if mc is not None:
         out["monte_carlo"] = _mc(mc)
+    if result.sobol is not None:
+        out["sobol"] = _sobol(result.sobol)
     if result.other is not None and result.comparison is not None:
         out["compared"] = to_dict(result.other)
         c = result.comparison
@@ -118,6 +141,51 @@ def to_dict(result: UncertaintyResult) -> dict[str, Any]:
             "difference": _mc(c.difference) if c.difference is not None else None,
         }
     return out
+
+
+def _echo_sobol(doc: dict[str, Any]) -> None:
+    """The Sobol table: one row per kept input, by decreasing total index."""
+    typer.echo(
+        f"  Sobol indices (SALib, Saltelli N={doc['n']}, {doc['evaluations']} evaluations, "
+        f"seed {doc['seed']}; ± 95% bootstrap):"
+    )
+    width = max(len("input"), *(len(i["input"]) for i in doc["indices"]))
+    typer.echo(f"  {'input':<{width}}  {'share':>7}  {'S1':>16}  {'ST':>16}")
+    for i in doc["indices"]:
+        typer.echo(
+            f"  {i['input']:<{width}}  {i['analytic_share']:>7.3f}  "
+            f"{i['S1']:>7.3f} ± {i['S1_conf']:<6.3f}  {i['ST']:>7.3f} ± {i['ST_conf']:.3f}"
+        )
+    out = doc["screened_out"]
+    if out:
+        total = sum(out.values())
+        names = ", ".join(f"{k} ({v:.2g})" for k, v in out.items())
+        typer.echo(
+            f"  screened out (held at their median; analytic share {total:.3g} in all): {names}"
+        )
+
+
+def _sobol(g: Sobol) -> dict[str, Any]:
+    return {
+        "method": "Saltelli sampling, SALib sobol analyze (first order and total)",
+        "seed": g.seed,
+        "n": g.n,
+        "evaluations": g.evaluations,
+        "mean": g.mean,
+        "variance": g.variance,
+        "indices": [
+            {
+                "input": i.key,
+                "analytic_share": i.share,
+                "S1": i.s1,
+                "S1_conf": i.s1_conf,
+                "ST": i.st,
+                "ST_conf": i.st_conf,
+            }
+            for i in g.indices
+        ],
+        "screened_out": dict(g.screened_out),
+    }
 
 
 def _mc(mc: Any) -> dict[str, Any]:

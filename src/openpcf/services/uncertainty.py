@@ -1,7 +1,8 @@
 """Uncertainty of a product's footprint: analytic first order by default, Monte Carlo on
 request, and the comparison of two models with the same draws for their shared inputs
 (:mod:`openpcf.model.montecarlo`; ``docs/uncertainty.md``), including the stored distributions
-of the imported databases the models' ``background:`` inputs come from."""
+of the imported databases the models' ``background:`` inputs come from, and Sobol indices on
+request (:mod:`openpcf.model.sobol`)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from openpcf.model.montecarlo import (
     run,
     summary,
 )
+from openpcf.model.sobol import DEFAULT_N, DEFAULT_TOP, Sobol, sobol
 from openpcf.services.calculate import CalculationOptions, calculate
 
 
@@ -54,6 +56,7 @@ class UncertaintyResult:
     comparison: Comparison | None = None
     #: the databases both models draw on (shared by a comparison)
     databases: tuple[DatabaseSampling, ...] = ()
+    sobol: Sobol | None = None  # --sobol
 
 
 def uncertainty(
@@ -65,6 +68,9 @@ def uncertainty(
     tolerance: float = 0.01,
     max_iterations: int = 100_000,
     background: bool = True,
+    sobol_indices: bool = False,
+    sobol_n: int = DEFAULT_N,
+    top: int = DEFAULT_TOP,
     **options: Unpack[CalculationOptions],
 ) -> UncertaintyResult:
     """Calculate ``model`` (and ``compare``) with :func:`calculate` and propagate the
@@ -72,7 +78,10 @@ def uncertainty(
 
     ``background``: a Monte Carlo run also samples the stored distributions of the databases
     the ``background:`` inputs come from (the analytic method leaves them out and counts them
-    in :attr:`Analytic.ignored`)."""
+    in :attr:`Analytic.ignored`).
+
+    ``sobol_indices``: also Sobol indices (:func:`openpcf.model.sobol.sobol`) of each model
+    over its ``top`` most contributing inputs, base sample ``sobol_n``, seeded by ``seed``."""
     models = [m for m in (model, compare) if m is not None]
     calcs = [calculate(m, **options) for m in models]
     overrides = options.get("overrides")
@@ -83,6 +92,13 @@ def uncertainty(
     ignored = {d.ref: d.entries for d in report if d.entries}
     firsts = [replace(analytic(s), ignored=ignored) for s in samplers]
     runs: list[MonteCarlo | None] = [None] * len(calcs)
+    sobols: list[Sobol | None] = [None] * len(calcs)
+    if sobol_indices:
+        seed = new_seed() if seed is None else seed
+        sobols = [
+            sobol(s, seed=seed, n=sobol_n, top=top, first=a)
+            for s, a in zip(samplers, firsts, strict=True)
+        ]
     diff = None
     p_lower, se = 0.0, 0.0
     if monte_carlo:
@@ -97,8 +113,8 @@ def uncertainty(
             p_lower = float((delta < 0).mean())
             se = (p_lower * (1 - p_lower) / len(delta)) ** 0.5
     results = [
-        UncertaintyResult(calculation=c, analytic=a, monte_carlo=r, databases=report)
-        for c, a, r in zip(calcs, firsts, runs, strict=True)
+        UncertaintyResult(calculation=c, analytic=a, monte_carlo=r, databases=report, sobol=g)
+        for c, a, r, g in zip(calcs, firsts, runs, sobols, strict=True)
     ]
     if len(results) == 1:
         return results[0]
@@ -116,6 +132,7 @@ def uncertainty(
         other=results[1],
         comparison=comparison,
         databases=report,
+        sobol=first.sobol,
     )
 
 
