@@ -34,10 +34,10 @@ import numpy as np
 from openpcf.core.quality import QualityRating, primary_share, rate
 from openpcf.core.results import PcfFigures, frozen_map
 from openpcf.factors import Factor
-from openpcf.methods.gases import BY_ID, GAS_IDS
+from openpcf.methods.gases import GAS_IDS
 from openpcf.methods.gwp import characterisation_vector
 from openpcf.model.calculation import Calculation
-from openpcf.model.result import FACTOR_KINDS, pcf_weights, stated_biogenic
+from openpcf.model.result import FACTOR_KINDS, origin_split, pcf_weights, stated_biogenic
 from openpcf.model.schema import BOUNDARY_STAGES
 
 #: The boundary PACT footprints have (see the module docstring).
@@ -87,9 +87,6 @@ def life_cycle_part(calculation: Calculation, boundary: str = PACT_BOUNDARY) -> 
     kg = np.array([sum(pc.gases.get(g, 0.0) for _, pc in inside) for g in GAS_IDS])
     co2e = kg * c
 
-    def origin(name: str) -> float:
-        return float(sum(v for g, v in zip(GAS_IDS, co2e, strict=True) if BY_ID[g].origin == name))
-
     stage_of = {col.process: col.stage for col in compiled.columns}
     keep = [stage_of[e.process] in stages for e in compiled.entries]
     weights = pcf_weights(compiled, result.exchanges)[keep]
@@ -105,11 +102,7 @@ def life_cycle_part(calculation: Calculation, boundary: str = PACT_BOUNDARY) -> 
         processes=frozen_map(names),
         total=float(co2e.sum()),
         by_gas_co2e=frozen_map(dict(zip(GAS_IDS, map(float, co2e), strict=True))),
-        fossil=origin("fossil") - moved,
-        biogenic=origin("biogenic") + moved,
-        biogenic_co2=float(co2e[GAS_IDS.index("CO2-biogenic")]),
-        uptake=origin("uptake"),
-        luc=origin("luc"),
+        **origin_split(co2e, moved),
         aircraft=float(sum(pc.total for col, pc in inside if col.aircraft)),
         quality=rate(weights, [e.pedigree for e in entries]),
         primary_data_share=primary_share(weights, [e.primary_share for e in entries]),

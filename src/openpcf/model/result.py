@@ -86,11 +86,6 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
     for pc in processes:
         stages[pc.stage] = stages.get(pc.stage, 0.0) + pc.total
 
-    def origin_sum(origin: str) -> float:
-        return float(
-            sum(v for g, v in zip(GAS_IDS, per_gas_co2e, strict=True) if BY_ID[g].origin == origin)
-        )
-
     weights = pcf_weights(compiled, exchanges)
     repointed = _repointing(compiled, sol, float(per_gas_co2e.sum()), backend)
     moved = stated_biogenic(compiled, exchanges)  # suppliers' biogenic non-CO2, booked as CO2e
@@ -103,11 +98,7 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
         by_stage=frozen_map(stages),
         by_gas_kg=frozen_map(dict(zip(GAS_IDS, map(float, per_gas_kg), strict=True))),
         by_gas_co2e=frozen_map(dict(zip(GAS_IDS, map(float, per_gas_co2e), strict=True))),
-        fossil=origin_sum("fossil") - moved,
-        biogenic=origin_sum("biogenic") + moved,
-        biogenic_co2=float(per_gas_co2e[GAS_IDS.index("CO2-biogenic")]),
-        uptake=origin_sum("uptake"),
-        luc=origin_sum("luc"),
+        **origin_split(per_gas_co2e, moved),
         aircraft=float(
             sum(pc.total for pc, col in zip(processes, columns, strict=True) if col.aircraft)
         ),
@@ -220,6 +211,24 @@ def pcf_weights(compiled: CompiledModel, exchanges: Sequence[ExchangeContributio
         elif e.kind == "emission" and e.label not in NOT_IN_PCF:
             weights[k] = x.amount * values[e.label]
     return weights
+
+
+def origin_split(co2e: np.ndarray, moved: float) -> dict[str, float]:
+    """``fossil``, ``biogenic``, ``biogenic_co2``, ``uptake`` and ``luc`` of a per-gas CO2e
+    vector (ordered as ``GAS_IDS``), by each gas's origin (:mod:`openpcf.methods.gases`), with
+    ``moved`` (suppliers' biogenic non-CO2 booked on their ``CO2e`` flow, :func:`stated_biogenic`)
+    taken from fossil to biogenic."""
+
+    def origin(name: str) -> float:
+        return float(sum(v for g, v in zip(GAS_IDS, co2e, strict=True) if BY_ID[g].origin == name))
+
+    return {
+        "fossil": origin("fossil") - moved,
+        "biogenic": origin("biogenic") + moved,
+        "biogenic_co2": float(co2e[GAS_IDS.index("CO2-biogenic")]),
+        "uptake": origin("uptake"),
+        "luc": origin("luc"),
+    }
 
 
 def stated_biogenic(
