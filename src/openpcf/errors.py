@@ -110,3 +110,7 @@ class QuotaExceededError(OpenPCFError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RuleSetError(InputError):
+    """A rule-set file breaks the format, or a rule set asked for is unknown."""

@@ -34,6 +34,11 @@ class Settings:
         return self.home / "supplier_footprints"
 
     @property
+    def rules_dir(self) -> Path:
+        """The user's own rule-set files (``openpcf rules``), next to the bundled ones."""
+        return self.home / "rules"
+
+    @property
     def databases_dir(self) -> Path:
         """Imported LCI databases (``openpcf import``), for ``background:`` inputs."""
         return self.home / "databases"

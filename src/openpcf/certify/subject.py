@@ -142,6 +142,9 @@ def footprint_subject(
             "value": footprint_digest(doc),
         },
     }
+    rules = pcf.get("productOrSectorSpecificRules")
+    if isinstance(rules, list) and rules:  # the rule set(s) the footprint was calculated under
+        subject["productOrSectorSpecificRules"] = rules
     found = self_declared.to_dict() if self_declared else _pact_assurance(pcf)
     if found:
         subject["selfDeclaredAssurance"] = found

@@ -17,6 +17,8 @@ from openpcf.cli.options import (
     PactBoundary,
     PactBoundaryOpt,
     ParamOpt,
+    RuleFilesOpt,
+    RulesOpt,
     SolverOpt,
     calculation_options,
 )
@@ -41,11 +43,15 @@ def calculate_model(
     *,
     command: str,
     background_electricity: str | None = None,
+    rules: str | None = None,
+    rule_files: list[Path] | None = None,
 ) -> Calculation:
     """Calculate ``model`` with the shared options; the audit trail records ``command``."""
     from openpcf.services.calculate import calculate
 
-    options = calculation_options(gwp, param, factors, solver, background_electricity)
+    options = calculation_options(
+        gwp, param, factors, solver, background_electricity, rules=rules, rule_files=rule_files
+    )
     return calculate(model, audit={"command": command}, **options)
 
 
@@ -64,6 +70,8 @@ def calc(
     ] = "3",
     pact_boundary: PactBoundaryOpt = PactBoundary.cradle_to_gate,
     background_electricity: BackgroundElectricityOpt = None,
+    rules: RulesOpt = None,
+    rule_file: RuleFilesOpt = None,
 ) -> None:
     """Calculate the carbon footprint of a product model, per declared unit."""
     calculation = calculate_model(
@@ -74,10 +82,16 @@ def calc(
         solver,
         command="calc",
         background_electricity=background_electricity,
+        rules=rules,
+        rule_files=rule_file,
     )
     if fmt is Format.table:
         text = None
         render_table(calculation.result)
+        if calculation.conformance is not None:
+            from openpcf.cli.rules import render_conformance
+
+            render_conformance(calculation.conformance, summary=True)
     elif fmt is Format.json:
         from openpcf.model.result_json import result_to_dict
 
@@ -107,6 +121,8 @@ def validate(
     factors: FactorsOpt = None,
     solver: SolverOpt = "auto",
     background_electricity: BackgroundElectricityOpt = None,
+    rules: RulesOpt = None,
+    rule_file: RuleFilesOpt = None,
 ) -> None:
     """Check a model file: schema, references, units, parameters and solvability."""
     calculation = calculate_model(
@@ -117,6 +133,8 @@ def validate(
         solver,
         command="validate",
         background_electricity=background_electricity,
+        rules=rules,
+        rule_files=rule_file,
     )
     compiled = calculation.compiled
     typer.echo(

@@ -8,7 +8,8 @@ an unsolvable system). Users never see a traceback, for bad input or otherwise:
 exit  failure
 ====  =========================================================================================
 1-44  an :class:`~openpcf.errors.OpenPCFError`: its ``exit_code`` (certificates 10-19 and
-      40-44 in ``certify/errors.py``, packages 30-31 in ``package/format.py``)
+      40-44 in ``certify/errors.py``, packages 30-31 in ``package/format.py``); ``check``
+      exits 5 (warnings) or 6 (a clause violated) for a model that does not conform
 70    a bug (any other exception): one line naming it; ``OPENPCF_DEBUG=1`` shows the traceback
 74    the operating system refused a read or write (:class:`OSError`: disk full, read-only
       folder, permission denied): the file and the reason
@@ -38,6 +39,7 @@ from openpcf.cli import (
     pact,
     publish,
     report,
+    rules,
     serve,
     transport,
     uncertainty,
@@ -72,6 +74,8 @@ app.command("package")(package.package)
 app.command("reproduce")(package.reproduce)
 app.command("uncertainty")(uncertainty.uncertainty)
 app.command("batch")(batch.batch)
+app.command("check")(rules.check)
+app.add_typer(rules.app, name="rules")
 
 
 #: Exit codes of sysexits.h for failures that are not the input's fault.

@@ -59,6 +59,19 @@ BackgroundElectricityOpt = Annotated[
         "background_electricity and links its background inputs.",
     ),
 ]
+RulesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rules",
+        help="Calculate under this rule set (id or id@version; openpcf rules list): its "
+        "allocation, electricity, recycled-content and cut-off choices apply and the model is "
+        "checked against every clause. Default: the model's rules:.",
+    ),
+]
+RuleFilesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--rule-file", help="A rule-set file of your own (repeatable)."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
@@ -95,6 +108,8 @@ def calculation_options(
     factors: list[Path] | None,
     solver: str = "auto",
     background_electricity: str | None = None,
+    rules: str | None = None,
+    rule_files: list[Path] | None = None,
 ) -> CalculationOptions:
     """The shared options, parsed, plus the user's settings."""
     from openpcf.model.parameters import parse_overrides
@@ -107,6 +122,8 @@ def calculation_options(
         "backend": _backend(solver),
         "settings": get_settings(),
         "background_electricity": parse_background_electricity(background_electricity),
+        "rules": rules,
+        "rule_files": tuple(rule_files or ()),
     }
 
 

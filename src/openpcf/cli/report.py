@@ -14,6 +14,8 @@ from openpcf.cli.options import (
     GwpOpt,
     ModelArg,
     ParamOpt,
+    RuleFilesOpt,
+    RulesOpt,
     SolverOpt,
 )
 
@@ -40,6 +42,8 @@ def report(
         ),
     ] = None,
     background_electricity: BackgroundElectricityOpt = None,
+    rules: RulesOpt = None,
+    rule_file: RuleFilesOpt = None,
 ) -> None:
     """Write the CFP study report (ISO 14067:2018 clause 7) of a product model."""
     import warnings
@@ -64,6 +68,8 @@ def report(
         solver,
         command="report",
         background_electricity=background_electricity,
+        rules=rules,
+        rule_files=rule_file,
     )
     data = build_report_data(calculation, lang=lang)
     with warnings.catch_warnings(record=True) as caught:

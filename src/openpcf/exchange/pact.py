@@ -213,6 +213,7 @@ class _Context:
         self.calc = calculation
         self.part = part
         self.result = calculation.result
+        self.conformance = calculation.conformance
         self.compiled = calculation.compiled
         self.model: ProductModel = calculation.compiled.model
         self.loaded = calculation.compiled.loaded
@@ -328,6 +329,21 @@ class _Context:
                 "model's report"
             )
         return out
+
+    def sector_rules(self) -> dict[str, Any]:
+        """``productOrSectorSpecificRules`` of a calculation made under a rule set."""
+        c = self.conformance
+        if c is None:
+            return {}
+        return {
+            "productOrSectorSpecificRules": [
+                {
+                    "operator": "Other",
+                    "ruleNames": [f"{c.title} ({c.ref}; {'; '.join(c.documents)})"],
+                    "otherOperatorName": "OpenPCF rule set",
+                }
+            ]
+        }
 
     def exempted(self) -> tuple[Decimal, str]:
         """Exempted share and why.
@@ -445,8 +461,10 @@ def _v3(ctx: _Context, pf_id: uuid.UUID, created: str) -> dict[str, Any]:
         "packagingEmissionsIncluded": False,
         "ipccCharacterizationFactors": ctx.reports(),
         "crossSectoralStandards": ["ISO14067"],
-        # productOrSectorSpecificRules: the model names no PCR; the schema forbids [] (minItems
-        # 1), so the property is left undefined.
+        # productOrSectorSpecificRules: the rule set the calculation was made under (an
+        # OpenPCF rule set: operator Other); without one the property is left undefined (the
+        # schema forbids [], minItems 1).
+        **ctx.sector_rules(),
         "exemptedEmissionsPercent": decimal_string(exempted),
         "exemptedEmissionsDescription": exempted_why,
         "primaryDataShare": decimal_string(_clamp(r.primary_data_share, 0, 100), 2),

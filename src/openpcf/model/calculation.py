@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from openpcf.core.results import FootprintResult
     from openpcf.model.compiler import CompiledModel
+    from openpcf.model.conformance import Conformance
 
 #: Namespace of OpenPCF footprint ids (a fixed, random UUID; never change it).
 FOOTPRINT_NAMESPACE = uuid.UUID("5b0c3f4e-8a7d-4c1e-9a55-0d5f2e6c7b21")
@@ -37,6 +38,9 @@ IDENTITY_KEYS = (
     "gwp_set",
     "openpcf_version",
 )
+#: Identity entries present only when the calculation was made under a rule set or other
+#: modelling choices (``calc --rules``, ``compare``); absent, the id is what it always was.
+OPTIONAL_IDENTITY_KEYS = ("rules_sha256", "methodology_sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class Calculation:
 
     compiled: CompiledModel
     result: FootprintResult
+    #: the model checked against its rule set, when it was calculated under one
+    conformance: Conformance | None = None
 
     @property
     def footprint_id(self) -> uuid.UUID:
@@ -62,5 +68,6 @@ def footprint_id(provenance: dict[str, str], reference_period: str) -> uuid.UUID
     5
     """
     identity = {k: provenance.get(k, "") for k in IDENTITY_KEYS}
+    identity |= {k: provenance[k] for k in OPTIONAL_IDENTITY_KEYS if k in provenance}
     identity["reference_period"] = reference_period
     return uuid.uuid5(FOOTPRINT_NAMESPACE, json.dumps(identity, sort_keys=True))

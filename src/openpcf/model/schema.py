@@ -361,6 +361,9 @@ class ProductModel(Strict):
     reference_process: str
     cutoff_percent: float = Field(1.0, ge=0, le=100)
     gwp: str = "AR6"
+    #: the product's calculation rule set, ``id`` or ``id@version`` (``openpcf rules list``);
+    #: ``calc`` applies its modelling choices and ``check`` its clauses (docs/rules.md)
+    rules: str | None = None
     factor_sets: list[str] = Field(default_factory=list)
     parameters: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Amount] = Field(
         default_factory=dict

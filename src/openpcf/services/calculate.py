@@ -18,6 +18,12 @@ calculation lives here and nowhere else:
   to the model file;
 * **GWP set, parameters, solver and ``background_electricity``** (``--background-electricity``,
   replacing the model's) as given;
+* **rule sets** (``rules``, else the model's ``rules:``; bundled, the user's in
+  ``$OPENPCF_HOME/rules`` and ``rule_files``): the choices of the clauses that apply
+  (allocation, electricity method, recycled content, cut-off) act on the model, the model is
+  checked against every clause, and the calculation carries that :class:`Conformance` and the
+  rule set's hash in its provenance (and so in its footprint id); ``methodology`` adds or
+  overrides choices (``openpcf compare``);
 * **the audit record**: with ``audit=`` (a context such as ``{"command": "calc"}``) the
   calculation is appended to the trail in ``settings.home``.
 
@@ -30,11 +36,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
 from openpcf.audit import record_calculation
+from openpcf.core.results import frozen_map
 from openpcf.core.solver import Backend
 from openpcf.electricity import CertificateRegistry, electricity_factor
 from openpcf.errors import ModelFileError
@@ -49,6 +57,9 @@ from openpcf.model.loading import LoadedModel, load_model
 from openpcf.model.parameters import Value
 from openpcf.model.result import solve_compiled
 from openpcf.model.schema import BackgroundElectricity
+from openpcf.rules.apply import Methodology, RuleChoices, apply, cut_inputs, from_rules
+from openpcf.rules.check import check, check_product_class
+from openpcf.rules.loading import LoadedRuleSet, RuleBook
 from openpcf.services.databases import background_factor
 from openpcf.services.suppliers import SupplierStore
 from openpcf.settings import Settings
@@ -67,6 +78,8 @@ class CalculationOptions(TypedDict, total=False):
     backend: Backend
     settings: Settings | None
     background_electricity: BackgroundElectricity | None
+    rules: str | None
+    rule_files: Sequence[Path]
 
 
 def calculate(
@@ -82,6 +95,9 @@ def calculate(
     audit_kind: str = "calculation",
     resolvers: Resolvers | None = None,
     background_electricity: BackgroundElectricity | None = None,
+    rules: str | None = None,
+    rule_files: Sequence[Path] = (),
+    methodology: Methodology | None = None,
 ) -> Calculation:
     """Footprint of the product described by the model file ``model``.
 
@@ -110,25 +126,124 @@ def calculate(
     background_electricity
         Re-points the electricity of the background databases, replacing the model's
         ``background_electricity:`` and linking its background inputs.
+    rules, rule_files, methodology
+        The rule set to calculate under (``id`` or ``id@version``; default the model's
+        ``rules:``), extra rule-set files, and modelling choices added to the rule set's.
     """
-    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    original = model if isinstance(model, LoadedModel) else load_model(model)
     if resolvers is None:
-        resolvers = user_resolvers(settings, organisation=loaded.model.product.company_name)
+        resolvers = user_resolvers(settings, organisation=original.model.product.company_name)
+    ruleset = rule_set_for(original, rules, rule_files=rule_files, settings=settings)
+    choices = from_rules(ruleset, original) if ruleset is not None else None
+    chosen = merged(choices.methodology if choices else Methodology(), methodology)
+    loaded = apply(original, chosen)
     active = with_model_sets(
-        loaded, active_factor_set(base=factors, factor_files=factor_files, settings=settings)
-    )
-    compiled = compile_model(
         loaded,
-        factors=active,
-        overrides=overrides,
-        gwp=gwp,
-        resolvers=resolvers,
-        background_electricity=background_electricity,
+        active_factor_set(
+            base=factors,
+            factor_files=[*factor_files, *map(Path, chosen.factor_files)],
+            settings=settings,
+        ),
     )
-    calculation = Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
+
+    def solved(current: LoadedModel) -> Calculation:
+        compiled = compile_model(
+            current,
+            factors=active,
+            overrides=overrides,
+            gwp=chosen.gwp or gwp,
+            resolvers=resolvers,
+            background_electricity=background_electricity,
+        )
+        return Calculation(compiled=compiled, result=solve_compiled(compiled, backend=backend))
+
+    calculation = solved(loaded)
+    cut: tuple[str, ...] = ()
+    if chosen.cutoff_percent is not None:
+        loaded, cut = cut_inputs(
+            loaded,
+            calculation.result.exchanges,
+            chosen.cutoff_percent,
+            chosen.cutoff_total_percent,
+        )
+        if cut:
+            calculation = solved(loaded)
+    if ruleset is not None or not chosen.empty:
+        calculation = _under_rules(calculation, ruleset, chosen, choices, cut, loaded)
     if audit is not None and settings is not None:
         record_calculation(calculation, trail=settings.audit_trail, kind=audit_kind, context=audit)
     return calculation
+
+
+def rule_book(settings: Settings | None, rule_files: Sequence[Path] = ()) -> RuleBook:
+    """The bundled rule sets, the user's (``$OPENPCF_HOME/rules``) and ``rule_files``."""
+    return RuleBook(folders=[settings.rules_dir] if settings else [], paths=rule_files)
+
+
+def rule_set_for(
+    loaded: LoadedModel,
+    rules: str | None,
+    *,
+    rule_files: Sequence[Path] = (),
+    settings: Settings | None = None,
+) -> LoadedRuleSet | None:
+    """The rule set ``rules`` names, else the model's ``rules:``; None when neither does.
+
+    Raises
+    ------
+    RuleSetError
+        Unknown id or version (with the model line when the model names it), a rule set for
+        another product class.
+    """
+    ref = rules or loaded.model.rules
+    if ref is None:
+        return None
+    where = "" if rules else loaded.where("rules")
+    found = rule_book(settings, rule_files).get(ref, where=where)
+    check_product_class(found, loaded)
+    return found
+
+
+def merged(base: Methodology, extra: Methodology | None) -> Methodology:
+    """``base`` with the choices ``extra`` makes (allocation per process merged)."""
+    if extra is None:
+        return base
+    changes = {
+        f.name: getattr(extra, f.name)
+        for f in fields(extra)
+        if getattr(extra, f.name) not in (None, (), {})
+    }
+    changes["allocation"] = {**base.allocation, **extra.allocation}
+    return replace(base, **changes)
+
+
+def _under_rules(
+    calculation: Calculation,
+    ruleset: LoadedRuleSet | None,
+    chosen: Methodology,
+    choices: RuleChoices | None,
+    cut: tuple[str, ...],
+    loaded: LoadedModel,
+) -> Calculation:
+    """The calculation with its conformance, and its provenance and notes saying which
+    modelling choices came from the rule set (or ``methodology``)."""
+    result = calculation.result
+    provenance = dict(result.provenance)
+    notes = list(result.notes)
+    conformance = None
+    if ruleset is not None:
+        provenance["rules"] = ruleset.ref
+        provenance["rules_sha256"] = ruleset.sha256
+        conformance = check(
+            ruleset, loaded, calculation, applied=choices.by_clause if choices else None
+        )
+        notes += [f"rule set {ruleset.ref}: {c}" for c in conformance.choices]
+    if not chosen.empty:
+        provenance["methodology"] = "; ".join(chosen.describe())
+        provenance["methodology_sha256"] = chosen.sha256()
+    notes += [f"cut off (under the cut-off criterion): {line}" for line in cut]
+    result = replace(result, provenance=frozen_map(provenance), notes=tuple(notes))
+    return replace(calculation, result=result, conformance=conformance)
 
 
 def active_factor_set(

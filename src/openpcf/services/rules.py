@@ -1,0 +1,108 @@
+"""Use cases of sector rules: browse the rule sets, check a model against one.
+
+``check`` looks at the model *as written*: it is calculated with its own modelling choices
+(not the rule set's), so a model that allocates by mass where the rule set demands energy is
+told so. ``calc --rules`` is the other half: it applies the rule set's choices and records the
+conformance of the model as calculated (:func:`openpcf.services.calculate.calculate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Unpack
+
+from openpcf.errors import RuleSetError
+from openpcf.model.conformance import Conformance
+from openpcf.model.loading import LoadedModel, load_model
+from openpcf.rules.check import check
+from openpcf.rules.loading import LoadedRuleSet
+from openpcf.services.calculate import CalculationOptions, calculate, rule_book, rule_set_for
+from openpcf.settings import Settings
+
+
+def list_rule_sets(
+    settings: Settings | None = None, rule_files: Sequence[Path] = ()
+) -> list[LoadedRuleSet]:
+    """Every rule set a model can name: bundled, the user's, ``rule_files``."""
+    return list(rule_book(settings, rule_files))
+
+
+def get_rule_set(
+    ref: str, settings: Settings | None = None, rule_files: Sequence[Path] = ()
+) -> LoadedRuleSet:
+    return rule_book(settings, rule_files).get(ref)
+
+
+def check_model(
+    model: Path | str | LoadedModel, **options: Unpack[CalculationOptions]
+) -> Conformance:
+    """The model as written, checked clause by clause against ``options["rules"]`` (default:
+    the rule set its ``rules:`` names).
+
+    Raises
+    ------
+    RuleSetError
+        Neither ``rules`` nor the model names a rule set; unknown rule set; a rule set for
+        another product class.
+    """
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    settings = options.get("settings")
+    rule_files = tuple(options.get("rule_files", ()))
+    ruleset = rule_set_for(loaded, options.get("rules"), rule_files=rule_files, settings=settings)
+    if ruleset is None:
+        raise RuleSetError(
+            f"{loaded.path}: name the rule set to check against: --rules ID, or rules: in the "
+            "model (openpcf rules list shows them)"
+        )
+    own = {k: v for k, v in options.items() if k not in ("rules", "rule_files")}
+    as_written = replace(loaded, model=loaded.model.model_copy(update={"rules": None}))
+    calculation = calculate(as_written, **own)  # type: ignore[arg-type]
+    return check(ruleset, loaded, calculation)
+
+
+def conformance_dict(c: Conformance) -> dict[str, Any]:
+    """The JSON form of a conformance (``check --json``, the API)."""
+    return {
+        "rules": c.rules,
+        "version": c.version,
+        "title": c.title,
+        "title_zh": c.title_zh,
+        "sha256": c.sha256,
+        "documents": list(c.documents),
+        "conforms": c.conforms,
+        "errors": c.errors,
+        "warnings": c.warnings,
+        "choices": list(c.choices),
+        "clauses": [
+            {
+                "clause": s.clause,
+                "kind": s.kind,
+                "status": s.status,
+                "requirement": s.requirement,
+                "requirement_zh": s.requirement_zh,
+                "source": s.source,
+                "applied": s.applied,
+                "findings": [
+                    {
+                        "severity": f.severity,
+                        "message": f.message,
+                        "hint": f.hint,
+                        "where": f.where,
+                        "process": f.process,
+                    }
+                    for f in s.findings
+                ],
+            }
+            for s in c.clauses
+        ],
+    }
+
+
+def rule_set_dict(r: LoadedRuleSet) -> dict[str, Any]:
+    """The JSON form of a rule set as held (``rules show --json``, the API)."""
+    data = r.rules.model_dump(mode="json", exclude_none=True)
+    data["file"] = "bundled" if r.bundled else str(r.doc.path)
+    data["sha256"] = r.sha256
+    return data
