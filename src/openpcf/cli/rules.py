@@ -25,6 +25,7 @@ from openpcf.cli.options import (
 
 if TYPE_CHECKING:
     from openpcf.model.conformance import Conformance
+    from openpcf.settings import Settings
 
 app = typer.Typer(help="Browse the sector calculation rule sets.", no_args_is_help=True)
 
@@ -35,7 +36,7 @@ EXIT_ERRORS = 6
 LangOpt = Annotated[str, typer.Option("--lang", help="en (English) or zh (简体中文).")]
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from openpcf.settings import get_settings
 
     return get_settings()
@@ -145,11 +146,14 @@ def render_conformance(c: Conformance, *, zh: bool = False, summary: bool = Fals
         for f in s.findings:
             colour = "red" if f.severity == "error" else "yellow"
             console.print(
-                f"[{colour}]{f.severity}[/{colour}] {escape(f.where)} [{escape(s.clause)}] "
+                f"[{colour}]{f.severity}[/{colour}] {escape(f.where)} \\[{escape(s.clause)}] "
                 f"{escape(f.message)}"
             )
-            if f.hint and not summary:
-                console.print(f"  fix: {escape(f.hint)}")
+            if not summary:
+                requirement = s.requirement_zh if zh else s.requirement
+                console.print(f"  rule: {escape(requirement)} ({escape(f.source)})")
+                if f.hint:
+                    console.print(f"  fix: {escape(f.hint)}")
     if summary:
         for line in c.choices:
             console.print(f"applied {escape(line)}")

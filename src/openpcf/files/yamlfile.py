@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from openpcf.errors import ModelFileError
+from openpcf.errors import InputError, ModelFileError
 from openpcf.files.bounded import read_bounded, size_text
 
 PathKey = tuple[str | int, ...]
@@ -118,7 +118,7 @@ def load_validated(
     what: str,
     mapping: str,
     text: str | None = None,
-    error: type[ModelFileError] = ModelFileError,
+    error: type[InputError] = ModelFileError,
     union_tags: frozenset[str] = frozenset(),
 ) -> tuple[YamlDocument, _Schema]:
     """Read ``path`` (or ``text``) and validate it against ``schema``; errors name file:line.

@@ -61,10 +61,15 @@ from openpcf.model.schema import (
     Output,
     Process,
     ProductModel,
+    Recycled,
     Uncertainty,
 )
 
 GAS_INDEX = {g: i for i, g in enumerate(GAS_IDS)}
+#: label of the end-of-life recycling credit of a ``recycled:`` block
+CREDIT = "end-of-life recycling credit"
+#: what the 50-50 and cff methods leave out of the Circular Footprint Formula
+NOT_MODELLED = "the CFF's energy-recovery and disposal terms are not modelled"
 #: Turns ``"<database>[@version]:<process>"`` into the process's cradle-to-gate factor.
 BackgroundResolver = Callable[[str], Factor]
 
@@ -199,6 +204,13 @@ class CompiledModel:
     background_electricity: BackgroundElectricity | None = None
     #: ``parameter_uncertainty:`` around the resolved values
     parameter_uncertainty: Mapping[str, Distribution] = field(default_factory=dict)
+    #: the model's ``recycled_content_method`` (cut-off, 50-50, cff)
+    recycled_content_method: str = "cut-off"
+    #: the CFF allocation factor A applied to each input with ``recycled:``, by exchange key
+    #: (:attr:`Entry.key`)
+    recycled_a: Mapping[str, float] = field(default_factory=dict)
+    #: what the compiler did that a reader of the result should know (recycled content)
+    notes: tuple[str, ...] = ()
 
     @property
     def model(self) -> ProductModel:
@@ -269,6 +281,8 @@ class _Compiler:
         self.params: dict[str, float] = {}
         self.electricity_override: BackgroundElectricity | None = None
         self.links: dict[int, str] = {}  # background row -> linked factor id
+        self.recycled_a: dict[str, float] = {}  # exchange key -> A of its recycled: block
+        self.notes: list[str] = []
 
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> CompiledModel:
@@ -405,6 +419,7 @@ class _Compiler:
                 "Model an avoided product with co_products and allocation method 'substitution'"
             )
         stated: StatedFactor | None = None
+        terms: list[tuple[_Term, float]] = []  # recycled: terms besides the input's own factor
         if inp.kind == "process":
             target = self._process_column(inp, where)
             per_written = self._converted(1.0, inp.unit, self.columns[target].unit, where) * share
@@ -415,7 +430,10 @@ class _Compiler:
             factor = self._factor_for(inp, where)
             stated = factor if isinstance(factor, StatedFactor) else None
             row = self._background_row(factor)
-            per_written = self._converted(1.0, inp.unit, factor.unit, where) * share
+            if inp.recycled is not None:
+                terms = self._recycled_terms(i, p, k, inp, factor)
+            virgin = terms.pop(0)[1] if terms else 1.0  # share of the input borne as virgin
+            per_written = self._converted(1.0, inp.unit, factor.unit, where) * share * virgin
             value = amount * per_written
             self.A_bf[(row, j)] = self.A_bf.get((row, j), 0.0) - value
             label, unit = factor.id, factor.unit
@@ -424,6 +442,8 @@ class _Compiler:
             if inp.quality
             else (stated.pedigree if stated is not None else None)
         )
+        uncertainty = self._uncertainty(inp.uncertainty, amount, pedigree, where)
+        key = _exchange_key(p, k, "inputs")
         self.entries.append(
             Entry(
                 column=j,
@@ -436,11 +456,113 @@ class _Compiler:
                 primary_share=_primary_share(inp, stated),
                 pedigree=pedigree,
                 where=where,
-                uncertainty=self._uncertainty(inp.uncertainty, amount, pedigree, where),
+                uncertainty=uncertainty,
                 per_written=per_written,
-                key=_exchange_key(p, k, "inputs"),
+                key=key,
             )
         )
+        for term, coefficient in terms:
+            # the same exchange, the same draw: each term is the input's amount times a constant
+            unit_factor = self._converted(1.0, inp.unit, term.factor.unit, term.where)
+            term_per = unit_factor * share * coefficient
+            term_value = amount * term_per
+            term_row = self._background_row(term.factor)
+            self.A_bf[(term_row, j)] = self.A_bf.get((term_row, j), 0.0) - term_value
+            credit = coefficient < 0
+            self.entries.append(
+                Entry(
+                    column=j,
+                    process=p.id,
+                    kind="substitution" if credit else term.kind,
+                    label=f"{term.label}: {term.factor.id}",
+                    row=term_row,
+                    amount=term_value,
+                    unit=term.factor.unit,
+                    primary_share=0.0 if credit else _primary_share(inp, None),
+                    pedigree=None if credit else pedigree,
+                    where=term.where,
+                    uncertainty=uncertainty,
+                    per_written=term_per,
+                    key=key,
+                )
+            )
+
+    def _recycled_terms(
+        self, i: int, p: Process, k: int, inp: Input, factor: Factor
+    ) -> list[tuple[_Term, float]]:
+        """The material part of the Circular Footprint Formula for an input with ``recycled:``,
+        as terms per unit of the input's amount: first the share borne at the input's own
+        factor (Ev), then recycled content (Erec), end-of-life recycling (ErecEoL) and its
+        credit (E*v, a negative coefficient); terms with a zero coefficient are left out.
+
+        ``[(1 - R1) + R1 (1 - A) Qsin/Qp] Ev + R1 A Erec + (1 - A) R2 ErecEoL
+        - (1 - A) R2 Qsout/Qp E*v``, with A from the model's ``recycled_content_method``;
+        the end-of-life terms only when the boundary includes the end-of-life stage.
+        """
+        rec = inp.recycled
+        assert rec is not None
+        loc = ("processes", i, "inputs", k, "recycled")
+        where = f"{self.loaded.where(*loc)}: process {p.id!r}, input {k + 1}"
+        a = self._recycled_a(rec, where)
+        self.recycled_a[_exchange_key(p, k, "inputs")] = a
+        method = self.model.recycled_content_method
+        r1, r2 = rec.content, rec.eol_rate
+        # notes name no file: a result reproduced from a package elsewhere says the same
+        named = f"process {p.id!r}, input {k + 1} ({factor.id})"
+        self.notes.append(
+            f"{named}: recycled content {r1:g} by the {method} method, A = {a:g}"
+            + ("" if method == "cut-off" else f"; {NOT_MODELLED}")
+        )
+        own = _Term(factor, inp.kind, factor.id, where)
+        terms = [(own, (1.0 - r1) + r1 * (1.0 - a) * rec.quality_in)]
+        if r1 * a:
+            terms.append((self._term(rec.factor, "recycled content", loc, "factor", p, k), r1 * a))
+        recycled = (1.0 - a) * r2  # the material recycled at end of life that this input bears
+        if recycled and "end_of_life" not in BOUNDARY_STAGES[self.model.boundary]:
+            self.notes.append(
+                f"{named}: end-of-life recycling (R2 = {r2:g}) is outside the "
+                f"{self.model.boundary} boundary; its burden and credit are left out"
+            )
+        elif recycled:
+            assert rec.eol_factor is not None  # required with eol_rate > 0, by the schema
+            eol = self._term(rec.eol_factor, "end-of-life recycling", loc, "eol_factor", p, k)
+            credit = (
+                self._term(rec.eol_virgin, CREDIT, loc, "eol_virgin", p, k)
+                if rec.eol_virgin is not None
+                else replace(own, label=CREDIT)
+            )
+            terms += [(eol, recycled), (credit, -recycled * rec.quality_out)]
+        return terms
+
+    def _recycled_a(self, rec: Recycled, where: str) -> float:
+        """The CFF allocation factor A of the model's ``recycled_content_method``."""
+        method = self.model.recycled_content_method
+        if method == "cut-off":
+            return 1.0
+        if method == "50-50":
+            return 0.5
+        if rec.a is None:
+            raise ModelFileError(
+                f"{where}: recycled_content_method 'cff' needs the allocation factor 'a' "
+                "(0 to 1) in recycled: (e.g. 'a: 0.2'), or choose cut-off or 50-50"
+            )
+        return rec.a
+
+    def _term(
+        self, ref: str, label: str, loc: tuple[str | int, ...], name: str, p: Process, k: int
+    ) -> _Term:
+        """A factor a ``recycled:`` block names: a factor id, else a background reference."""
+        where = f"{self.loaded.where(*loc, name)}: process {p.id!r}, input {k + 1}, recycled {name}"
+        try:
+            if ref in self.factor_set or ":" not in ref:
+                return _Term(self.factor_set.get(ref), "factor", label, where)
+            background: BackgroundResolver = self._resolver("background")
+            factor = background(ref)
+            if self._linking:
+                self.links[self._background_row(factor)] = factor.id
+            return _Term(factor, "background", label, where)
+        except OpenPCFError as e:
+            raise located(e, where) from None
 
     def _process_column(self, inp: Input, where: str) -> int:
         assert inp.process is not None
@@ -735,6 +857,9 @@ class _Compiler:
             linked=linked,
             background_electricity=self.electricity_override,
             parameter_uncertainty=self._parameter_uncertainty(),
+            recycled_content_method=self.model.recycled_content_method,
+            recycled_a=dict(self.recycled_a),
+            notes=tuple(dict.fromkeys(self.notes)),
         )
 
     def _declared_in(self, col: Column) -> float:
@@ -748,6 +873,16 @@ class _Compiler:
                 f"{col.unit!r}, the output unit of reference process {col.process!r}; make the "
                 "reference process output the declared quantity (e.g. 100 kWh of capacity per pack)"
             ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One factor of a ``recycled:`` block: its row, entry kind, label and where it is named."""
+
+    factor: Factor
+    kind: str
+    label: str
+    where: str
 
 
 def _primary_share(inp: Input, stated: StatedFactor | None) -> float:

@@ -23,6 +23,7 @@ class Finding:
     message: str
     hint: str
     where: str  # file:line of the model value at fault
+    source: str  # "document, clause (year)" of the clause broken
     process: str | None = None
 
 
@@ -34,7 +35,8 @@ class ClauseStatus:
     kind: str
     requirement: str
     requirement_zh: str
-    source: str  # "document, clause (year)", with "text not public" where so
+    source: str  # "document, clause (year)", with "text not public" and the note where so
+    short_source: str  # "document, clause (year)"
     status: Status
     findings: tuple[Finding, ...] = ()
     #: the modelling choice the clause made under ``calc --rules`` (None: it only checks)

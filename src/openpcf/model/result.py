@@ -456,4 +456,5 @@ def _notes(compiled: CompiledModel) -> tuple[str, ...]:
         if f.illustrative
     ]
     notes += [f"{f.id}: {f.notes}" for f in compiled.factors if f.id.startswith("supplier.")]
+    notes += compiled.notes
     return tuple(dict.fromkeys(notes))

@@ -204,6 +204,44 @@ class BackgroundElectricity(Strict):
         return self
 
 
+class Recycled(Strict):
+    """``recycled:`` of a ``factor:`` or ``background:`` input: its recycled content and the
+    recycling of the material at end of life, per the material part of the Circular Footprint
+    Formula (Commission Recommendation (EU) 2021/2279, Annex I, PEF method). How the burdens
+    and credits are shared follows the model's ``recycled_content_method`` (docs/models.md).
+
+    Factor references (``factor``, ``eol_factor``, ``eol_virgin``) are factor ids, or, when
+    not a factor id, ``background:`` references (``<database>[@version]:<process>``); each is
+    per unit of the input's material.
+    """
+
+    #: R1: share of recycled material in the input, 0 to 1
+    content: float = Field(ge=0, le=1)
+    #: Erec: producing the recycled material, per unit of the input's material
+    factor: str
+    #: A: the CFF's allocation factor (used by ``recycled_content_method: cff``)
+    a: float | None = Field(None, ge=0, le=1)
+    #: Qsin/Qp: quality of the recycled input relative to the virgin material
+    quality_in: float = Field(1.0, gt=0)
+    #: R2: share of the material recycled at end of life, 0 to 1
+    eol_rate: float = Field(0.0, ge=0, le=1)
+    #: ErecEoL: the recycling process at end of life, per unit of material recycled
+    eol_factor: str | None = None
+    #: E*v: the virgin material that the recycled output displaces (default: the input's own)
+    eol_virgin: str | None = None
+    #: Qsout/Qp: quality of the recycled output relative to the virgin material
+    quality_out: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _eol_factor_given(self) -> Recycled:
+        if self.eol_rate > 0 and self.eol_factor is None:
+            raise ValueError(
+                f"eol_rate {self.eol_rate:g} > 0 needs 'eol_factor' (the factor of the "
+                "recycling process at end of life, per unit of material recycled)"
+            )
+        return self
+
+
 #: Where an input can come from; exactly one per input.
 INPUT_SOURCES: tuple[str, ...] = (
     "process",
@@ -233,6 +271,8 @@ class Input(Strict):
     primary: bool | None = None
     quality: Quality | None = None
     uncertainty: Uncertainty | None = None
+    #: recycled content and end-of-life recycling (``factor:`` and ``background:`` inputs)
+    recycled: Recycled | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Input:
@@ -243,6 +283,11 @@ class Input(Strict):
             )
         if self.product is not None and self.process is None:
             raise ValueError("'product' selects an output of a 'process' input")
+        if self.recycled is not None and self.kind not in ("factor", "background"):
+            raise ValueError(
+                f"'recycled' is only for factor: and background: inputs, not {self.kind}: "
+                "(model the material as a factor or background input)"
+            )
         return self
 
     @property
@@ -364,6 +409,9 @@ class ProductModel(Strict):
     #: the product's calculation rule set, ``id`` or ``id@version`` (``openpcf rules list``);
     #: ``calc`` applies its modelling choices and ``check`` its clauses (docs/rules.md)
     rules: str | None = None
+    #: how recycled content and end-of-life recycling (``recycled:`` of inputs) are shared:
+    #: ``cut-off`` (A = 1), ``50-50`` (A = 0.5) or ``cff`` (each input's ``recycled.a``)
+    recycled_content_method: Literal["cut-off", "50-50", "cff"] = "cut-off"
     factor_sets: list[str] = Field(default_factory=list)
     parameters: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Amount] = Field(
         default_factory=dict

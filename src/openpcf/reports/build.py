@@ -32,6 +32,7 @@ from openpcf.reports.data import (
     Bar,
     Chart,
     ChecklistRow,
+    ConformanceRow,
     ContributorRow,
     ElectricityRow,
     FactorRow,
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from openpcf.factors import Factor, GridChoice
     from openpcf.model.calculation import Calculation
     from openpcf.model.compiler import CompiledModel
+    from openpcf.model.conformance import Conformance
 
 CO2E = "kg CO2e"
 TOP_CONTRIBUTORS = 10
@@ -95,7 +97,7 @@ def build_report_data(
     t = i18n.messages(lang)
     compiled, r = calculation.compiled, calculation.result
     sens = sensitivity or analyse(compiled, r.total)
-    b = _Builder(t=t, lang=lang, compiled=compiled, r=r)
+    b = _Builder(t=t, lang=lang, compiled=compiled, r=r, ruled=calculation.conformance)
     quality_label = t[f"quality_{r.quality.label}"]
     data = ReportData(
         lang=lang,
@@ -148,10 +150,11 @@ def build_report_data(
         notes=b.notes(),
         value_choices=b.value_choices(),
         rules_fields=(
-            Field(label=t["rules_used"], text=t["rules_text"]),
+            Field(label=t["rules_used"], text=b.rules_text()),
             Field(label=t["critical_review"], text=t["critical_review_text"]),
             Field(label=t["scope_changes"], text=t["scope_changes_text"]),
         ),
+        conformance=b.conformance(),
         checklist=tuple(
             ChecklistRow(requirement=t[key], section=n, title=t[i18n.SECTIONS[n - 1]])
             for key, n in i18n.CHECKLIST
@@ -265,9 +268,16 @@ class _Builder:
     """Section by section; one instance per report, holding the language and the inputs."""
 
     def __init__(
-        self, *, t: Mapping[str, str], lang: str, compiled: CompiledModel, r: FootprintResult
+        self,
+        *,
+        t: Mapping[str, str],
+        lang: str,
+        compiled: CompiledModel,
+        r: FootprintResult,
+        ruled: Conformance | None = None,
     ) -> None:
         self.t, self.lang, self.compiled, self.r = t, lang, compiled, r
+        self.ruled = ruled  # the rule set's conformance, when calculated under one
         self.model = compiled.model
         self.by_id: dict[str, Process] = {p.id: p for p in self.model.processes}
         self.factors: dict[str, Factor] = {f.id: f for f in compiled.factors}
@@ -805,6 +815,37 @@ class _Builder:
             value=number_text(f.co2e(self.compiled.gwp.values)),
             unit=f.unit,
             parts=parts,
+        )
+
+    def rules_text(self) -> str:
+        """The rules applied: the standards, and the rule set when there is one."""
+        c = self.ruled
+        if c is None:
+            return self.t["rules_text"]
+        verdict = self.t["conforms"] if c.conforms else self.t["does_not_conform"]
+        return self.t["rules_text_set"].format(
+            title=c.title_zh if self.lang == "zh" else c.title,
+            ref=c.ref,
+            documents="; ".join(c.documents),
+            verdict=verdict.format(errors=c.errors, warnings=c.warnings),
+        )
+
+    def conformance(self) -> tuple[ConformanceRow, ...]:
+        c = self.ruled
+        if c is None:
+            return ()
+        zh = self.lang == "zh"
+        return tuple(
+            ConformanceRow(
+                clause=s.clause,
+                requirement=s.requirement_zh if zh else s.requirement,
+                source=s.short_source,
+                status=self.t[f"status_{s.status.replace('-', '_')}"],
+                detail="; ".join(
+                    [*([s.applied] if s.applied else []), *(f.message for f in s.findings)]
+                ),
+            )
+            for s in c.clauses
         )
 
     def value_choices(self) -> tuple[str, ...]:

@@ -200,6 +200,17 @@ class ChecklistRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConformanceRow:
+    """One clause of the rule set the calculation was made under, and the model's status."""
+
+    clause: str
+    requirement: str
+    source: str
+    status: str
+    detail: str  # the choice the clause made, or its findings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Section:
     number: int
     anchor: str
@@ -258,6 +269,8 @@ class ReportData:
     value_choices: tuple[str, ...]
     # 12 rules and review; annexes
     rules_fields: tuple[Field, ...]
+    #: clause by clause, when the calculation was made under a rule set (``calc --rules``)
+    conformance: tuple[ConformanceRow, ...] = ()
     checklist: tuple[ChecklistRow, ...]
     provenance: tuple[Field, ...]
     inventory: tuple[ContributorRow, ...]  # every exchange, in model order

@@ -590,6 +590,18 @@ class _Document:
         self.bullets(d.value_choices)
         self.section(12)
         self.fields(d.rules_fields)
+        if d.conformance:
+            self.h3(t["conformance_title"])
+            self.table(
+                (t["clause"], t["requirement"], t["status"], t["detail"]),
+                [
+                    (r.clause, f"{r.requirement} ({r.source})", r.status, r.detail)
+                    for r in d.conformance
+                ],
+                (0.14, 0.42, 0.14, 0.30),
+                size=7,
+                model_text=True,
+            )
 
     def annexes(self) -> None:
         d, t = self.d, self.t

@@ -47,6 +47,8 @@ class Methodology:
     electricity: ElectricityMethod | None = None
     electricity_claim: str | None = None
     recycled_content: str | None = None
+    #: the Circular Footprint Formula's A for every recycled input (a rule set's ``cff_a``)
+    recycled_a: float | None = None
     cutoff_percent: float | None = None
     cutoff_total_percent: float | None = None
     boundary: str | None = None
@@ -63,7 +65,8 @@ class Methodology:
             claim = f" ({self.electricity_claim})" if self.electricity_claim else ""
             out.append(f"electricity: {self.electricity}-based{claim}")
         if self.recycled_content:
-            out.append(f"recycled content: {self.recycled_content}")
+            a = f" (A = {self.recycled_a:g})" if self.recycled_a is not None else ""
+            out.append(f"recycled content: {self.recycled_content}{a}")
         if self.cutoff_percent is not None:
             out.append(f"cut-off: inputs under {self.cutoff_percent:g} % of the total cut")
         if self.boundary:
@@ -111,6 +114,9 @@ def from_rules(rules: LoadedRuleSet, loaded: LoadedModel) -> RuleChoices:
         elif isinstance(clause, rs.RecycledContentClause) and clause.applies:
             kwargs["recycled_content"] = clause.applies
             by_clause[clause.id] = f"recycled content: {clause.applies}"
+            if clause.applies == "cff" and clause.cff_a is not None:
+                kwargs["recycled_a"] = clause.cff_a
+                by_clause[clause.id] += f" with A = {clause.cff_a:g}"
         elif isinstance(clause, rs.CutoffClause) and clause.applies:
             kwargs["cutoff_percent"] = clause.max_percent
             kwargs["cutoff_total_percent"] = clause.max_total_percent
@@ -163,6 +169,8 @@ def apply(loaded: LoadedModel, m: Methodology) -> LoadedModel:
             )
     if m.electricity is not None:
         processes = [_electricity(loaded, p, m.electricity, m.electricity_claim) for p in processes]
+    if m.recycled_a is not None:
+        processes = [_with_a(p, m.recycled_a) for p in processes]
     update: dict[str, object] = {"processes": processes}
     if m.recycled_content is not None:
         update["recycled_content_method"] = m.recycled_content
@@ -201,6 +209,17 @@ def _electricity(loaded: LoadedModel, p: Process, method: str, claim: str | None
             assert inp.electricity is not None
             if claims.geography == inp.electricity.geography:
                 inputs[k] = _with_source(inp, electricity_claim=str(_relative(loaded, claim)))
+    return p.model_copy(update={"inputs": inputs})
+
+
+def _with_a(p: Process, a: float) -> Process:
+    """``p`` with the CFF's A of every recycled input set to ``a``."""
+    inputs = [
+        inp.model_copy(update={"recycled": inp.recycled.model_copy(update={"a": a})})
+        if inp.recycled is not None
+        else inp
+        for inp in p.inputs
+    ]
     return p.model_copy(update={"inputs": inputs})
 
 

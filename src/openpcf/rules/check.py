@@ -28,9 +28,14 @@ from openpcf.rules.loading import LoadedRuleSet
 UNKNOWN_COMPANY = "urn:openpcf:company:unknown"
 
 
+def short_source(source: rs.Source) -> str:
+    """``document, clause (year)``."""
+    return f"{source.document}, {source.clause} ({source.year})"
+
+
 def source_text(source: rs.Source) -> str:
-    """``document, clause (year)``, saying where the text is not public."""
-    text = f"{source.document}, {source.clause} ({source.year})"
+    """``document, clause (year)``, saying where the text is not public, with the note."""
+    text = short_source(source)
     if source.access == "not-public":
         text += f"; text not public: {source.note}"
     elif source.note:
@@ -86,7 +91,7 @@ def check(
     ctx = _Context(rules=rules, loaded=loaded, calculation=calculation)
     statuses = []
     for clause in rules.rules.clauses:
-        status, findings = _CHECKS[clause.kind](ctx, clause)  # type: ignore[operator]
+        status, findings = _CHECKS[clause.kind](ctx, clause)
         statuses.append(
             ClauseStatus(
                 clause=clause.id,
@@ -94,6 +99,7 @@ def check(
                 requirement=clause.requirement.en,
                 requirement_zh=clause.requirement.zh,
                 source=source_text(clause.source),
+                short_source=short_source(clause.source),
                 status=status,
                 findings=tuple(findings),
                 applied=(applied or {}).get(clause.id),
@@ -135,8 +141,9 @@ class _Context:
         return Finding(
             clause=clause.id,
             severity=clause.severity,
-            message=f"{message} ({source_text(clause.source)}: {clause.requirement.en})",
+            message=message,
             hint=hint,
+            source=short_source(clause.source),
             where=where,
             process=process,
         )
@@ -347,10 +354,9 @@ def _electricity(ctx: _Context, c: rs.ElectricityClause) -> Result:
 
 
 def _recycled(ctx: _Context, c: rs.RecycledContentClause) -> Result:
-    has = any(getattr(inp, "recycled", None) is not None for _, _, _, inp in ctx.inputs())
-    if not has:
+    if not any(inp.recycled is not None for _, _, _, inp in ctx.inputs()):
         return "not-applicable", []
-    method = getattr(ctx.model, "recycled_content_method", "cut-off")
+    method = ctx.model.recycled_content_method
     if method in c.methods:
         return "conforms", []
     f = ctx.finding(
@@ -418,7 +424,7 @@ def _primary(ctx: _Context, c: rs.PrimaryDataClause) -> Result:
         for i, p in enumerate(ctx.model.processes):
             if not rx.search(f"{p.id} {p.name}"):
                 continue
-            if not any(x.primary for x in [*p.inputs, *p.emissions]):
+            if not any(x.primary for x in p.inputs) and not any(e.primary for e in p.emissions):
                 found.append(
                     ctx.finding(
                         c,

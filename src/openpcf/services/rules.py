@@ -83,6 +83,7 @@ def conformance_dict(c: Conformance) -> dict[str, Any]:
                 "requirement": s.requirement,
                 "requirement_zh": s.requirement_zh,
                 "source": s.source,
+                "short_source": s.short_source,
                 "applied": s.applied,
                 "findings": [
                     {
@@ -91,6 +92,7 @@ def conformance_dict(c: Conformance) -> dict[str, Any]:
                         "hint": f.hint,
                         "where": f.where,
                         "process": f.process,
+                        "source": f.source,
                     }
                     for f in s.findings
                 ],
