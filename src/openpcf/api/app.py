@@ -31,6 +31,7 @@ from openpcf.api.ratelimit import RateLimiter, RateLimitGate, RateLimits
 from openpcf.api.routes_auth import router as auth_router
 from openpcf.api.routes_certify import router as certify_router
 from openpcf.api.routes_pact import make_router
+from openpcf.api.routes_rules import router as rules_router
 from openpcf.api.security import SecurityHeaders
 from openpcf.certify import KeyStore
 from openpcf.files.durable import private_dir
@@ -109,6 +110,7 @@ def create_app(
         keys=KeyStore(config.home / "keys"),
         public_url=config.public_url,
         limiter=RateLimiter(config.rate_limits),
+        rules_dir=config.home / "rules",
     )
 
     @asynccontextmanager
@@ -144,6 +146,7 @@ def create_app(
     app.include_router(make_router("3"))
     app.include_router(make_router("2"))
     app.include_router(certify_router)
+    app.include_router(rules_router)
     if config.require_https:
         app.add_middleware(HttpsOnly)
     app.add_middleware(RateLimitGate, limiter=state.limiter)

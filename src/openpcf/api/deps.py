@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -32,6 +33,8 @@ class HostState:
     public_url: str | None = None
     sender: OutboxSender | None = None
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    #: the host's own rule sets (``$OPENPCF_HOME/rules``), served next to the bundled ones
+    rules_dir: Path | None = None
 
 
 def host_state(request: Request) -> HostState:

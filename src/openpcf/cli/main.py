@@ -31,6 +31,7 @@ from openpcf.cli import (
     calc,
     cbam,
     certificate,
+    compare,
     db,
     electricity,
     factors,
@@ -76,6 +77,7 @@ app.command("uncertainty")(uncertainty.uncertainty)
 app.command("batch")(batch.batch)
 app.command("check")(rules.check)
 app.add_typer(rules.app, name="rules")
+app.command("compare")(compare.compare)
 
 
 #: Exit codes of sysexits.h for failures that are not the input's fault.

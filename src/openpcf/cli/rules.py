@@ -6,6 +6,7 @@ is violated (errors), so a build or a review script can gate on it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,7 +26,6 @@ from openpcf.cli.options import (
 
 if TYPE_CHECKING:
     from openpcf.model.conformance import Conformance
-    from openpcf.settings import Settings
 
 app = typer.Typer(help="Browse the sector calculation rule sets.", no_args_is_help=True)
 
@@ -36,10 +36,11 @@ EXIT_ERRORS = 6
 LangOpt = Annotated[str, typer.Option("--lang", help="en (English) or zh (简体中文).")]
 
 
-def _settings() -> Settings:
+def _folders() -> list[Path]:
+    """The user's own rule sets: ``$OPENPCF_HOME/rules``."""
     from openpcf.settings import get_settings
 
-    return get_settings()
+    return [get_settings().rules_dir]
 
 
 @app.command("list")
@@ -51,7 +52,7 @@ def list_rules(rule_file: RuleFilesOpt = None, json_output: JsonOpt = False) -> 
 
     from openpcf.services.rules import list_rule_sets, rule_set_dict
 
-    found = list_rule_sets(_settings(), rule_file or ())
+    found = list_rule_sets(_folders(), rule_file or ())
     if json_output:
         echo_json([rule_set_dict(r) | {"clauses": len(r.rules.clauses)} for r in found])
         return
@@ -84,7 +85,7 @@ def show(
     from openpcf.rules.check import source_text
     from openpcf.services.rules import get_rule_set, rule_set_dict
 
-    r = get_rule_set(rule_set, _settings(), rule_file or ())
+    r = get_rule_set(rule_set, _folders(), rule_file or ())
     if json_output:
         echo_json(rule_set_dict(r))
         return

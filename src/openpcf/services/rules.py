@@ -17,22 +17,23 @@ from openpcf.errors import RuleSetError
 from openpcf.model.conformance import Conformance
 from openpcf.model.loading import LoadedModel, load_model
 from openpcf.rules.check import check
-from openpcf.rules.loading import LoadedRuleSet
-from openpcf.services.calculate import CalculationOptions, calculate, rule_book, rule_set_for
-from openpcf.settings import Settings
+from openpcf.rules.loading import LoadedRuleSet, RuleBook
+from openpcf.services.calculate import CalculationOptions, calculate, rule_set_for
 
 
 def list_rule_sets(
-    settings: Settings | None = None, rule_files: Sequence[Path] = ()
+    folders: Sequence[Path] = (), rule_files: Sequence[Path] = ()
 ) -> list[LoadedRuleSet]:
-    """Every rule set a model can name: bundled, the user's, ``rule_files``."""
-    return list(rule_book(settings, rule_files))
+    """Every rule set a model can name: bundled, those in ``folders`` (the user's
+    ``$OPENPCF_HOME/rules``), ``rule_files``."""
+    return list(RuleBook(folders=folders, paths=rule_files))
 
 
 def get_rule_set(
-    ref: str, settings: Settings | None = None, rule_files: Sequence[Path] = ()
+    ref: str, folders: Sequence[Path] = (), rule_files: Sequence[Path] = ()
 ) -> LoadedRuleSet:
-    return rule_book(settings, rule_files).get(ref)
+    """The rule set ``id`` or ``id@version`` (see :func:`list_rule_sets`)."""
+    return RuleBook(folders=folders, paths=rule_files).get(ref)
 
 
 def check_model(
