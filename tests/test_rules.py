@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from fixtures.in_process import openpcf
 from openpcf.errors import RuleSetError
@@ -491,3 +492,73 @@ def test_calc_cli_prints_the_choices(folder: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "applied oxygen: allocation by energy for electrolysis" in out.stdout
+
+
+# -- deliverables: stored, packaged and reproduced with their rule set ------------------------
+
+
+def declared_home(folder: Path) -> tuple[Path, object]:
+    """The test model declaring ``rules: test.hydrogen``, a user rule set of its home."""
+    from openpcf.settings import Settings
+
+    text = write_model(folder).read_text(encoding="utf-8")
+    model = folder / "declared.yaml"
+    model.write_text(
+        text.replace("cutoff_percent: 1\n", "cutoff_percent: 1\nrules: test.hydrogen\n")
+    )
+    home = folder / "home"
+    (home / "rules").mkdir(parents=True, exist_ok=True)
+    (home / "rules" / "h2.yaml").write_text(RULES, encoding="utf-8")
+    return model, Settings(home=home, database_url=f"sqlite:///{home / 'openpcf.db'}")
+
+
+def test_publish_stores_the_rule_set(folder: Path, engine: Engine) -> None:
+    """Published under its rules (25.0, energy allocation): the stored PACT footprint names
+    the rule set; SQLite and PostgreSQL."""
+    from openpcf.services.publishing import publish
+
+    model, settings = declared_home(folder)
+    published = publish(model, engine=engine, organisation="Test Co", settings=settings)
+    pcf = published.document["pcf"]
+    assert pcf["pcfExcludingBiogenicUptake"] == "25"
+    assert pcf["productOrSectorSpecificRules"][0]["ruleNames"] == [
+        "Hydrogen (test) (test.hydrogen@1.0; ISO 14067:2018)"
+    ]
+
+
+def test_package_carries_the_rule_set_and_reproduces_without_it(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's rule set travels in the package (``rules/test.hydrogen.yaml``); a verifier
+    who does not have it reproduces the package bit for bit, and a tampered rule file in the
+    package changes the footprint id, so the reproduction reports a difference."""
+    import shutil
+    import zipfile
+
+    from openpcf.services.packaging import build_package, reproduce_package
+
+    model, settings = declared_home(folder)
+    out = folder / "h2.zip"
+    summary = build_package(model, output=out, settings=settings, certificate=False)
+    assert summary.kg_co2e == pytest.approx(25.0, rel=1e-12)
+    with zipfile.ZipFile(out) as z:
+        assert z.read("rules/test.hydrogen.yaml").decode() == RULES
+    clean = folder / "clean"
+    clean.mkdir()
+    shutil.copy(out, clean / "h2.zip")
+    monkeypatch.chdir(clean)
+    report = reproduce_package(Path("h2.zip"))
+    assert report.identical, report.summary()
+    # a rule set edited inside the package: its digest no longer matches the manifest
+    tampered = clean / "tampered.zip"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "rules/test.hydrogen.yaml":
+                data = data.replace(
+                    b"methods: [energy]\n    applies: energy", b"methods: [mass]\n    applies: mass"
+                )
+            dst.writestr(item, data)
+    report = reproduce_package(Path("tampered.zip"))
+    assert not report.identical
+    assert "rules/test.hydrogen.yaml" in report.summary()

@@ -95,7 +95,12 @@ def calc(
     elif fmt is Format.json:
         from openpcf.model.result_json import result_to_dict
 
-        text = json.dumps(result_to_dict(calculation.result), indent=2, ensure_ascii=False)
+        data = result_to_dict(calculation.result)
+        if calculation.conformance is not None:
+            from openpcf.services.rules import conformance_dict
+
+            data["conformance"] = conformance_dict(calculation.conformance)
+        text = json.dumps(data, indent=2, ensure_ascii=False)
     else:
         from openpcf.exchange.pact import product_footprint
 

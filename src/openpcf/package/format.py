@@ -20,6 +20,8 @@ Layout of the zip::
                             URN, exactly as the supplier store held it (its canonical JSON,
                             whose SHA-256 is the store's content hash); the manifest's
                             ``received_footprints`` maps each reference to its file (format 2)
+    rules/<id>.yaml         the rule set the calculation was made under (``rules:`` or
+                            ``--rules``), byte for byte, so it reproduces with the same rules
     result.json             every number of the result (``openpcf calc -f json``)
     footprint.pact.json     the PACT v3 footprint (omitted when the model cannot be expressed)
     report.html             the ISO 14067 report (when ``openpcf.reports`` is installed)
@@ -43,6 +45,7 @@ SIGNATURE = "manifest.jws"
 ROWS = "factors/rows.csv"
 BACKGROUND = "background/rows.json"
 SUPPLIERS = "suppliers/"
+RULES = "rules/"
 RESULT = "result.json"
 PACT = "footprint.pact.json"
 REPORT = "report.html"

@@ -39,6 +39,7 @@ def build_manifest(
     files: Mapping[str, bytes],
     origins: Mapping[str, str] | None = None,
     received: Mapping[str, Mapping[str, str]] | None = None,
+    rules: str | None = None,
 ) -> dict[str, Any]:
     """The manifest of a package of ``calculation`` whose other files are ``files``.
 
@@ -64,6 +65,9 @@ def build_manifest(
         "model_dir": str(compiled.loaded.path.parent),
         "overrides": dict((overrides or {}).items()),
         "gwp": gwp,
+        # the rule set given to the calculation (``--rules``); the model's own ``rules:``
+        # is read from the packaged model
+        **({"rules": rules} if rules else {}),
         "factor_rows_file": ROWS,
         "background_rows_file": BACKGROUND if "background" in origin.values() else None,
         "factor_rows": {

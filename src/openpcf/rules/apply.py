@@ -244,7 +244,7 @@ def cut_inputs(
     percent: float,
     total_percent: float | None,
 ) -> tuple[LoadedModel, tuple[str, ...]]:
-    """The model without the inputs that bring less than ``percent`` of the footprint.
+    """The model with the inputs that bring less than ``percent`` of the footprint cut.
 
     Shares are of the sum of the absolute contributions of all exchanges (credits count by
     their size). Inputs from other processes of the model are never cut (they carry the
@@ -279,8 +279,18 @@ def cut_inputs(
         lines.append(f"{where} {p.id}: {inp.kind} {getattr(inp, inp.kind)} ({share:.3g} %)")
     if not cut:
         return loaded, ()
+    # a cut input keeps its place with amount 0: its factor row is still resolved (so a
+    # verification package carries it and the model reproduces), and it adds nothing
+    zero = {"amount": 0.0, "uncertainty": None}
     processes = [
-        p.model_copy(update={"inputs": [x for k, x in enumerate(p.inputs) if (i, k) not in cut]})
+        p.model_copy(
+            update={
+                "inputs": [
+                    x.model_copy(update=zero) if (i, k) in cut else x
+                    for k, x in enumerate(p.inputs)
+                ]
+            }
+        )
         for i, p in enumerate(loaded.model.processes)
     ]
     return replace(loaded, model=loaded.model.model_copy(update={"processes": processes})), tuple(

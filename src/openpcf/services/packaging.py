@@ -44,7 +44,7 @@ from openpcf.logistics import shipment_factor
 from openpcf.model.compiler import Resolvers
 from openpcf.model.loading import load_model
 from openpcf.model.result_json import result_to_dict
-from openpcf.package.archive import read_zip, write_zip
+from openpcf.package.archive import is_safe, read_zip, write_zip
 from openpcf.package.background import (
     BackgroundFileError,
     BackgroundRow,
@@ -62,6 +62,7 @@ from openpcf.package.format import (
     REPORT,
     RESULT,
     ROWS,
+    RULES,
     SIGNATURE,
     PackageError,
     dumps,
@@ -85,7 +86,12 @@ from openpcf.package.signature import (
     trusted_keys,
 )
 from openpcf.package.suppliers import PackedFootprints, read_received, received_entry
-from openpcf.services.calculate import CalculationOptions, calculate, supplier_store
+from openpcf.services.calculate import (
+    CalculationOptions,
+    calculate,
+    rule_set_for,
+    supplier_store,
+)
 from openpcf.services.databases import background_factor
 from openpcf.services.publishing import deliverable_footprint
 
@@ -179,6 +185,14 @@ def build_package(
     in_background = {row.factor.id for row in background}
     set_and_side_rows = [f for f in compiled.factors if f.id not in in_background]
     files[ROWS] = checked_rows_csv(set_and_side_rows).encode("utf-8")
+    ruleset = rule_set_for(
+        compiled.loaded,
+        options.get("rules"),
+        rule_files=options.get("rule_files", ()),
+        settings=settings,
+    )
+    if ruleset is not None:
+        files[f"{RULES}{ruleset.rules.id}.yaml"] = ruleset.doc.text.encode("utf-8")
     if background:
         files[BACKGROUND] = background_json(background)
     files[RESULT] = dumps(result_to_dict(result))
@@ -223,6 +237,7 @@ def build_package(
         files=files,
         origins=origins,
         received=received,
+        rules=options.get("rules"),
     )
     files[MANIFEST] = dumps(manifest)
     if store is not None:
@@ -473,6 +488,8 @@ def _recompute(
             gwp=manifest.get("gwp"),
             backend=backend,
             resolvers=resolvers,
+            rules=manifest.get("rules"),
+            rule_files=_packed_rules(tmp, contents),
         )
     except OpenPCFError as e:
         f.problems.append(f"the packaged model cannot be recomputed from the package alone: {e}")
@@ -481,6 +498,22 @@ def _recompute(
     plain = json.loads(json.dumps(result_to_dict(result)))  # numpy floats -> float, as packaged
     mapped = relocate(plain, model_path.parent, manifest)
     return calculation, mapped
+
+
+def _packed_rules(tmp: Path, contents: Mapping[str, bytes]) -> list[Path]:
+    """The package's rule-set files (``rules/<id>.yaml``), written into ``tmp/rules``; the
+    calculation reads them instead of (and before) the bundled rule sets of the same id."""
+    out = []
+    for name, data in sorted(contents.items()):
+        if not name.startswith(RULES) or not is_safe(name) or name.count("/") != 1:
+            continue
+        if not name.endswith(".yaml"):
+            continue
+        target = tmp / "rules" / name.removeprefix(RULES)
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(data)
+        out.append(target)
+    return out
 
 
 def _packed_background(
