@@ -10,11 +10,12 @@ it, so a client learns nothing about another organisation's data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 
-from openpcf.api.deps import Claims, State, raw_body
+from openpcf.api.deps import Body, Claims, State
+from openpcf.api.schemas import PACT_ERRORS
 from openpcf.errors import InputError, RuleSetError
 from openpcf.model.loading import load_model
 from openpcf.rules.loading import RULE_SUFFIXES
@@ -26,9 +27,7 @@ from openpcf.services.rules import (
     rule_set_dict,
 )
 
-router = APIRouter(tags=["rules"])
-
-Body = Annotated[bytes, Depends(raw_body)]
+router = APIRouter(tags=["rules"], responses=PACT_ERRORS)
 
 
 def _folders(state: State) -> list[Path]:

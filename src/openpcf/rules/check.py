@@ -419,21 +419,20 @@ def _data_quality(ctx: _Context, c: rs.DataQualityClause) -> Result:
 
 def _primary(ctx: _Context, c: rs.PrimaryDataClause) -> Result:
     found = []
-    for pattern in c.processes:
-        rx = re.compile(pattern, re.IGNORECASE)
-        for i, p in enumerate(ctx.model.processes):
-            if not rx.search(f"{p.id} {p.name}"):
-                continue
-            if not any(x.primary for x in p.inputs) and not any(e.primary for e in p.emissions):
-                found.append(
-                    ctx.finding(
-                        c,
-                        f"process {p.id!r} must be modelled with primary (site) data; none of "
-                        "its exchanges is marked primary: true",
-                        ctx.where("processes", i),
-                        p.id,
-                    )
+    patterns = [re.compile(x, re.IGNORECASE) for x in c.processes]
+    for i, p in enumerate(ctx.model.processes):
+        if not any(rx.search(f"{p.id} {p.name}") for rx in patterns):
+            continue
+        if not any(x.primary for x in p.inputs) and not any(e.primary for e in p.emissions):
+            found.append(
+                ctx.finding(
+                    c,
+                    f"process {p.id!r} must be modelled with primary (site) data; none of "
+                    "its exchanges is marked primary: true",
+                    ctx.where("processes", i),
+                    p.id,
                 )
+            )
     if c.min_share > 0:
         if ctx.calculation is None:
             return ("to-confirm" if not found else _status(c, found)), found
@@ -467,38 +466,41 @@ def _months(start: dt.date, end: dt.date) -> float:
 def _reporting(ctx: _Context, c: rs.ReportingClause) -> Result:
     m = ctx.model
     product = m.product
-    missing: list[tuple[str, str]] = []
-    checks: dict[str, Callable[[], list[tuple[str, str]]]] = {
-        "cn_code": lambda: [] if product.cn_code else [("the product's CN code", "product")],
-        "cpc": lambda: [] if product.cpc else [("the product's CPC code", "product")],
-        "description": lambda: [] if product.description else [("a description", "product")],
-        "name_zh": lambda: [] if product.name_zh else [("the Chinese name", "product")],
+    Loc = tuple[str | int, ...]
+    missing: list[tuple[str, Loc]] = []
+    top: Loc = ("product",)
+    checks: dict[str, Callable[[], list[tuple[str, Loc]]]] = {
+        "cn_code": lambda: [] if product.cn_code else [("the product's CN code", top)],
+        "cpc": lambda: [] if product.cpc else [("the product's CPC code", top)],
+        "description": lambda: [] if product.description else [("a description", top)],
+        "name_zh": lambda: [] if product.name_zh else [("the Chinese name", top)],
         "company_ids": lambda: (
-            [("the company's identifiers", "product")]
+            [("the company's identifiers", top)]
             if list(product.company_ids) == [UNKNOWN_COMPANY]
             else []
         ),
-        "geography": lambda: [] if product.geography else [("the geography", "product")],
+        "geography": lambda: [] if product.geography else [("the geography", top)],
         "exclusions_justified": lambda: [
-            (f"a justification of exclusion {k + 1}", "exclusions")
+            (f"a justification of exclusion {k + 1}", ("exclusions", k))
             for k, text in enumerate(m.exclusions)
             if len(text.split()) < 3
         ],
         "allocation_justified": lambda: [
-            (f"the justification of process {p.id!r}'s allocation", "processes")
-            for p in m.processes
+            (f"the justification of process {p.id!r}'s allocation", ("processes", i, "allocation"))
+            for i, p in enumerate(m.processes)
             if p.allocation is not None and not p.allocation.justification
         ],
         "quality_scores": lambda: [
-            (f"quality: scores on every input of process {p.id!r}", "processes")
-            for p in m.processes
-            if any(inp.quality is None for inp in p.inputs)
+            (f"quality: scores on input {k + 1} of process {p.id!r}", ("processes", i, "inputs", k))
+            for i, p in enumerate(m.processes)
+            for k, inp in enumerate(p.inputs)
+            if inp.quality is None
         ],
     }
     for name in c.fields:
         missing += checks[name]()
     found = [
-        ctx.finding(c, f"the model does not give {what}", ctx.where(at)) for what, at in missing
+        ctx.finding(c, f"the model does not give {what}", ctx.where(*at)) for what, at in missing
     ]
     if c.max_period_months is not None:
         period = product.reference_period
