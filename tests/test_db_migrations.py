@@ -28,6 +28,9 @@ TABLES = {
     "supplier_footprint",
     "supplier_footprint_product",
     "scenario_footprint",
+    "supplier_request",
+    "sku",
+    "evidence",
 }
 
 

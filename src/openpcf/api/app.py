@@ -30,8 +30,12 @@ from openpcf.api.deps import HostState
 from openpcf.api.ratelimit import RateLimiter, RateLimitGate, RateLimits
 from openpcf.api.routes_auth import router as auth_router
 from openpcf.api.routes_certify import router as certify_router
+from openpcf.api.routes_dossier import router as dossier_router
 from openpcf.api.routes_pact import make_router
 from openpcf.api.routes_rules import router as rules_router
+from openpcf.api.routes_supplier_answers import router as supplier_answers_router
+from openpcf.api.routes_supplier_epd import router as supplier_epd_router
+from openpcf.api.routes_supplier_requests import router as supplier_requests_router
 from openpcf.api.security import SecurityHeaders
 from openpcf.certify import KeyStore
 from openpcf.files.durable import private_dir
@@ -147,6 +151,10 @@ def create_app(
     app.include_router(make_router("2"))
     app.include_router(certify_router)
     app.include_router(rules_router)
+    app.include_router(supplier_requests_router)
+    app.include_router(supplier_answers_router)
+    app.include_router(supplier_epd_router)
+    app.include_router(dossier_router)
     if config.require_https:
         app.add_middleware(HttpsOnly)
     app.add_middleware(RateLimitGate, limiter=state.limiter)

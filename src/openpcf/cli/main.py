@@ -33,6 +33,7 @@ from openpcf.cli import (
     certificate,
     compare,
     db,
+    dossier,
     electricity,
     factors,
     keys,
@@ -42,6 +43,7 @@ from openpcf.cli import (
     report,
     rules,
     serve,
+    suppliers,
     transport,
     uncertainty,
     verifier,
@@ -77,6 +79,8 @@ app.command("uncertainty")(uncertainty.uncertainty)
 app.command("batch")(batch.batch)
 app.command("check")(rules.check)
 app.add_typer(rules.app, name="rules")
+app.add_typer(suppliers.app, name="suppliers")
+app.add_typer(dossier.app, name="dossier")
 app.command("compare")(compare.compare)
 
 

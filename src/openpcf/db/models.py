@@ -273,7 +273,8 @@ class SupplierFootprint(Base):
     same content again is a no-op, with different content it is refused (PACT footprints are
     immutable; a changed one has a new id and names the old one in ``precedingPfIds``).
     ``origin`` says how it came (``pulled`` with ``openpcf pact pull``, ``answered`` in reply to
-    our request, ``imported`` from a file), ``source`` from where (the supplier's host, the
+    our request, ``imported`` from a file, ``questionnaire`` from an accepted questionnaire
+    answer, ``epd`` from a supplier's EPD), ``source`` from where (the supplier's host, the
     answer's event source, the file) and ``client_id``/``request_event_id`` which API client
     delivered the answer to which request.
     """
@@ -281,7 +282,9 @@ class SupplierFootprint(Base):
     __tablename__ = "supplier_footprint"
     __table_args__ = (
         UniqueConstraint("organisation_id", "footprint_id"),
-        CheckConstraint("origin IN ('pulled', 'answered', 'imported')", name="origin"),
+        CheckConstraint(
+            "origin IN ('pulled', 'answered', 'imported', 'questionnaire', 'epd')", name="origin"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -346,6 +349,126 @@ class ScenarioFootprint(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+#: Statuses of a supplier data request as stored; "overdue" is computed (sent, past due).
+REQUEST_STATUSES = ("sent", "answered", "accepted", "rejected", "cancelled")
+#: Statuses in which a request is open: at most one open request per product input.
+OPEN_REQUEST_STATUSES = ("sent", "answered")
+_OPEN_REQUEST = text("status IN ('sent', 'answered')")
+
+
+class SupplierRequest(Base):
+    """A request for primary data, sent to one supplier for one purchased input of a model.
+
+    ``request_id`` is the public id written into the questionnaire workbook or the PACT
+    RequestCreated event; ``token_sha256`` the SHA-256 of the secret written into the workbook
+    only, so an answer is accepted for this request alone. The product input is named by the
+    model's product URN (``product_id``) and the input's key (``input_key``, as the compiler
+    names exchanges: ``process/source[#n]``). The database keeps at most one *open* request
+    (sent or answered) per organisation, product and input (a partial unique index), so two
+    ``openpcf suppliers request`` runs in parallel cannot send the same request twice.
+    ``overdue`` is not stored: a sent request past its ``due`` date is overdue.
+    """
+
+    __tablename__ = "supplier_request"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('sent', 'answered', 'accepted', 'rejected', 'cancelled')", name="status"
+        ),
+        CheckConstraint("channel IN ('pact', 'questionnaire')", name="channel"),
+        Index(
+            "uq_supplier_request_open_input",
+            "organisation_id",
+            "product_id",
+            "input_key",
+            unique=True,
+            sqlite_where=_OPEN_REQUEST,
+            postgresql_where=_OPEN_REQUEST,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[str] = mapped_column(String(500))
+    product_name: Mapped[str] = mapped_column(String(500))
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    process_id: Mapped[str] = mapped_column(String(255))
+    input_key: Mapped[str] = mapped_column(String(1000))
+    input_kind: Mapped[str] = mapped_column(String(32))
+    material: Mapped[str] = mapped_column(String(1000))
+    material_name: Mapped[str] = mapped_column(String(1000))
+    amount: Mapped[float] = mapped_column()
+    unit: Mapped[str] = mapped_column(String(64))
+    supplier: Mapped[str] = mapped_column(String(500))
+    supplier_url: Mapped[str | None] = mapped_column(String(2048))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    due: Mapped[dt.date] = mapped_column()
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column()
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    decision_note: Mapped[str] = mapped_column(String(2000), default="")
+    #: the supplier footprint made from the answer (``supplier_footprint.footprint_id``)
+    supplier_footprint_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: the RequestCreated event id (channel ``pact``)
+    pact_event_id: Mapped[str | None] = mapped_column(String(255))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Sku(Base):
+    """A product an organisation sells (a stock-keeping unit), for the compliance dossier.
+
+    ``cn_code`` (digits) decides which requirements of the catalogue apply; ``rules`` is the
+    product's rule-set id when known; ``product_urn`` links it to a product model.
+    """
+
+    __tablename__ = "sku"
+    __table_args__ = (UniqueConstraint("organisation_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(500))
+    cn_code: Mapped[str] = mapped_column(String(16))
+    rules: Mapped[str | None] = mapped_column(String(100))
+    product_urn: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    evidence: Mapped[list[Evidence]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Evidence(Base):
+    """A document held for a SKU against one requirement of the catalogue: who issued it
+    (and under which accreditation), when, until when, and the SHA-256 of the file.
+
+    ``(sku_id, requirement_id, file_sha256)`` is unique: recording the same file again for the
+    same requirement is a no-op; a renewed document is another row (the latest counts).
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("sku_id", "requirement_id", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("sku.id", ondelete="CASCADE"), index=True)
+    requirement_id: Mapped[str] = mapped_column(String(100))
+    document: Mapped[str] = mapped_column(String(500))
+    issuer: Mapped[str] = mapped_column(String(500))
+    accreditation: Mapped[str] = mapped_column(String(500), default="")
+    issued: Mapped[dt.date] = mapped_column()
+    expires: Mapped[dt.date | None] = mapped_column()
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # --------------------------------------------------------------------------------------------

@@ -254,6 +254,10 @@ INPUT_SOURCES: tuple[str, ...] = (
 )
 
 
+#: Input kinds that are bought from a supplier (``supplier:`` and data requests apply to them).
+PURCHASED_KINDS: tuple[str, ...] = ("factor", "background", "supplier_footprint")
+
+
 class Input(Strict):
     """An input: exactly one of ``process``, ``factor``, ``electricity``, ``supplier_footprint``."""
 
@@ -273,6 +277,10 @@ class Input(Strict):
     uncertainty: Uncertainty | None = None
     #: recycled content and end-of-life recycling (``factor:`` and ``background:`` inputs)
     recycled: Recycled | None = None
+    #: the company that sells this purchased input (``factor:``, ``background:`` or
+    #: ``supplier_footprint:``): ``openpcf suppliers request`` asks it for primary data, and its
+    #: accepted figure then replaces the input's secondary data (docs/suppliers.md)
+    supplier: str | None = Field(None, min_length=1, max_length=500)
 
     @model_validator(mode="after")
     def _one_source(self) -> Input:
@@ -287,6 +295,11 @@ class Input(Strict):
             raise ValueError(
                 f"'recycled' is only for factor: and background: inputs, not {self.kind}: "
                 "(model the material as a factor or background input)"
+            )
+        if self.supplier is not None and self.kind not in PURCHASED_KINDS:
+            raise ValueError(
+                f"'supplier' names who sells a purchased input ({', '.join(PURCHASED_KINDS)}), "
+                f"not a {self.kind}: input"
             )
         return self
 

@@ -9,7 +9,8 @@ group them by subject: :mod:`.owners` (organisations, API clients, grants, produ
 calculations), :mod:`.footprints` (publishing, deprecation, get and list with the v3 filters),
 :mod:`.events` (inbound events and the outbox), :mod:`.suppliers` (the requests this host
 sent and the supplier footprints it received) and :mod:`.scenarios` (what-ifs stored apart
-from the published footprints).
+from the published footprints); :mod:`.requests` holds the requests for primary data sent to
+suppliers (questionnaires and PACT).
 """
 
 from openpcf.db.repositories.events import (
@@ -36,7 +37,9 @@ from openpcf.db.repositories.footprints import (
     publish_footprint,
 )
 from openpcf.db.repositories.owners import (
+    GRANTABLE_SCOPES,
     KNOWN_SCOPES,
+    MANAGE_SCOPES,
     IssuedCredentials,
     authenticate_client,
     create_client,
@@ -55,6 +58,15 @@ from openpcf.db.repositories.owners import (
     upsert_product,
     verify_secret,
 )
+from openpcf.db.repositories.requests import (
+    add_supplier_request,
+    find_open_supplier_request,
+    get_supplier_request,
+    is_overdue,
+    list_supplier_requests,
+    set_supplier_request_status,
+    shown_status,
+)
 from openpcf.db.repositories.scenarios import find_scenario, list_scenarios, store_scenario
 from openpcf.db.repositories.suppliers import (
     StoredSupplierFootprint,
@@ -71,11 +83,14 @@ __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
     "DEFAULT_VALIDITY_YEARS",
+    "GRANTABLE_SCOPES",
     "KNOWN_SCOPES",
+    "MANAGE_SCOPES",
     "RETRY_DEADLINE",
     "FootprintPage",
     "IssuedCredentials",
     "StoredSupplierFootprint",
+    "add_supplier_request",
     "add_years",
     "authenticate_client",
     "backoff_delay",
@@ -89,6 +104,7 @@ __all__ = [
     "enqueue_outbox",
     "ensure_organisation",
     "find_active_footprint",
+    "find_open_supplier_request",
     "find_product",
     "find_scenario",
     "find_supplier_footprints",
@@ -98,11 +114,14 @@ __all__ = [
     "get_organisation",
     "get_product",
     "get_request",
+    "get_supplier_request",
     "grant_access",
     "hash_secret",
+    "is_overdue",
     "list_footprints",
     "list_scenarios",
     "list_supplier_footprints",
+    "list_supplier_requests",
     "mark_answered",
     "mark_delivered",
     "mark_failed",
@@ -112,6 +131,8 @@ __all__ = [
     "record_request",
     "revoke_access",
     "rotate_client",
+    "set_supplier_request_status",
+    "shown_status",
     "store_scenario",
     "store_supplier_footprint",
     "upsert_product",

@@ -27,6 +27,11 @@ from openpcf.errors import InputError
 
 #: OAuth2 scopes of the PACT v3 OpenAPI (``securitySchemes``).
 KNOWN_SCOPES: tuple[str, ...] = ("footprint:list", "footprint:read")
+#: Scopes for the data owner's own integrations (the web application's back end, scripts):
+#: manage its supplier data requests and answers, and its compliance dossier. Never granted by
+#: default: a recipient's client gets :data:`KNOWN_SCOPES` only.
+MANAGE_SCOPES: tuple[str, ...] = ("suppliers:manage", "dossier:manage")
+GRANTABLE_SCOPES: tuple[str, ...] = KNOWN_SCOPES + MANAGE_SCOPES
 
 # --------------------------------------------------------------------------------------------
 # organisations
@@ -147,10 +152,10 @@ def create_client(
 ) -> IssuedCredentials:
     """Issue OAuth2 client credentials for a recipient of ``organisation``'s footprints."""
     scopes = list(dict.fromkeys(scopes))
-    unknown = [s for s in scopes if s not in KNOWN_SCOPES]
+    unknown = [s for s in scopes if s not in GRANTABLE_SCOPES]
     if unknown:
         raise InputError(
-            f"unknown scope(s) {', '.join(map(repr, unknown))}; use {', '.join(KNOWN_SCOPES)}"
+            f"unknown scope(s) {', '.join(map(repr, unknown))}; use {', '.join(GRANTABLE_SCOPES)}"
         )
     secret = secrets.token_urlsafe(32)
     client = ApiClient(

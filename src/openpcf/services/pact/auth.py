@@ -37,7 +37,7 @@ from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import OctKey
 
 from openpcf.db.models import ApiClient
-from openpcf.db.repositories import KNOWN_SCOPES
+from openpcf.db.repositories import GRANTABLE_SCOPES
 from openpcf.exchange.errors import InvalidTokenError, OAuthError, TokenExpiredError
 
 #: Lifetime of an access token.
@@ -180,8 +180,8 @@ def granted_scopes(client: ApiClient, requested: str | None) -> tuple[str, ...]:
     Unknown scope values are ignored (some clients send ``scope``/``audience`` values meant for
     other servers); asking for a known scope the client does not hold is ``invalid_scope``.
     """
-    held = [s for s in KNOWN_SCOPES if s in client.scopes]
-    asked = [s for s in (requested or "").split() if s in KNOWN_SCOPES]
+    held = [s for s in GRANTABLE_SCOPES if s in client.scopes]
+    asked = [s for s in (requested or "").split() if s in GRANTABLE_SCOPES]
     if not asked:
         return tuple(held)
     missing = [s for s in asked if s not in held]

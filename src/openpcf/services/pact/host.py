@@ -99,6 +99,18 @@ def issue_token(
     return signer.sign(client_id=client_id, scopes=scopes, now=now or utcnow())
 
 
+def acting_organisation(session: Session, claims: TokenClaims, scope: str) -> int:
+    """The organisation an API client acts for with a :data:`~openpcf.db.repositories.
+    MANAGE_SCOPES` token (its own: the one that issued the client), checked like every token.
+
+    Raises
+    ------
+    InvalidTokenError, AccessDeniedError
+        The client is gone or disabled; the token lacks ``scope``.
+    """
+    return _client(session, claims, scope).organisation_id
+
+
 def _client(session: Session, claims: TokenClaims, scope: str | None) -> ApiClient:
     try:
         client = repo.get_client(session, client_id=claims.client_id)
