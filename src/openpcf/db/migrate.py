@@ -38,7 +38,11 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     (every ``openpcf publish`` on SQLite calls this first; 20 of them in parallel would
     otherwise queue twice for the lock).
     """
-    if revision == "head" and current(url) in heads():
+    if revision == "head":
+        head = heads()
+        if current(url) in head:
+            return
+        _run(url, lambda config: command.upgrade(config, revision), done=head)
         return
     _run(url, lambda config: command.upgrade(config, revision))
 
@@ -73,20 +77,26 @@ def require_current(url: str | None = None) -> None:
         )
 
 
-def _run(url: str | None, action: object) -> None:
-    """Run ``action`` on one connection, in one transaction.
+def _run(url: str | None, action: object, *, done: tuple[str, ...] = ()) -> None:
+    """Run ``action`` on one connection, in one transaction, unless the database is already at
+    one of the revisions ``done`` once this process holds the write lock.
 
     On SQLite the transaction holds the write lock from its start (``BEGIN IMMEDIATE``,
     :func:`~openpcf.db.engine.begin_write`), so DDL runs inside it (Python's sqlite3 driver
     would otherwise run each CREATE outside any transaction) and processes that migrate one
     new file at once (20 parallel ``openpcf publish`` on a fresh home) take turns: the first
-    creates the schema, the others find it at the head revision and do nothing.
+    creates the schema, the others find it at the head revision and do nothing (checked with
+    the lock held, before Alembic loads its scripts, so each waits only for the first).
     """
     engine = make_engine(url)
     config = alembic_config(url)
     try:
         with engine.begin() as connection:
             begin_write(connection)
+            # a process that waited while another migrated finds the work done: it leaves
+            # at once instead of loading every migration script while holding the lock
+            if done and MigrationContext.configure(connection).get_current_revision() in done:
+                return
             config.attributes["connection"] = connection
             action(config)  # type: ignore[operator]
     except OperationalError as e:
