@@ -108,7 +108,8 @@ def test_clause_7_content(hydrogen: dict[str, ReportData]) -> None:
     assert data.allocations, "the hydrogen model allocates between hydrogen and oxygen"
     assert data.allocations[0].method == "energy content"
     assert data.electricity
-    assert "Monte Carlo" in data.uncertainty
+    assert "First-order propagation" in data.uncertainty
+    assert "--monte-carlo" in data.uncertainty
     assert [c.id for c in data.charts] == ["stages", "contributors", "gases", "quality"]
     assert len(data.checklist) == 15
     assert {row.section for row in data.checklist} == set(range(1, 13))

@@ -232,7 +232,7 @@ class OutboxEvent(Base):
 
 
 #: How a supplier footprint reached this host (:class:`SupplierFootprint`).
-ORIGINS = ("pulled", "answered", "imported")
+ORIGINS = ("pulled", "answered", "imported", "questionnaire", "epd")
 
 
 class PactRequest(Base):

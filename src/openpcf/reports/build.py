@@ -57,7 +57,7 @@ from openpcf.reports.numbers import (
     quantity,
     round_sig,
 )
-from openpcf.reports.sensitivity import Sensitivity, analyse, effective_overrides
+from openpcf.reports.sensitivity import Sensitivity, analyse, effective_overrides, propagate
 
 if TYPE_CHECKING:
     from openpcf.core.quality import Pedigree
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from openpcf.model.calculation import Calculation
     from openpcf.model.compiler import CompiledModel
     from openpcf.model.conformance import Conformance
+    from openpcf.model.montecarlo import Analytic
 
 CO2E = "kg CO2e"
 TOP_CONTRIBUTORS = 10
@@ -97,6 +98,7 @@ def build_report_data(
     t = i18n.messages(lang)
     compiled, r = calculation.compiled, calculation.result
     sens = sensitivity or analyse(compiled, r.total)
+    propagation = propagate(compiled)
     b = _Builder(t=t, lang=lang, compiled=compiled, r=r, ruled=calculation.conformance)
     quality_label = t[f"quality_{r.quality.label}"]
     data = ReportData(
@@ -140,11 +142,8 @@ def build_report_data(
         sensitivity_intro=b.sensitivity_intro(sens),
         sensitivity=b.sensitivity_rows(sens),
         gwp_sensitivity=b.gwp_rows(sens),
-        uncertainty=t["uncertainty_text"].format(
-            label=quality_label,
-            value=f"{r.quality.overall:.2f}",
-            coverage=f"{100 * r.quality.coverage:.1f} %",
-        ),
+        uncertainty=b.uncertainty_text(propagation, quality_label),
+        uncertainty_chart=b.uncertainty_chart(propagation),
         conclusions=b.conclusions(sens, quality_label),
         limitations=b.limitations(),
         notes=b.notes(),
@@ -816,6 +815,35 @@ class _Builder:
             unit=f.unit,
             parts=parts,
         )
+
+    def uncertainty_text(self, prop: Analytic | None, quality_label: str) -> str:
+        """The quantitative statement when the model has distributions, and the qualitative
+        one from the data quality rating."""
+        t, r = self.t, self.r
+        quality = t["uncertainty_text" if prop is None else "uncertainty_quality"].format(
+            label=quality_label,
+            value=f"{r.quality.overall:.2f}",
+            coverage=f"{100 * r.quality.coverage:.1f} %",
+        )
+        if prop is None:
+            return quality
+        stated = t["propagation_text"].format(
+            mean=number_text(prop.mean, 4),
+            sd=number_text(prop.sd, 3),
+            low=number_text(prop.p2_5, 4),
+            high=number_text(prop.p97_5, 4),
+            per=self.per_unit,
+            n=len(prop.contributions),
+        )
+        return f"{stated} {quality}"
+
+    def uncertainty_chart(self, prop: Analytic | None) -> Chart | None:
+        """The inputs' shares of the variance (the largest eight), in percent."""
+        if prop is None or not prop.contributions:
+            return None
+        ranked = sorted(prop.contributions.items(), key=lambda kv: -kv[1])[:8]
+        items = [(short_label(key), 100.0 * share) for key, share in ranked]
+        return _chart("uncertainty", self.t["chart_uncertainty"], "%", items, scale=100.0)
 
     def rules_text(self) -> str:
         """The rules applied: the standards, and the rule set when there is one."""

@@ -262,6 +262,9 @@ class ReportData:
     sensitivity: tuple[SensitivityRow, ...]
     gwp_sensitivity: tuple[GwpRow, ...]
     uncertainty: str
+    #: the variance each uncertain input contributes (first-order propagation), when the model
+    #: has distributions
+    uncertainty_chart: Chart | None = None
     # 11 interpretation
     conclusions: tuple[str, ...]
     limitations: tuple[str, ...]

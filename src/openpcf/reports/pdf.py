@@ -578,6 +578,8 @@ class _Document:
         )
         self.h3(t["uncertainty_title"])
         self.para(d.uncertainty)
+        if d.uncertainty_chart is not None:
+            self.chart(d.uncertainty_chart)
         self.section(11)
         self.h3(t["conclusions"])
         self.bullets(d.conclusions)

@@ -4,8 +4,10 @@ Each parameter whose definition is a number (in the model file or through a ``--
 override) is set to 0.9 and 1.1 times its value, every other definition kept, and the model
 recompiled and solved. Parameters defined by an expression are not varied themselves: they
 follow their inputs, so nothing is counted twice. The same inventory is also characterised with
-every other GWP100 set. Nothing here is sampled: there is no Monte Carlo in OpenPCF yet, and the
-report says so rather than inventing a range.
+every other GWP100 set. Nothing here is sampled. When the model carries distributions
+(``uncertainty:``, ``parameter_uncertainty:``), :func:`propagate` adds the first-order
+propagation of ``openpcf uncertainty`` (:mod:`openpcf.model.montecarlo`): instant, and exact
+for amounts that enter linearly; the report points to ``--monte-carlo`` for the rest.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from openpcf.methods.gwp import GWP_SET_IDS
 from openpcf.model import parameters
 from openpcf.model.compiler import CompiledModel, compile_model
 from openpcf.model.loading import LoadedModel
+from openpcf.model.montecarlo import Analytic, Sampler, analytic, inputs, recompiler
 from openpcf.model.result import solve_compiled
 
 STEP = 0.10
@@ -127,3 +130,23 @@ def _without_model_sets(loaded: LoadedModel) -> LoadedModel:
         return loaded
     model = loaded.model.model_copy(update={"factor_sets": []})
     return LoadedModel(model=model, doc=loaded.doc)
+
+
+def propagate(compiled: CompiledModel) -> Analytic | None:
+    """First-order propagation of the model's own distributions; None when it has none.
+
+    Parameters given as numbers are held at their values (``--param`` included) while the
+    uncertain ones vary; parameters defined by an expression follow them. Distributions of
+    imported databases are left out here (``Analytic.ignored`` says how many).
+    """
+    if not inputs(compiled) and not compiled.parameter_uncertainty:
+        return None
+    numeric = {
+        name: compiled.parameters[name]
+        for name, value in compiled.model.parameters.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    try:
+        return analytic(Sampler(compiled, recompiler(compiled, numeric)))
+    except OpenPCFError:
+        return None
