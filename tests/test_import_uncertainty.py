@@ -321,10 +321,11 @@ def test_ilcd_relative_standard_deviation(tmp_path: Path) -> None:
 def test_uslci_uncertainty_counts(tmp_path: Path) -> None:
     """USLCI (openLCA 1.5 JSON-LD): how many exchanges carry a distribution.
 
-    Counted with this importer (2026-12): 358 triangular, 24 uniform, 12 lognormal and 307
+    Counted with this importer (2026-12): 358 triangular, 18 uniform, 12 lognormal and 307
     lognormal with geomSd 1 (σ = 0: type 1, no uncertainty); 4,811 lognormal with geomSd 0
     (openLCA's empty value) and 27 triangular with the mode outside the range are impossible,
-    reported and dropped.
+    and 6 uniform distributions are far from their amounts (e.g. [-9.68, 0] around -1.07e-6):
+    all reported and dropped.
     """
     if not USLCI.exists():
         pytest.skip(f"{USLCI} is not there")
@@ -334,9 +335,28 @@ def test_uslci_uncertainty_counts(tmp_path: Path) -> None:
         "lognormal": 12,
         "no uncertainty": 307,
         "triangular": 358,
-        "uniform": 24,
+        "uniform": 18,
     }
-    assert report["dropped"]["count"] == 4811 + 27
+    assert report["dropped"]["count"] == 4811 + 27 + 6
+
+
+# --- distributions that do not describe their amount ----------------------------------------
+
+
+def test_a_distribution_far_from_its_amount_is_dropped() -> None:
+    """USLCI's uniform [-9.68, 0] around -1.07e-6 has mean -4.84, 4.5 million times the
+    amount: dropped with the reason. A uniform [0.5, 1.5] around 1 (mean 1), a triangular
+    (1, 2, 12) around 2 (mean 5, 2.5 times) and a lognormal (its median is the amount) are
+    kept; a normal whose mean has the other sign is dropped."""
+    from openpcf.io.uncertainty import checked
+
+    far = checked(uniform, -9.68, 0.0, amount=-1.07e-6)
+    assert isinstance(far, str)
+    assert "mean -4.84 is far from the amount -1.07e-06" in far
+    assert isinstance(checked(uniform, 0.5, 1.5, amount=1.0), Distribution)
+    assert isinstance(checked(triangular, 1.0, 2.0, 12.0, amount=2.0), Distribution)
+    assert isinstance(checked(lognormal, 1e-6, 3.0, amount=1e-6), Distribution)
+    assert isinstance(checked(normal, -1.0, 0.1, amount=1.0), str)
 
 
 # --- the conversion itself --------------------------------------------------------------------

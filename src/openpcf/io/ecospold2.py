@@ -362,12 +362,12 @@ def _uncertainty(el: ET.Element, amount: float) -> Distribution | str | None:
         sigma = math.sqrt(variance) if variance == variance else variance
         if kind == "lognormal":
             return uncertainty.checked(lognormal, amount, sigma)
-        return uncertainty.checked(normal, number("meanValue"), sigma)
+        return uncertainty.checked(normal, number("meanValue"), sigma, amount=amount)
     if kind == "triangular":
         low, high = number("minValue"), number("maxValue")
-        return uncertainty.checked(triangular, low, number("mostLikelyValue"), high)
+        return uncertainty.checked(triangular, low, number("mostLikelyValue"), high, amount=amount)
     if kind == "uniform":
-        return uncertainty.checked(uniform, number("minValue"), number("maxValue"))
+        return uncertainty.checked(uniform, number("minValue"), number("maxValue"), amount=amount)
     return f"distribution {kind!r} is not one of the stats_arrays types read"
 
 

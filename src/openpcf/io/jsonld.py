@@ -379,12 +379,12 @@ def _uncertainty(exc: dict[str, Any], amount: float) -> Distribution | str | Non
             return f"lognormal geomSd {gsd:g} is not a number of at least 1"
         return uncertainty.checked(lognormal, amount, math.log(gsd))
     if kind == "NORMAL_DISTRIBUTION":
-        return uncertainty.checked(normal, number("mean", amount), number("sd"))
+        return uncertainty.checked(normal, number("mean", amount), number("sd"), amount=amount)
     if kind == "UNIFORM_DISTRIBUTION":
-        return uncertainty.checked(uniform, number("minimum"), number("maximum"))
+        return uncertainty.checked(uniform, number("minimum"), number("maximum"), amount=amount)
     if kind == "TRIANGLE_DISTRIBUTION":
         return uncertainty.checked(
-            triangular, number("minimum"), number("mode", amount), number("maximum")
+            triangular, number("minimum"), number("mode", amount), number("maximum"), amount=amount
         )
     return f"distributionType {kind!r} is not one of the stats_arrays types read"
 
