@@ -59,6 +59,9 @@ LICENCE = "supplier data, shared under PACT"
 UNITS: dict[str, str] = {**PACT_UNITS, "hour": "hour"}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 #: What to do when a received footprint is missing.
+#: The data model extension of a footprint made from an EPD (openpcf.services.supplier_epd):
+#: its ``data`` says which EPD, valid until when, and whether it had expired when imported.
+EPD_EXTENSION = "urn:openpcf:extension:epd:1"
 RECEIVE_HINT = (
     "pull them with `openpcf pact pull URL --client-id ... --client-secret ...`, ask with "
     "`openpcf pact request`, or import a file with `openpcf pact import FILE.json`"
@@ -341,6 +344,7 @@ def _to_factor(footprint: Mapping[str, Any], label: str) -> StatedFactor:
             f"the components sum to {co2e + luc}, not the stated {pcf_f} {stated}: the "
             "components are used"
         )
+    notes += _epd_notes(footprint)
     share = stated_primary_share(r.pcf, version=r.version, where=r.where)
     pedigree = stated_pedigree(r.pcf, version=r.version, where=r.where)
     notes.append(
@@ -374,6 +378,24 @@ def _to_factor(footprint: Mapping[str, Any], label: str) -> StatedFactor:
         biogenic_non_co2=float(bio / amount),
         provider=str(footprint.get("companyName") or ""),
     )
+
+
+def _epd_notes(footprint: Mapping[str, Any]) -> list[str]:
+    """What the calculation must say about a footprint made from an EPD: which one, valid
+    until when, and "EPD expired on DATE" when it was expired when imported."""
+    extensions = footprint.get("extensions")
+    for ext in extensions if isinstance(extensions, list) else []:
+        if not isinstance(ext, dict) or ext.get("dataSchema") != EPD_EXTENSION:
+            continue
+        raw = ext.get("data")
+        data: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+        ref = data.get("registrationNumber") or data.get("epdUuid") or "unnamed"
+        until = data.get("validUntil") or "not stated"
+        notes = [f"from EPD {ref} ({data.get('standard') or 'EN 15804'}), valid until {until}"]
+        if data.get("expired") is True:
+            notes.append(f"EPD expired on {until}")
+        return notes
+    return []
 
 
 def _name(r: _Reader) -> str:

@@ -182,6 +182,9 @@ def private_dir(folder: Path) -> Path:
     as it is).
     """
     if not folder.exists():
-        folder.mkdir(parents=True, mode=0o700)
+        try:
+            folder.mkdir(parents=True, mode=0o700)
+        except FileExistsError:  # another process made it between the check and here
+            return folder
         os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
     return folder

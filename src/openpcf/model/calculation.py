@@ -40,7 +40,7 @@ IDENTITY_KEYS = (
 )
 #: Identity entries present only when the calculation was made under a rule set or other
 #: modelling choices (``calc --rules``, ``compare``); absent, the id is what it always was.
-OPTIONAL_IDENTITY_KEYS = ("rules_sha256", "methodology_sha256")
+OPTIONAL_IDENTITY_KEYS = ("rules_sha256", "methodology_sha256", "supplier_substitutions")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,12 @@ calculation lives here and nowhere else:
   checked against every clause, and the calculation carries that :class:`Conformance` and the
   rule set's hash in its provenance (and so in its footprint id); ``methodology`` adds or
   overrides choices (``openpcf compare``);
+* **primary data from suppliers**: with ``settings``, the organisation's *accepted* data
+  requests for the model's product (``product.ids[0]``, organisation named like
+  ``product.company_name``) re-point their inputs to the supplier's footprint before the
+  model is compiled (:mod:`openpcf.suppliers.substitution`); the result's notes say which
+  figure replaced which material and its provenance carries ``supplier_substitutions``.
+  Without settings, or without accepted requests, nothing changes;
 * **the audit record**: with ``audit=`` (a context such as ``{"command": "calc"}``) the
   calculation is appended to the trail in ``settings.home``.
 
@@ -41,11 +47,18 @@ from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from openpcf.audit import record_calculation
 from openpcf.core.results import frozen_map
 from openpcf.core.solver import Backend
+from openpcf.db import repositories as repo
+from openpcf.db.engine import make_engine, session_scope
+from openpcf.db.errors import NotFoundError
 from openpcf.electricity import CertificateRegistry, electricity_factor
-from openpcf.errors import ModelFileError
+from openpcf.errors import InputError, ModelFileError
 from openpcf.exchange.supplier import supplier_factor
 from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
 from openpcf.io.store import DatabaseStore
@@ -63,6 +76,7 @@ from openpcf.rules.loading import LoadedRuleSet, RuleBook
 from openpcf.services.databases import background_factor
 from openpcf.services.suppliers import SupplierStore
 from openpcf.settings import Settings
+from openpcf.suppliers.substitution import Substitution, provenance_text, substitute
 
 #: File types read as user factor sets from ``$OPENPCF_HOME/factors``.
 FACTOR_SUFFIXES = frozenset({".csv", ".yaml", ".yml"})
@@ -98,6 +112,7 @@ def calculate(
     rules: str | None = None,
     rule_files: Sequence[Path] = (),
     methodology: Methodology | None = None,
+    supplier_data: Sequence[Substitution] | None = None,
 ) -> Calculation:
     """Footprint of the product described by the model file ``model``.
 
@@ -129,8 +144,15 @@ def calculate(
     rules, rule_files, methodology
         The rule set to calculate under (``id`` or ``id@version``; default the model's
         ``rules:``), extra rule-set files, and modelling choices added to the rule set's.
+    supplier_data
+        The accepted supplier figures to substitute (coverage leaves some out to measure
+        them); default: those of the database in ``settings`` (none without settings).
     """
     original = model if isinstance(model, LoadedModel) else load_model(model)
+    if supplier_data is None:
+        supplier_data = accepted_supplier_data(settings, original) if settings else ()
+    substituted = substitute(original, supplier_data)
+    original = substituted.loaded
     if resolvers is None:
         resolvers = user_resolvers(settings, organisation=original.model.product.company_name)
     ruleset = rule_set_for(original, rules, rule_files=rule_files, settings=settings)
@@ -170,6 +192,8 @@ def calculate(
             calculation = solved(loaded)
     if ruleset is not None or not chosen.empty:
         calculation = _under_rules(calculation, ruleset, chosen, choices, cut, loaded)
+    if substituted.applied or substituted.unmatched:
+        calculation = _with_supplier_data(calculation, substituted.applied, substituted.unmatched)
     if audit is not None and settings is not None:
         record_calculation(calculation, trail=settings.audit_trail, kind=audit_kind, context=audit)
     return calculation
@@ -244,6 +268,74 @@ def _under_rules(
     notes += [f"cut off (under the cut-off criterion): {line}" for line in cut]
     result = replace(result, provenance=frozen_map(provenance), notes=tuple(notes))
     return replace(calculation, result=result, conformance=conformance)
+
+
+def accepted_supplier_data(settings: Settings, loaded: LoadedModel) -> tuple[Substitution, ...]:
+    """The accepted data requests of the model's organisation (named like its
+    ``product.company_name``) for its product (``product.ids[0]``), as substitutions.
+
+    None when the database does not exist yet (a SQLite file never created) or predates data
+    requests (not migrated to them: nothing can have been accepted).
+
+    Raises
+    ------
+    InputError
+        The database cannot be read (e.g. a PostgreSQL server that does not answer): a
+        calculation that silently left accepted supplier data out would be a different
+        footprint.
+    """
+    url = make_url(settings.database_url)
+    local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if local and not Path(str(url.database)).expanduser().exists():
+        return ()
+    product = loaded.model.product
+    engine = make_engine(settings.database_url)
+    try:
+        if not inspect(engine).has_table("supplier_request"):
+            return ()
+        with session_scope(engine) as session:
+            try:
+                org = repo.get_organisation(session, name=product.company_name)
+            except NotFoundError:
+                return ()
+            rows = repo.list_supplier_requests(
+                session, organisation_id=org.id, product_id=product.ids[0], statuses=["accepted"]
+            )
+            return tuple(
+                Substitution(
+                    request_id=str(r.request_id),
+                    input_key=r.input_key,
+                    supplier=r.supplier,
+                    material=r.material,
+                    material_name=r.material_name,
+                    footprint_id=str(r.supplier_footprint_id),
+                    accepted=(r.decided_at or r.created_at).date(),
+                )
+                for r in rows
+                if r.supplier_footprint_id is not None
+            )
+    except SQLAlchemyError as e:
+        raise InputError(
+            f"the accepted supplier data of {product.company_name!r} cannot be read from the "
+            f"database ({type(e).__name__}); check OPENPCF_DATABASE_URL and that it is migrated "
+            "(`openpcf storage upgrade`)"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def _with_supplier_data(
+    calculation: Calculation, applied: Sequence[Substitution], unmatched: Sequence[str]
+) -> Calculation:
+    """The calculation with notes on the supplier figures used (and accepted ones the model
+    no longer has) and their provenance (``supplier_substitutions``)."""
+    result = calculation.result
+    provenance = dict(result.provenance)
+    if applied:
+        provenance["supplier_substitutions"] = provenance_text(applied)
+    notes = [*result.notes, *(s.note() for s in applied), *unmatched]
+    result = replace(result, provenance=frozen_map(provenance), notes=tuple(notes))
+    return replace(calculation, result=result)
 
 
 def active_factor_set(

@@ -10,9 +10,18 @@ calculations), :mod:`.footprints` (publishing, deprecation, get and list with th
 :mod:`.events` (inbound events and the outbox), :mod:`.suppliers` (the requests this host
 sent and the supplier footprints it received) and :mod:`.scenarios` (what-ifs stored apart
 from the published footprints); :mod:`.requests` holds the requests for primary data sent to
-suppliers (questionnaires and PACT).
+suppliers (questionnaires and PACT); :mod:`.dossier` holds the SKUs and the evidence of the
+export compliance dossier.
 """
 
+from openpcf.db.repositories.dossier import (
+    add_evidence,
+    add_sku,
+    find_sku,
+    get_sku,
+    list_evidence,
+    list_skus,
+)
 from openpcf.db.repositories.events import (
     BACKOFF_BASE,
     BACKOFF_CAP,
@@ -90,6 +99,8 @@ __all__ = [
     "FootprintPage",
     "IssuedCredentials",
     "StoredSupplierFootprint",
+    "add_evidence",
+    "add_sku",
     "add_supplier_request",
     "add_years",
     "authenticate_client",
@@ -107,6 +118,7 @@ __all__ = [
     "find_open_supplier_request",
     "find_product",
     "find_scenario",
+    "find_sku",
     "find_supplier_footprints",
     "footprint_facts",
     "get_client",
@@ -114,12 +126,15 @@ __all__ = [
     "get_organisation",
     "get_product",
     "get_request",
+    "get_sku",
     "get_supplier_request",
     "grant_access",
     "hash_secret",
     "is_overdue",
+    "list_evidence",
     "list_footprints",
     "list_scenarios",
+    "list_skus",
     "list_supplier_footprints",
     "list_supplier_requests",
     "mark_answered",

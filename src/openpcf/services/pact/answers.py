@@ -16,7 +16,11 @@ answers the host named in the request's ``source``). So an answer is accepted on
    (:class:`FootprintConflictError`, 400).
 
 Then, in the caller's transaction, the request is marked answered and the footprints are
-stored for the request's organisation with origin ``answered``. Anything refused stores
+stored for the request's organisation with origin ``answered``. When the request was a data
+request of ``openpcf suppliers request`` (a :class:`~openpcf.db.models.SupplierRequest`
+whose ``pact_event_id`` is the request's id), that request moves too: a Fulfilled answer
+makes it ``answered`` with the first footprint of the answer as its supplier figure, a
+Rejected one ``cancelled`` with the supplier's error as the note. Anything refused stores
 nothing: the transaction is rolled back. Refusals are logged (logger ``openpcf.pact.answers``)
 for the operator; the peer's error message never names our other suppliers or files.
 """
@@ -25,10 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from openpcf.db import repositories as repo
+from openpcf.db.models import SupplierRequest
 from openpcf.exchange.errors import (
     AnswerForbiddenError,
     BadRequestError,
@@ -102,6 +110,7 @@ def _accept(
     ):
         raise UnsolicitedAnswerError(_answered(request))
     if event.kind != "fulfilled":
+        _data_request_rejected(session, request_id, event, now)
         return ()
     try:
         stored = store_received(
@@ -122,7 +131,51 @@ def _accept(
             "changes under its id (send the changed footprint under a new id that names the "
             "old one in precedingPfIds)"
         ) from None
-    return tuple(stored.new + stored.unchanged)
+    held = tuple(stored.new + stored.unchanged)
+    _data_request_answered(session, request_id, held, now)
+    return held
+
+
+def _data_request(session: Session, event_id: str) -> SupplierRequest | None:
+    """The sent data request that went out as PACT request ``event_id``, if any."""
+    return session.scalars(
+        select(SupplierRequest).where(
+            SupplierRequest.pact_event_id == event_id, SupplierRequest.status == "sent"
+        )
+    ).first()
+
+
+def _data_request_answered(
+    session: Session, event_id: str, footprints: Sequence[str], now: dt.datetime
+) -> None:
+    row = _data_request(session, event_id)
+    if row is None or not footprints:
+        return
+    repo.set_supplier_request_status(
+        session,
+        request=row,
+        status="answered",
+        at=now,
+        supplier_footprint_id=uuid.UUID(footprints[0]),
+    )
+
+
+def _data_request_rejected(
+    session: Session, event_id: str, event: CloudEvent, now: dt.datetime
+) -> None:
+    row = _data_request(session, event_id)
+    if row is None:
+        return
+    error = event.data.get("error")
+    error = error if isinstance(error, dict) else {}
+    reason = f"{error.get('code', 'rejected')}: {error.get('message', '')}".strip(": ")
+    repo.set_supplier_request_status(
+        session,
+        request=row,
+        status="cancelled",
+        at=now,
+        note=f"the supplier rejected the PACT request ({reason})"[:2000],
+    )
 
 
 def _answered(request: PactRequest) -> str:
