@@ -91,3 +91,30 @@ def test_check_needs_a_token_and_a_good_model(host: Host) -> None:
     assert host.http.post("/rules/no.such/check", content=MODEL, headers=headers).status_code == 404
     binary = host.http.post(url, content=b"\xff\xfe", headers=headers)
     assert binary.status_code == 400
+
+
+def test_compare_over_http(host: Host) -> None:
+    """Energy allocation (hydrogen share 120/120 = 1): 53 x 0.6849 = 36.2997; mass allocation
+    (share 1 / (1 + 7.936)): 36.2997 / 8.936 = 4.06219; the allocation effect is the whole
+    difference, -32.2375."""
+    import json
+
+    headers = {"authorization": f"Bearer {host.token()}", "content-type": "application/json"}
+    body = {"model": MODEL, "a": ["allocation=energy"], "b": ["allocation=mass"]}
+    answer = host.http.post("/rules/compare", content=json.dumps(body), headers=headers)
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    energy = 53 * 0.6849
+    mass = energy / (1 + 7.936)
+    assert data["a"]["total"] == pytest.approx(energy, rel=1e-12)
+    assert data["b"]["total"] == pytest.approx(mass, rel=1e-12)
+    (row,) = data["effects"]
+    assert row["dimension"] == "allocation"
+    assert row["effect"] == pytest.approx(mass - energy, rel=1e-12)
+    assert data["interaction"] == 0.0
+    bad = host.http.post(
+        "/rules/compare", content=json.dumps({**body, "b": ["colour=red"]}), headers=headers
+    )
+    assert bad.status_code == 400
+    assert host.http.post("/rules/compare", content="[", headers=headers).status_code == 400
+    assert host.http.post("/rules/compare", content=json.dumps(body)).status_code == 401

@@ -2,7 +2,8 @@
 
 ``GET /rules`` and ``GET /rules/{id}`` are public (the rule sets are published documents);
 ``POST /rules/{id}/check`` takes a product model (YAML, within the host's body limit) from an
-authenticated client and answers its conformance clause by clause. The model is checked on
+authenticated client and answers its conformance clause by clause; ``POST /rules/compare`` the
+decomposition of ``openpcf compare``. The model is checked on
 bundled data only: no imported database, supplier footprint or file of the host is read for
 it, so a client learns nothing about another organisation's data.
 """
@@ -17,8 +18,10 @@ from fastapi import APIRouter, HTTPException
 from openpcf.api.deps import Body, Claims, State
 from openpcf.api.schemas import PACT_ERRORS
 from openpcf.errors import InputError, RuleSetError
+from openpcf.files import jsonfile
 from openpcf.model.loading import load_model
 from openpcf.rules.loading import RULE_SUFFIXES
+from openpcf.services.compare import compare_methodologies
 from openpcf.services.rules import (
     check_model,
     conformance_dict,
@@ -87,3 +90,32 @@ def rules_check(rule_id: str, body: Body, state: State, claims: Claims) -> dict[
         f for d in _folders(state) if d.is_dir() for f in d.iterdir() if f.suffix in RULE_SUFFIXES
     )
     return conformance_dict(check_model(loaded, rules=rule_id, rule_files=own))
+
+
+@router.post(
+    "/rules/compare",
+    summary="One product model under two methodologies, the difference decomposed",
+    responses={400: {"description": "Bad model or choice"}},
+)
+def rules_compare(body: Body, state: State, claims: Claims) -> dict[str, Any]:
+    """Body (JSON): ``{"model": "<YAML text>", "a": ["allocation=energy", ...], "b": [...]}``,
+    the choices as ``openpcf compare --a/--b`` takes them (docs/compare.md); the answer is
+    ``compare --json``'s. Bundled data only, as for ``/check``."""
+    del claims
+    try:
+        data = jsonfile.loads(body)
+    except ValueError as e:
+        raise InputError(f"the body is not JSON: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("model"), str):
+        raise InputError('send {"model": "<model YAML>", "a": [...], "b": [...]}')
+    sides = []
+    for name in ("a", "b"):
+        side = data.get(name, [])
+        if not isinstance(side, list) or not all(isinstance(x, str) for x in side):
+            raise InputError(f"{name!r} must be a list of KEY=VALUE texts")
+        sides.append(side)
+    loaded = load_model(Path("request/model.yaml"), text=data["model"])
+    own = sorted(
+        f for d in _folders(state) if d.is_dir() for f in d.iterdir() if f.suffix in RULE_SUFFIXES
+    )
+    return compare_methodologies(loaded, sides[0], sides[1], rule_files=own).to_dict()
