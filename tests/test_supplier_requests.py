@@ -431,6 +431,32 @@ def test_http_routes_isolation_and_scope(
     assert counts["sent"] + counts["overdue"] == 1  # the resin request; overdue after its due
 
 
+def test_http_coverage_of_the_organisations_own_model(
+    host: Host, model: Path, tmp_path: Path, settings: Settings
+) -> None:
+    """``POST /supplier-coverage`` with the model's YAML, its factor set in the host's
+    ``factors`` folder: after the steel figure is accepted, 11.6 kg CO2e and 15.517 % primary
+    data (the hand-worked numbers of test_accepted_figure_replaces_the_factor); a model of
+    another company is refused."""
+    report = make_requests(host.engine, model, tmp_path, settings)
+    steel = report.created[0].request_id
+    answer(host.engine, steel, steel_footprint())
+    mine = {"authorization": f"Bearer {_token(host, ORG, ['suppliers:manage'])}"}
+    assert host.http.post(f"/supplier-requests/{steel}/accept", headers=mine, json={}).is_success
+    (host.home / "factors").mkdir(parents=True, exist_ok=True)
+    (host.home / "factors" / "test.yaml").write_text(FACTORS, encoding="utf-8")
+    text = MODEL.replace("factor_sets: [factors.yaml]\n", "")
+    answer_ = host.http.post("/supplier-coverage", content=text, headers=mine)
+    assert answer_.status_code == 200, answer_.text
+    data = answer_.json()
+    assert data["total"] == pytest.approx(11.6, rel=1e-12)
+    assert data["primary_share_by_emissions_percent"] == pytest.approx(100 * 1.8 / 11.6, rel=1e-9)
+    other = text.replace("company_name: Bracket Maker Co", "company_name: Other Buyer")
+    refused = host.http.post("/supplier-coverage", content=other, headers=mine)
+    assert refused.status_code == 400
+    assert "not this token's organisation" in refused.json()["message"]
+
+
 # --------------------------------------------------------------------------------------------
 # the CLI, with helper B's real workbook
 

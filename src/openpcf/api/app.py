@@ -115,6 +115,7 @@ def create_app(
         public_url=config.public_url,
         limiter=RateLimiter(config.rate_limits),
         rules_dir=config.home / "rules",
+        home=config.home,
     )
 
     @asynccontextmanager

@@ -35,6 +35,9 @@ class HostState:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: the host's own rule sets (``$OPENPCF_HOME/rules``), served next to the bundled ones
     rules_dir: Path | None = None
+    #: the host's data folder (``$OPENPCF_HOME``: imported databases, factor sets) for routes
+    #: that calculate an organisation's own model
+    home: Path | None = None
 
 
 def host_state(request: Request) -> HostState:

@@ -12,12 +12,19 @@ organisation's request id answers 404, the same as an id that does not exist.
 ``GET /supplier-requests/{request_id}``         one request
 ``POST /supplier-requests/{request_id}/accept`` accept an answered request (JSON ``note``)
 ``POST /supplier-requests/{request_id}/reject`` reject it (JSON ``reason``, required)
+``POST /supplier-coverage``                     the coverage of a product model (YAML body)
 =============================================  ============================================
+
+``/supplier-coverage`` calculates the model sent with the host's data (imported databases,
+factor sets, the organisation's accepted supplier figures): the model's
+``product.company_name`` must be the token's organisation, so no organisation's supplier data
+enters another's numbers.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -27,7 +34,9 @@ from openpcf.api.schemas import PACT_ERRORS
 from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.errors import InputError
+from openpcf.model.loading import load_model
 from openpcf.services.pact.host import acting_organisation
+from openpcf.services.supplier_coverage import organisation_coverage
 from openpcf.services.supplier_requests import decide, get_request, list_requests, summary
 
 router = APIRouter(tags=["supplier requests"], responses=PACT_ERRORS)
@@ -131,3 +140,21 @@ def _text(body: bytes, name: str, *, required: bool) -> str:
     if not isinstance(value, str) or (required and not value.strip()):
         raise InputError(f"give {name!r} as a non-empty string in the JSON body")
     return value[:2000]
+
+
+@router.post(
+    "/supplier-coverage",
+    summary="Primary-data coverage of a product model (YAML body) of the token's organisation",
+)
+def supplier_coverage(body: Body, state: State, claims: Claims) -> dict[str, Any]:
+    org = _organisation(state, claims)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("the model must be UTF-8 YAML text") from None
+    loaded = load_model(Path("request/model.yaml"), text=text)
+    if state.home is None:
+        raise InputError("this host has no data folder to calculate with")
+    return organisation_coverage(
+        loaded, organisation_id=org, home=state.home, engine=state.engine, today=utcnow().date()
+    ).to_dict()

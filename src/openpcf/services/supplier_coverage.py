@@ -22,17 +22,18 @@ from typing import TYPE_CHECKING, Any
 from openpcf.db import repositories as repo
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
+from openpcf.db.models import Organisation
+from openpcf.errors import InputError
 from openpcf.model.calculation import Calculation
 from openpcf.model.loading import LoadedModel, load_model
 from openpcf.services.calculate import accepted_supplier_data, calculate
 from openpcf.services.supplier_requests import RequestView, list_requests, summarise
+from openpcf.settings import Settings
 from openpcf.suppliers.coverage import MassCoverage, SubstitutionEffect, mass_coverage
 from openpcf.suppliers.substitution import Substitution
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-    from openpcf.settings import Settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,3 +133,29 @@ def _requests(
         except NotFoundError:
             return []
     return list_requests(engine, today=today, organisation_id_=org_id, product_id=product_id)
+
+
+def organisation_coverage(
+    loaded: LoadedModel, *, organisation_id: int, home: Path, engine: Engine, today: dt.date
+) -> Coverage:
+    """:func:`coverage` of a model sent by an organisation's integration (the HTTP route): the
+    model's ``product.company_name`` must be that organisation, so its numbers never read
+    another organisation's supplier data; calculated with the host's data folder ``home``.
+
+    Raises
+    ------
+    InputError
+        The model names another company.
+    """
+    with session_scope(engine) as session:
+        own = session.get(Organisation, organisation_id)
+        name = own.name if own is not None else ""
+    if loaded.model.product.company_name != name:
+        raise InputError(
+            f"{loaded.where('product', 'company_name')}: the model's company_name "
+            f"{loaded.model.product.company_name!r} is not this token's organisation"
+        )
+    url = engine.url.render_as_string(hide_password=False)
+    return coverage(
+        loaded, settings=Settings(home=home, database_url=url), engine=engine, today=today
+    )
