@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 from typing import Any
 
 from fastapi import APIRouter
@@ -34,6 +33,7 @@ from openpcf.api.schemas import PACT_ERRORS
 from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.errors import InputError
+from openpcf.files import jsonfile
 from openpcf.services import dossier
 from openpcf.services.pact.host import acting_organisation
 from openpcf.suppliers.dossier import DEFAULT_WINDOW_DAYS, dossier_dict, gaps_dict
@@ -108,8 +108,8 @@ def sku_show(
 def evidence_add(sku: str, body: Body, state: State, claims: Claims) -> dict[str, Any]:
     org = _organisation(state, claims)
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = jsonfile.loads(body)  # bounded depth, no NaN
+    except (UnicodeDecodeError, ValueError):
         raise InputError("send the evidence as a JSON object") from None
     if not isinstance(data, dict):
         raise InputError("send the evidence as a JSON object")

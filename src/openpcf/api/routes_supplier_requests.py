@@ -23,7 +23,6 @@ enters another's numbers.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from openpcf.api.schemas import PACT_ERRORS
 from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.errors import InputError
+from openpcf.files import jsonfile
 from openpcf.model.loading import load_model
 from openpcf.services.pact.host import acting_organisation
 from openpcf.services.supplier_coverage import organisation_coverage
@@ -131,7 +131,7 @@ def _text(body: bytes, name: str, *, required: bool) -> str:
         data: Any = {}
     else:
         try:
-            data = json.loads(body)
+            data = jsonfile.loads(body)  # bounded depth, no NaN
         except (ValueError, UnicodeDecodeError):
             raise InputError("the body must be a JSON object") from None
     if not isinstance(data, dict):

@@ -15,8 +15,6 @@ from openpcf.errors import InputError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from openpcf.exchange.client import PactClient
-    from openpcf.services.pact.peers import Peer
     from openpcf.services.supplier_requests import RequestView
 
 OrgOpt = Annotated[
@@ -79,6 +77,7 @@ def request(
 
     One request per input that names its supplier (supplier:), unless it has an open one.
     """
+    from openpcf.services.pact.outbox import peer_client
     from openpcf.services.pact.peers import FilePeers, peers_file
     from openpcf.services.supplier_requests import PactChannel, request_data
     from openpcf.settings import get_settings
@@ -87,7 +86,9 @@ def request(
     due_date = _date(due, "--due")
     pact = (
         PactChannel(
-            peers=FilePeers(peers_file(settings.home)), source=pact_source, client_factory=_client
+            peers=FilePeers(peers_file(settings.home)),
+            source=pact_source,
+            client_factory=peer_client,
         )
         if pact_source
         else None
@@ -125,18 +126,6 @@ def request(
             typer.echo(f"  not sent to {x.supplier} ({x.material}): {error}", err=True)
     if report.failed:
         raise typer.Exit(1)
-
-
-def _client(peer: Peer) -> PactClient:
-    from openpcf.exchange.client import PactClient
-
-    return PactClient(
-        peer.base_url,
-        client_id=peer.remote_client_id,
-        client_secret=peer.remote_client_secret,
-        auth_base_url=peer.auth_base_url,
-        verify=peer.ca_file or True,
-    )
 
 
 def list_(

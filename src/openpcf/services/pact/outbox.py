@@ -68,7 +68,8 @@ class DeliveryReport:
 ClientFactory = Callable[["Peer"], PactClient]
 
 
-def _default_client(peer: Peer) -> PactClient:
+def peer_client(peer: Peer) -> PactClient:
+    """A PACT client of ``peer``'s host with the credentials it gave us."""
     return PactClient(
         peer.base_url,
         client_id=peer.remote_client_id,
@@ -87,7 +88,7 @@ class Deliverer:
         engine: Engine,
         *,
         peers: PeerDirectory,
-        client_factory: ClientFactory = _default_client,
+        client_factory: ClientFactory = peer_client,
         lease: dt.timedelta = LEASE,
     ) -> None:
         self.engine = engine
@@ -187,7 +188,7 @@ class OutboxSender:
         *,
         peers: PeerDirectory,
         interval: float = 5.0,
-        client_factory: ClientFactory = _default_client,
+        client_factory: ClientFactory = peer_client,
     ) -> None:
         self.interval = interval
         self._deliverer = Deliverer(engine, peers=peers, client_factory=client_factory)
