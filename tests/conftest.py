@@ -13,7 +13,7 @@ from openpcf.model.calculation import Calculation
 from openpcf.services.calculate import calculate
 
 # db_url/engine fixtures, and the `home` of in-process CLI tests (fixtures/cli_home.py)
-pytest_plugins = ["db_fixtures", "fixtures.cli_home", "fixtures.real_model"]
+pytest_plugins = ["db_fixtures", "fixtures.cli_home", "fixtures.real_model", "fixtures.web"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -118,3 +118,22 @@ def test_compare_over_http(host: Host) -> None:
     assert bad.status_code == 400
     assert host.http.post("/rules/compare", content="[", headers=headers).status_code == 400
     assert host.http.post("/rules/compare", content=json.dumps(body)).status_code == 401
+
+
+def test_a_model_sent_over_http_cannot_make_the_host_read_files(host: Host) -> None:
+    """``factor_sets: [/etc/passwd]`` (and shipment, claims, supplier files, databases) are
+    refused at their lines before anything is read: bundled data only."""
+    headers = {"authorization": f"Bearer {host.token()}"}
+    sneaky = MODEL.replace(
+        "boundary: cradle-to-gate\n", "boundary: cradle-to-gate\nfactor_sets: [/etc/passwd]\n"
+    )
+    answer = host.http.post("/rules/hydrogen.electrolysis/check", content=sneaky, headers=headers)
+    assert answer.status_code == 400
+    message = answer.json()["message"]
+    assert "request/model.yaml:10: factor set '/etc/passwd'" in message
+    assert "root:" not in message
+    import json
+
+    body = {"model": sneaky, "a": ["allocation=energy"], "b": ["allocation=mass"]}
+    compared = host.http.post("/rules/compare", content=json.dumps(body), headers=headers)
+    assert compared.status_code == 400

@@ -31,6 +31,9 @@ TABLES = {
     "supplier_request",
     "sku",
     "evidence",
+    "web_user",
+    "web_membership",
+    "web_session",
 }
 
 

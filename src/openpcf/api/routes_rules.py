@@ -27,6 +27,7 @@ from openpcf.services.rules import (
     conformance_dict,
     get_rule_set,
     list_rule_sets,
+    refuse_outside_references,
     rule_set_dict,
 )
 
@@ -86,6 +87,7 @@ def rules_check(rule_id: str, body: Body, state: State, claims: Claims) -> dict[
     except RuleSetError as e:
         raise HTTPException(status_code=404, detail=str(e)) from None
     loaded = load_model(Path("request/model.yaml"), text=text)
+    refuse_outside_references(loaded)
     own = sorted(
         f for d in _folders(state) if d.is_dir() for f in d.iterdir() if f.suffix in RULE_SUFFIXES
     )
@@ -115,6 +117,7 @@ def rules_compare(body: Body, state: State, claims: Claims) -> dict[str, Any]:
             raise InputError(f"{name!r} must be a list of KEY=VALUE texts")
         sides.append(side)
     loaded = load_model(Path("request/model.yaml"), text=data["model"])
+    refuse_outside_references(loaded)
     own = sorted(
         f for d in _folders(state) if d.is_dir() for f in d.iterdir() if f.suffix in RULE_SUFFIXES
     )

@@ -47,6 +47,7 @@ from openpcf.cli import (
     transport,
     uncertainty,
     verifier,
+    web,
 )
 
 app = typer.Typer(
@@ -82,6 +83,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(dossier.app, name="dossier")
 app.command("compare")(compare.compare)
+app.add_typer(web.app, name="web")
 
 
 #: Exit codes of sysexits.h for failures that are not the input's fault.

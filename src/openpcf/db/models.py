@@ -519,3 +519,8 @@ def _old_value(state: Any, connection: Connection, target: Footprint, key: str) 
         return getattr(target, key)
     column = Footprint.__table__.c[key]
     return connection.execute(select(column).where(Footprint.__table__.c.id == target.id)).scalar()
+
+
+# the web application's accounts live in their own module; importing it here puts their tables
+# on the one metadata wherever the models are loaded (migrations, tests)
+from openpcf.db import web_models as web_models  # noqa: E402

@@ -8,12 +8,13 @@ conformance of the model as calculated (:func:`openpcf.services.calculate.calcul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Unpack
 
-from openpcf.errors import RuleSetError
+from openpcf.errors import InputError, RuleSetError
 from openpcf.model.conformance import Conformance
 from openpcf.model.loading import LoadedModel, load_model
 from openpcf.rules.check import check
@@ -61,6 +62,54 @@ def check_model(
     as_written = replace(loaded, model=loaded.model.model_copy(update={"rules": None}))
     calculation = calculate(as_written, **own)  # type: ignore[arg-type]
     return check(ruleset, loaded, calculation)
+
+
+#: A place in a model file (keys and indices, as :meth:`LoadedModel.where` takes them).
+Place = tuple[str | int, ...]
+
+
+def outside_references(loaded: LoadedModel) -> list[tuple[str, Place]]:
+    """What a model names outside its own text (files by path, imported databases), and where.
+
+    A model sent over the network (``POST /rules/{id}/check``, ``/rules/compare``, the web
+    application's rule check) is checked on bundled data only: each of these is refused there,
+    so a client cannot make the host read a path it names (``factor_sets: [/etc/passwd]``) or
+    learn about the host's databases.
+    """
+    model = loaded.model
+    found: list[tuple[str, Place]] = [
+        (f"factor set {name!r}", ("factor_sets", k)) for k, name in enumerate(model.factor_sets)
+    ]
+    background = model.background_electricity
+    if background is not None and background.electricity_claim:
+        found.append(
+            ("an electricity claims file", ("background_electricity", "electricity_claim"))
+        )
+    for i, process in enumerate(model.processes):
+        for k, inp in enumerate(process.inputs):
+            place: Place = ("processes", i, "inputs", k)
+            if inp.shipment or inp.electricity_claim:
+                found.append((f"{inp.kind} file", place))
+            ref = inp.supplier_footprint
+            if ref and not ref.lower().startswith("urn:") and not _is_uuid(ref):
+                found.append(("a supplier footprint file", place))
+            if inp.background is not None:
+                found.append(("an imported database", place))
+    return found
+
+
+def refuse_outside_references(loaded: LoadedModel) -> None:
+    """Raise an :class:`InputError` naming every place of :func:`outside_references`."""
+    found = outside_references(loaded)
+    if found:
+        raise InputError(
+            "a model sent to the host is checked on bundled data only; it names:\n  "
+            + "\n  ".join(f"{loaded.where(*place)}: {what}" for what, place in found)
+        )
+
+
+def _is_uuid(text: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}", text))
 
 
 def conformance_dict(c: Conformance) -> dict[str, Any]:

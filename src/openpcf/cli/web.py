@@ -1,0 +1,208 @@
+"""``openpcf web``: serve the web pages, and manage the people who may sign in.
+
+``openpcf web`` listens on ``127.0.0.1:8000`` over plain HTTP (a laptop: the browser and the
+server are the same machine). Any other address needs TLS (``--cert``/``--key`` or
+``--dev-cert``, as ``openpcf serve``), and the session cookie is marked ``Secure`` only then.
+A SQLite database is migrated on start; a PostgreSQL one must be at the current revision.
+
+``openpcf web user add EMAIL --org NAME --role ROLE`` adds a person (the password is asked
+twice, or read from stdin with ``--password-stdin``); ``openpcf web user list --org NAME``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from openpcf.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+app = typer.Typer(
+    help="The web application: serve it (`openpcf web`) and manage its users.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+user_app = typer.Typer(help="People who sign in to the web pages.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (``127.0.0.1``, ``::1``, ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.callback()
+def web(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    cert: Annotated[
+        Path | None, typer.Option(help="TLS certificate chain (PEM).", show_default=False)
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option(help="TLS private key (PEM).", show_default=False)
+    ] = None,
+    dev_cert: Annotated[
+        bool,
+        typer.Option("--dev-cert", help="Use a self-signed certificate in $OPENPCF_HOME/tls."),
+    ] = False,
+    hostname: Annotated[
+        list[str] | None,
+        typer.Option("--hostname", help="Extra name for the dev certificate (repeatable)."),
+    ] = None,
+) -> None:
+    """Serve the web pages (HTTP on loopback; TLS for any other address)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import os
+
+    import uvicorn
+
+    from openpcf.cli.serve import _prepare_database
+    from openpcf.settings import get_settings
+
+    settings = get_settings()
+    if dev_cert:
+        if cert or key:
+            raise InputError("give either --cert/--key or --dev-cert, not both")
+        from openpcf.services.pact.tls import dev_certificate
+
+        pair = dev_certificate(settings.home / "tls", names=hostname or [])
+        cert, key = pair.cert, pair.key
+    if (cert is None) != (key is None):
+        raise InputError("give both --cert and --key")
+    tls = cert is not None and key is not None
+    if not tls and not is_loopback(host):
+        raise InputError(
+            f"--host {host} is reachable from other machines: serve it over TLS (--cert and "
+            "--key, or --dev-cert), or listen on 127.0.0.1"
+        )
+    for path in (cert, key):
+        if path is not None and not path.is_file():
+            raise InputError(f"{path} does not exist")
+    _prepare_database(settings.database_url)
+    os.environ["OPENPCF_WEB_SECURE"] = "1" if tls else "0"  # read by app_factory
+    scheme = "https" if tls else "http"
+    typer.echo(f"OpenPCF web on {scheme}://{host}:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(
+        "openpcf.cli.web:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        ssl_certfile=str(cert) if cert else None,
+        ssl_keyfile=str(key) if key else None,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        env_file=None,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def app_factory() -> object:
+    """The app uvicorn runs (its engine from the settings)."""
+    import os
+
+    from openpcf.db.engine import make_engine
+    from openpcf.settings import get_settings
+    from openpcf.web.app import create_web_app
+
+    secure = os.environ.get("OPENPCF_WEB_SECURE", "1") != "0"
+    return create_web_app(engine=make_engine(), home=get_settings().home, secure_cookies=secure)
+
+
+def _engine() -> Engine:
+    """An engine on the configured database, migrated (SQLite) or checked (PostgreSQL)."""
+    from openpcf.cli.serve import _prepare_database
+    from openpcf.db.engine import make_engine
+    from openpcf.settings import get_settings
+
+    url = get_settings().database_url
+    _prepare_database(url)
+    return make_engine(url)
+
+
+def _read_password(from_stdin: bool) -> str:
+    from openpcf.db.repositories import MIN_PASSWORD_LENGTH
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True)
+        again = typer.prompt("Password (again)", hide_input=True)
+        if password != again:
+            raise InputError("the two passwords differ; nothing was stored")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(
+            f"a password needs at least {MIN_PASSWORD_LENGTH} characters; nothing was stored"
+        )
+    return password
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="The person's email (their sign-in name).")],
+    org: Annotated[str, typer.Option("--org", help="Organisation (created if new).")],
+    role: Annotated[str, typer.Option(help="owner, engineer, supplier or verifier.")],
+    name: Annotated[str, typer.Option(help="Name shown on the pages.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Add a person with a role in an organisation (or a role in another organisation)."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+    from openpcf.db.web_models import WEB_ROLES
+
+    if role not in WEB_ROLES:
+        raise InputError(f"--role {role!r}: choose one of {', '.join(WEB_ROLES)}")
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            account = repo.find_web_user(session, email=repo.normalise_email(email))
+        password = _read_password(password_stdin) if account is None else ""
+        with session_scope(engine, write=True) as session:
+            organisation = repo.ensure_organisation(session, name=org)
+            account = repo.find_web_user(session, email=email)
+            if account is None:
+                account = repo.create_web_user(session, email=email, name=name, password=password)
+                created = "added"
+            else:
+                created = "exists already (password unchanged); added a role"
+            repo.add_membership(session, user=account, organisation=organisation, role=role)
+            typer.echo(f"{account.email} {created}: {role} in {organisation.name}")
+    finally:
+        engine.dispose()
+
+
+@user_app.command("list")
+def user_list(
+    org: Annotated[str, typer.Option("--org", help="Organisation.")],
+) -> None:
+    """The people of an organisation and their roles."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            organisation = repo.get_organisation(session, name=org)
+            people = repo.list_web_users(session, organisation=organisation)
+            for account, role in people:
+                state = "  (disabled)" if account.disabled else ""
+                typer.echo(f"{account.email}\t{role}\t{account.name}{state}")
+            if not people:
+                typer.echo(f"no web users in {organisation.name}")
+    finally:
+        engine.dispose()
