@@ -34,6 +34,7 @@ TABLES = {
     "web_user",
     "web_membership",
     "web_session",
+    "web_request_access",
 }
 
 

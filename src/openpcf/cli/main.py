@@ -37,6 +37,7 @@ from openpcf.cli import (
     electricity,
     factors,
     keys,
+    model,
     package,
     pact,
     publish,
@@ -84,6 +85,7 @@ app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(dossier.app, name="dossier")
 app.command("compare")(compare.compare)
 app.add_typer(web.app, name="web")
+app.add_typer(model.app, name="model")
 
 
 #: Exit codes of sysexits.h for failures that are not the input's fault.

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import typer
 
-from openpcf.cli import supplier_answers, supplier_epd, supplier_requests
+from openpcf.cli import supplier_answers, supplier_epd, supplier_invite, supplier_requests
 
 app = typer.Typer(
     help="Ask suppliers for primary data (PACT or questionnaire workbooks), import their "
     "answers and EPDs, and see the primary-data coverage of a product.",
     no_args_is_help=True,
 )
-for module in (supplier_requests, supplier_answers, supplier_epd):
+for module in (supplier_requests, supplier_answers, supplier_epd, supplier_invite):
     module.register(app)

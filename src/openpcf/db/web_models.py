@@ -87,3 +87,6 @@ class WebSession(Base):
     #: the latest moment the session may be used: created_at + SESSION_MAX
     expires_at: Mapped[dt.datetime] = mapped_column()
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+from openpcf.db import web_access_models as web_access_models  # noqa: E402

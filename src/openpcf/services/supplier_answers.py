@@ -25,6 +25,9 @@
    origin ``questionnaire`` and moves the request to ``answered`` with the footprint's id.
    Any error rolls everything back: nothing is written.
 
+:func:`store_form_answer` stores an answer given in the web form the same way (steps 5 and
+6; the web page checked the supplier's grant and the answer).
+
 The footprint's id is a UUID5 of the request id and the workbook's SHA-256, so the same answer
 imported twice in parallel names the same footprint; the lock makes the second import find
 the request answered and be refused.
@@ -155,6 +158,55 @@ def import_answer(
         engine,
         lambda session: _store(session, answer, document, footprint_id, name, now),
         what=f"the answer to request {book.request_id}",
+    )
+
+
+def store_form_answer(
+    answer: SupplierAnswer,
+    *,
+    engine: Engine,
+    now: dt.datetime,
+    fingerprint: bytes,
+) -> ImportedAnswer:
+    """Store an answer given in the web form (:mod:`openpcf.suppliers.answer_form`).
+
+    The caller has checked who may answer the request (a signed-in supplier's grant, instead
+    of a workbook's token) and the answer itself; this builds and validates the PACT
+    footprint like :func:`import_answer` and stores it in the same write transaction (the
+    request locked, still ``sent``, then ``answered``). ``fingerprint``: the bytes the
+    footprint id is made from (the form's values, canonical), as the workbook's bytes are.
+
+    Raises
+    ------
+    UnknownAnswerRequestError
+        No such request.
+    AnswerRefusedError
+        The request is not waiting for an answer.
+    QuestionnaireError
+        The PACT footprint made of the answer is not valid.
+    """
+    name = answer.name
+    with session_scope(engine) as session:
+        try:
+            row = repo.get_supplier_request(session, request_id=answer.request_id)
+        except NotFoundError:
+            raise UnknownAnswerRequestError(_UNKNOWN.format(name=name)) from None
+        _require_sent(row, name)
+        material = row.material
+    footprint_id = uuid.uuid5(
+        _ANSWER_NAMESPACE, f"{answer.request_id}:{hashlib.sha256(fingerprint).hexdigest()}"
+    )
+    document = answer_footprint(answer, material=material, footprint_id=footprint_id, created=now)
+    problems = check_received(document, version="3")
+    if problems:
+        raise QuestionnaireError(
+            name,
+            [Problem("(footprint)", "", f"the PACT footprint made of it: {p}") for p in problems],
+        )
+    return write_transaction(
+        engine,
+        lambda session: _store(session, answer, document, footprint_id, name, now),
+        what=f"the answer to request {answer.request_id}",
     )
 
 

@@ -40,7 +40,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openpcf.db.base import utcnow
 from openpcf.db.errors import NotFoundError
-from openpcf.web import pages_account, pages_factors, pages_products, pages_rules
+from openpcf.web import (
+    pages_account,
+    pages_factors,
+    pages_models,
+    pages_products,
+    pages_rules,
+    pages_supplier,
+    pages_verify,
+)
 from openpcf.web.auth import (
     LoginLimiter,
     LoginLimits,
@@ -120,7 +128,15 @@ def create_web_app(
         limiter=LoginLimiter(login_limits),
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages_account, pages_products, pages_rules, pages_factors):
+    for module in (
+        pages_account,
+        pages_products,
+        pages_rules,
+        pages_factors,
+        pages_models,
+        pages_supplier,
+        pages_verify,
+    ):
         app.include_router(module.router)
     _install_handlers(app)
     app.add_middleware(WebSecurityHeaders, hsts=secure_cookies)

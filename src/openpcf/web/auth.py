@@ -218,10 +218,14 @@ async def csrf_checked(request: Request) -> None:
         expected = cookie if cookie and len(cookie) >= 20 else None
     sent = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    form = None
     if sent is None and content_type in _FORM_TYPES:
-        value = (await request.form()).get("csrf_token")
+        form = await request.form()
+        value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+        if form is not None:  # refused: the route never runs, so close the uploads here
+            await form.close()
         raise PageRefused(403, "error.csrf")
 
 

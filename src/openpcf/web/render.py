@@ -48,14 +48,24 @@ STATIC = HERE / "static"
 
 #: Navigation per role: (path, message key); a link shows only when its page is served.
 NAV: dict[str, tuple[tuple[str, str], ...]] = {
-    "owner": (("/products", "nav.products"), ("/rules", "nav.rules"), ("/factors", "nav.factors")),
-    "engineer": (
+    "owner": (
         ("/products", "nav.products"),
+        ("/models/new", "nav.models"),
+        ("/requests", "nav.requests"),
         ("/rules", "nav.rules"),
         ("/factors", "nav.factors"),
+        ("/verify", "nav.verify"),
     ),
-    "supplier": (),
-    "verifier": (),
+    "engineer": (
+        ("/products", "nav.products"),
+        ("/models/new", "nav.models"),
+        ("/requests", "nav.requests"),
+        ("/rules", "nav.rules"),
+        ("/factors", "nav.factors"),
+        ("/verify", "nav.verify"),
+    ),
+    "supplier": (("/inbox", "nav.inbox"),),
+    "verifier": (("/packages", "nav.packages"), ("/verify", "nav.verify")),
 }
 ACCOUNT_NAV = ("/account", "nav.account")
 

@@ -12,7 +12,8 @@ sent and the supplier footprints it received) and :mod:`.scenarios` (what-ifs st
 from the published footprints); :mod:`.requests` holds the requests for primary data sent to
 suppliers (questionnaires and PACT); :mod:`.dossier` holds the SKUs and the evidence of the
 export compliance dossier; :mod:`.web` holds the people of the web application (accounts,
-roles per organisation, Argon2id password checks, sessions).
+roles per organisation, Argon2id password checks, sessions) and :mod:`.web_access` which
+supplier requests a supplier's account may see.
 """
 
 from openpcf.db.repositories.dossier import (
@@ -108,6 +109,11 @@ from openpcf.db.repositories.web import (
     set_web_user_lang,
     verify_password,
 )
+from openpcf.db.repositories.web_access import (
+    get_granted_request,
+    grant_request_access,
+    list_granted_requests,
+)
 
 __all__ = [
     "BACKOFF_BASE",
@@ -155,6 +161,7 @@ __all__ = [
     "footprint_facts",
     "get_client",
     "get_footprint",
+    "get_granted_request",
     "get_organisation",
     "get_product",
     "get_request",
@@ -163,11 +170,13 @@ __all__ = [
     "get_web_session",
     "get_web_user",
     "grant_access",
+    "grant_request_access",
     "hash_password",
     "hash_secret",
     "is_overdue",
     "list_evidence",
     "list_footprints",
+    "list_granted_requests",
     "list_scenarios",
     "list_skus",
     "list_supplier_footprints",

@@ -1,0 +1,264 @@
+"""The suppliers' pages (inbox, answer form, workbook upload) and the engineers' requests page.
+
+================================  ===========  ==============================================
+route                             roles        what
+================================  ===========  ==============================================
+``GET /inbox``                    supplier     the requests granted to this person: customer,
+                                               material, amount, due date, status (overdue)
+``GET /inbox/{id}``               supplier     the request, its decision (and reason), the
+                                               answer form and the workbook upload
+``POST /inbox/{id}/answer``       supplier     the form answer (the workbook's checks)
+``POST /inbox/{id}/workbook``     supplier     the answered workbook (multipart, ``.xlsx``)
+``GET /requests``                 owner,       the organisation's requests, filtered by
+                                  engineer     status, supplier and product
+``POST /requests/{id}/decide``    owner,       accept, or reject with a reason
+                                  engineer
+================================  ===========  ==============================================
+
+A request that is not granted to the supplier (or not the engineer's organisation's) answers
+404, like an unknown id. Every POST needs the CSRF token. Bodies are bounded by their declared
+length before anything reads them (411 without one, 413 over :data:`MAX_FORM_BODY` or
+:data:`MAX_UPLOAD_BODY`; the server reads no more than the declared length), and the uploaded
+file again while it is read. A form with errors answers 400 and shows every value as typed,
+each problem next to its field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from openpcf.services import web_supplier as svc
+from openpcf.suppliers.answer_form import (
+    ELECTRICITY_FORM_ROWS,
+    GENERAL,
+    electricity_name,
+    form_names,
+    form_sections,
+)
+from openpcf.suppliers.answers import MAX_BYTES as MAX_WORKBOOK_BYTES
+from openpcf.suppliers.template import ELECTRICITY_COLUMNS, ELECTRICITY_SOURCES
+from openpcf.web.auth import CsrfChecked, PageRefused, WebUser, require_roles, web_state
+from openpcf.web.render import render
+
+router = APIRouter()
+
+Supplier = Annotated[WebUser, Depends(require_roles("supplier"))]
+Engineer = Annotated[WebUser, Depends(require_roles("owner", "engineer"))]
+
+#: The largest answer-form or decision body (about 40 short fields).
+MAX_FORM_BODY = 256 * 1024
+#: The largest workbook upload body: the workbook and the multipart framing around it.
+MAX_UPLOAD_BODY = MAX_WORKBOOK_BYTES + 64 * 1024
+_XLSX_TYPES = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+    "application/zip",
+    "",
+)
+
+
+def _bounded(limit: int) -> Any:
+    def check(request: Request) -> None:
+        length = request.headers.get("content-length", "")
+        if not length.isdigit():
+            raise PageRefused(411, "supplier.length_required")
+        if int(length) > limit:
+            raise PageRefused(413, "supplier.too_large")
+
+    return Depends(check)
+
+
+def _now(request: Request) -> Any:
+    return web_state(request).clock()
+
+
+# --------------------------------------------------------------------------------------------
+# suppliers
+
+
+@router.get("/inbox")
+def inbox(request: Request, user: Supplier) -> Response:
+    rows = svc.inbox(
+        web_state(request).engine,
+        user_id=user.user_id,
+        organisation_id=user.organisation_id,
+        today=_now(request).date(),
+    )
+    return render(request, "supplier_inbox.html.j2", {"rows": rows})
+
+
+def _request_page(
+    request: Request,
+    user: WebUser,
+    request_id: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    upload_errors: list[str] | None = None,
+    upload_key: str = "",
+    status: int = 200,
+) -> Response:
+    view = svc.granted_request(
+        web_state(request).engine,
+        user_id=user.user_id,
+        organisation_id=user.organisation_id,
+        request_id=request_id,
+        today=_now(request).date(),
+    )
+    context = {
+        "req": view,
+        "sections": form_sections(),
+        "values": values if values is not None else svc.form_defaults(view),
+        "errors": errors or {},
+        "general_errors": (errors or {}).get(GENERAL, []),
+        "upload_errors": upload_errors or [],
+        "upload_key": upload_key,
+        "electricity_rows": range(ELECTRICITY_FORM_ROWS),
+        "electricity_columns": ELECTRICITY_COLUMNS,
+        "electricity_sources": ELECTRICITY_SOURCES,
+        "el_name": electricity_name,
+        "max_upload_mib": MAX_WORKBOOK_BYTES // (1024 * 1024),
+    }
+    return render(request, "supplier_request.html.j2", context, status)
+
+
+@router.get("/inbox/{request_id}")
+def inbox_request(request: Request, user: Supplier, request_id: str) -> Response:
+    return _request_page(request, user, request_id)
+
+
+@router.post("/inbox/{request_id}/answer", dependencies=[_bounded(MAX_FORM_BODY), CsrfChecked])
+async def answer(request: Request, user: Supplier, request_id: str) -> Response:
+    form = await request.form(max_files=0, max_fields=200)
+    values = {name: str(form.get(name) or "") for name in form_names()}
+    outcome = await run_in_threadpool(
+        svc.answer_with_form,
+        web_state(request).engine,
+        user_id=user.user_id,
+        organisation_id=user.organisation_id,
+        email=user.email,
+        request_id=request_id,
+        values=values,
+        now=_now(request),
+    )
+    if outcome.stored is not None:
+        return RedirectResponse(f"/inbox/{request_id}", status_code=303)
+    return await run_in_threadpool(
+        _request_page, request, user, request_id, values=values, errors=outcome.errors, status=400
+    )
+
+
+@router.post("/inbox/{request_id}/workbook", dependencies=[_bounded(MAX_UPLOAD_BODY), CsrfChecked])
+async def upload(request: Request, user: Supplier, request_id: str) -> Response:
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        return await _upload(request, user, request_id, form.get("workbook"))
+    finally:
+        await form.close()  # the spooled upload, also when the answer is an error
+
+
+async def _upload(request: Request, user: WebUser, request_id: str, file: Any) -> Response:
+    problem, data, filename = "", b"", ""
+    if not isinstance(file, UploadFile) or not file.filename:
+        problem = "supplier.upload.missing"
+    else:
+        filename = file.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+        content_type = (file.content_type or "").split(";")[0].strip().lower()
+        data = await file.read(MAX_WORKBOOK_BYTES + 1)
+        if len(data) > MAX_WORKBOOK_BYTES:
+            raise PageRefused(413, "supplier.too_large")
+        named_xlsx = filename.lower().endswith(".xlsx") and content_type in _XLSX_TYPES
+        if not named_xlsx or not data.startswith(b"PK\x03\x04"):  # an xlsx is a zip
+            problem = "supplier.upload.not_xlsx"
+    if problem:
+        return await run_in_threadpool(
+            _request_page, request, user, request_id, upload_key=problem, status=400
+        )
+    outcome = await run_in_threadpool(
+        svc.answer_with_workbook,
+        web_state(request).engine,
+        user_id=user.user_id,
+        organisation_id=user.organisation_id,
+        request_id=request_id,
+        data=data,
+        filename=filename,
+        now=_now(request),
+    )
+    if outcome.stored is not None:
+        return RedirectResponse(f"/inbox/{request_id}", status_code=303)
+    return await run_in_threadpool(
+        _request_page,
+        request,
+        user,
+        request_id,
+        upload_errors=outcome.errors.get(GENERAL, []),
+        status=400,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# engineers
+
+
+def _requests_page(
+    request: Request,
+    user: WebUser,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    failed: str = "",
+    reason: str = "",
+    status: int = 200,
+) -> Response:
+    query = request.query_params
+    filters = {k: query.get(k, "")[:500] for k in ("status", "supplier", "product")}
+    overview = svc.requests_overview(
+        web_state(request).engine,
+        organisation_id=user.organisation_id,
+        today=_now(request).date(),
+        **filters,
+    )
+    context = {
+        "overview": overview,
+        "filters": filters,
+        "errors": errors or {},
+        "failed": failed,
+        "reason": reason,
+    }
+    return render(request, "supplier_requests.html.j2", context, status)
+
+
+@router.get("/requests")
+def requests_page(request: Request, user: Engineer) -> Response:
+    return _requests_page(request, user)
+
+
+@router.post("/requests/{request_id}/decide", dependencies=[_bounded(MAX_FORM_BODY), CsrfChecked])
+async def decide(request: Request, user: Engineer, request_id: str) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    decision = str(form.get("decision") or "")
+    reason = str(form.get("reason") or "")[:2000]
+    view, errors = await run_in_threadpool(
+        svc.decide_request,
+        web_state(request).engine,
+        organisation_id=user.organisation_id,
+        request_id=request_id,
+        decision=decision,
+        reason=reason,
+        now=_now(request),
+    )
+    if view is not None:
+        return RedirectResponse("/requests", status_code=303)
+    return await run_in_threadpool(
+        _requests_page,
+        request,
+        user,
+        errors=errors,
+        failed=request_id,
+        reason=reason,
+        status=400,
+    )
