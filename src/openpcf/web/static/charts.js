@@ -25,7 +25,7 @@
     var values = data.values.concat([data.total]);
     return {
       animation: false,
-      grid: { left: 60, right: 20, top: 20, bottom: 60, containLabel: true },
+      grid: { left: 60, right: 20, top: 40, bottom: 60, containLabel: true },
       tooltip: {
         trigger: "axis",
         axisPointer: { type: "shadow" },
@@ -50,7 +50,7 @@
   function bars(data) {
     return {
       animation: false,
-      grid: { left: 60, right: 20, top: 20, bottom: 60, containLabel: true },
+      grid: { left: 60, right: 20, top: 40, bottom: 60, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: 20 } },
       yAxis: { type: "value", name: data.unit },
