@@ -98,7 +98,22 @@ def _postgres() -> Any:
     return module
 
 
+def _shifted(doc: dict[str, Any], days: int) -> None:
+    """Move the reference and validity periods of ``doc`` by ``days`` (all four moments)."""
+    delta = dt.timedelta(days=days)
+    for holder, name in (
+        (doc["pcf"], "referencePeriodStart"),
+        (doc["pcf"], "referencePeriodEnd"),
+        (doc, "validityPeriodStart"),
+        (doc, "validityPeriodEnd"),
+    ):
+        if name in holder:
+            moment = dt.datetime.fromisoformat(holder[name].replace("Z", "+00:00"))
+            holder[name] = (moment + delta).isoformat().replace("+00:00", "Z")
+
+
 def _populate(url: str, size: int, rng: random.Random) -> tuple[str, str, list[str]]:
+    """Migrate ``url`` and publish ``size`` footprints; the client's id, secret and the ids."""
     from openpcf.db import migrate
     from openpcf.db import repositories as repo
     from openpcf.db.engine import make_engine, session_scope
@@ -124,6 +139,7 @@ def _populate(url: str, size: int, rng: random.Random) -> tuple[str, str, list[s
             for i in range(size):
                 doc = copy.deepcopy(template)
                 doc["id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                _shifted(doc, i // PRODUCTS)
                 product = products[i % PRODUCTS]
                 doc["productIds"] = list(product.product_ids)
                 repo.publish_footprint(s, organisation=org, product=product, document=doc)
@@ -133,6 +149,10 @@ def _populate(url: str, size: int, rng: random.Random) -> tuple[str, str, list[s
                     s.expunge_all()
                     org = s.merge(org)
                     products = [s.merge(p) for p in products]
+        # the planner's statistics, as autovacuum would gather them on a live host: without
+        # them PostgreSQL sorts all 10,000 documents for every page (75 ms, measured)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM ANALYZE")
         return issued.client_id, issued.secret, ids
     finally:
         engine.dispose()

@@ -19,7 +19,7 @@ from typing import Any
 BENCHMARKS: dict[str, str] = {
     "engine": "bench.engine",
     "lci": "bench.lci",
-    "api": "bench.api",
+    "api": "bench.api_load",
     "audit": "bench.audit",
     "v2_filter": "bench.v2_filter",
     "batch": "bench.batch",

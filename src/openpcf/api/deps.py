@@ -40,7 +40,13 @@ class HostState:
     home: Path | None = None
 
 
-def host_state(request: Request) -> HostState:
+# Design note: the dependencies below are ``async def`` although they never wait. FastAPI runs
+# a plain ``def`` dependency in the thread pool, one thread hop each; they only read the app
+# state and check an HMAC (about 30 µs), which is cheaper on the event loop than the hop. The
+# routes that query the database stay plain ``def`` and keep their one hop.
+
+
+async def host_state(request: Request) -> HostState:
     state: HostState = request.app.state.host
     return state
 
@@ -48,7 +54,7 @@ def host_state(request: Request) -> HostState:
 State = Annotated[HostState, Depends(host_state)]
 
 
-def bearer_claims(request: Request, state: State) -> TokenClaims:
+def verified_claims(request: Request, state: HostState) -> TokenClaims:
     """The claims of the request's ``Authorization: Bearer`` token (verified, unexpired)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -57,16 +63,21 @@ def bearer_claims(request: Request, state: State) -> TokenClaims:
     return state.signer.verify(token.strip(), now=utcnow())
 
 
+async def bearer_claims(request: Request, state: State) -> TokenClaims:
+    """:func:`verified_claims` as a dependency."""
+    return verified_claims(request, state)
+
+
 Claims = Annotated[TokenClaims, Depends(bearer_claims)]
 
 
-def event_claims(request: Request, state: State) -> TokenClaims:
-    """:func:`bearer_claims` for the events routes, within the client's rate limit.
+async def event_claims(request: Request, state: State) -> TokenClaims:
+    """:func:`verified_claims` for the events routes, within the client's rate limit.
 
     (The limit per address is :class:`~openpcf.api.ratelimit.RateLimitGate`'s, counted
     before the request reaches the app.)
     """
-    claims = bearer_claims(request, state)
+    claims = verified_claims(request, state)
     state.limiter.hit(
         "events_per_client", claims.client_id, what=f"events of client {claims.client_id}"
     )

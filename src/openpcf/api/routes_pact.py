@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import Body, Claims, EventClaims, State
 from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
@@ -84,7 +83,7 @@ def make_router(version: Version) -> APIRouter:
         claims: Claims,
         limit: Annotated[int | None, Query(ge=1)] = None,
         offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
-    ) -> JSONResponse:
+    ) -> Response:
         page = pact_host.list_footprints(
             state.engine,
             claims=claims,
@@ -97,7 +96,7 @@ def make_router(version: Version) -> APIRouter:
         if page.next_offset is not None:
             target = next_link(request, limit=limit, offset=page.next_offset)
             headers["link"] = f'<{target}>; rel="next"'
-        return JSONResponse({"data": page.documents}, headers=headers)
+        return Response(page.body(), media_type="application/json", headers=headers)
 
     @router.get(
         "/footprints/{pf_id}",
@@ -105,11 +104,11 @@ def make_router(version: Version) -> APIRouter:
         summary="Action GetFootprint",
         operation_id=f"getFootprintV{version}",
     )
-    def get_footprint(pf_id: str, state: State, claims: Claims) -> JSONResponse:
+    def get_footprint(pf_id: str, state: State, claims: Claims) -> Response:
         document = pact_host.get_footprint(
             state.engine, claims=claims, version=version, pf_id=pf_id
         )
-        return JSONResponse({"data": document})
+        return Response(pact_host.document_body(document), media_type="application/json")
 
     @router.post(
         "/events",

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, false, select
+from sqlalchemy import Text, cast, exists, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -374,6 +374,72 @@ def list_footprints(
     Ordered by ``(stored_at, id)`` so that a page link returns the same items when called
     again and newly published footprints land at the end.
     """
+    stmt = _page_statement(client, filters, limit=limit, offset=offset)
+    items = list(session.scalars(stmt))
+    if limit is not None and len(items) > limit:
+        return FootprintPage(items[:limit], offset + limit)
+    return FootprintPage(items, None)
+
+
+#: The stored document as the JSON text the database holds (``json`` on PostgreSQL, ``TEXT``
+#: on SQLite: both keep the text written at publication).
+_DOCUMENT_TEXT = cast(Footprint.document, Text)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPage:
+    """One page of stored footprint documents as JSON texts; ``next_offset`` as above."""
+
+    texts: list[str]
+    next_offset: int | None
+
+
+def list_document_texts(
+    session: Session,
+    *,
+    client: ApiClient,
+    filters: FootprintFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> DocumentPage:
+    """:func:`list_footprints`, but only the stored documents, as JSON text.
+
+    Design note: the PACT v3 routes serve each document exactly as stored (immutable since
+    publication, validated then), so the host need not build 100 ORM objects, parse 100
+    documents and serialise them again per page: it selects one text column, with the same
+    visibility rule, filters and order (:func:`_page_statement`). This took a ListFootprints
+    page of 100 from 8.5 to 3.8 ms of host CPU (the app called in-process, 10,000 footprints
+    in PostgreSQL 15, 2-core development machine; ``docs/pact-host.md``, "Throughput").
+    """
+    rows = _page_statement(client, filters, limit=limit, offset=offset).with_only_columns(
+        Footprint.document, Footprint.stored_at, Footprint.id
+    )
+    # the cast outside the page's subquery: inside, PostgreSQL would copy the text of every
+    # row the offset skips too
+    page = rows.subquery()
+    stmt = select(cast(page.c.document, Text)).order_by(page.c.stored_at, page.c.id)
+    texts = list(session.scalars(stmt))
+    if limit is not None and len(texts) > limit:
+        return DocumentPage(texts[:limit], offset + limit)
+    return DocumentPage(texts, None)
+
+
+def get_document_text(session: Session, *, client: ApiClient, pf_id: uuid.UUID) -> str:
+    """The stored document of footprint ``pf_id`` as JSON text (:func:`list_document_texts`),
+    if it is shared with ``client``; :class:`NotFoundError` if not (as :func:`get_footprint`).
+    """
+    stmt = _visible_to(client).where(Footprint.id == pf_id).with_only_columns(_DOCUMENT_TEXT)
+    text: str | None = session.scalar(stmt)
+    if text is None:
+        raise NotFoundError(f"no footprint {pf_id}")
+    return text
+
+
+def _page_statement(
+    client: ApiClient, filters: FootprintFilter | None, *, limit: int | None, offset: int
+) -> Any:
+    """SELECT of one page of the footprints shared with ``client`` (one row more than
+    ``limit``, which tells whether there is a next page)."""
     if limit is not None and limit < 1:
         raise InputError(f"limit must be a positive integer, not {limit}")
     if offset < 0:
@@ -381,11 +447,8 @@ def list_footprints(
     stmt = _filtered(_visible_to(client), filters or FootprintFilter())
     stmt = stmt.order_by(Footprint.stored_at, Footprint.id).offset(offset)
     if limit is not None:
-        stmt = stmt.limit(limit + 1)  # one more tells whether there is a next page
-    items = list(session.scalars(stmt))
-    if limit is not None and len(items) > limit:
-        return FootprintPage(items[:limit], offset + limit)
-    return FootprintPage(items, None)
+        stmt = stmt.limit(limit + 1)
+    return stmt
 
 
 def _filtered(stmt: Any, f: FootprintFilter) -> Any:

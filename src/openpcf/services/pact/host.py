@@ -19,6 +19,7 @@ accepted only from the peer the request went to, once, and with valid footprints
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,10 +72,25 @@ FILTER_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Footprint documents of one page and the offset of the next page (``None``: last)."""
+    """Footprint documents of one page, as JSON texts, and the offset of the next page
+    (``None``: the last page)."""
 
-    documents: list[dict[str, Any]]
+    documents: list[str]
     next_offset: int | None
+
+    def body(self) -> bytes:
+        """The ListFootprints response body, ``{"data": [...]}`` (UTF-8 JSON)."""
+        return ('{"data":[' + ",".join(self.documents) + "]}").encode()
+
+
+def document_body(document: str) -> bytes:
+    """The GetFootprint response body ``{"data": ...}`` around one document's JSON text."""
+    return ('{"data":' + document + "}").encode()
+
+
+def _json_text(document: dict[str, Any]) -> str:
+    """A document built here (the v2.3 view) as compact JSON, as ``JSONResponse`` writes it."""
+    return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,9 +164,11 @@ def list_footprints(
 ) -> Page:
     """One page of the footprints the token's client may see, filtered.
 
-    v3: the ``productId`` … ``status`` parameters (:func:`v3_filter_query`). v2.3: the
-    optional ``$filter`` subset (:func:`openpcf.services.pact.filter.parse_filter`); footprints
-    that cannot be expressed in v2.3 are left out.
+    v3: the ``productId`` … ``status`` parameters (:func:`v3_filter_query`); each document is
+    the stored JSON text, served as it was published (:func:`openpcf.db.repositories.
+    list_document_texts`: no parsing and serialising again per request). v2.3: the optional
+    ``$filter`` subset (:func:`openpcf.services.pact.filter.parse_filter`); footprints that
+    cannot be expressed in v2.3 are left out.
     """
     if limit is not None and limit < 1:
         raise BadRequestError(f"limit must be a positive integer, not {limit}")
@@ -159,10 +177,10 @@ def list_footprints(
         client = _client(session, claims, "footprint:list")
         if version == "3":
             filters = FootprintFilter.from_query(v3_filter_query(params))
-            page = repo.list_footprints(
+            page = repo.list_document_texts(
                 session, client=client, filters=filters, limit=size, offset=offset
             )
-            return Page([dict(fp.document) for fp in page.items], page.next_offset)
+            return Page(page.texts, page.next_offset)
         odata = [v for k, v in params if k == "$filter"]
         wanted = parse_filter(odata[-1]) if odata and odata[-1].strip() else None
         return _v2_page(session, client, wanted, size=size, offset=offset)
@@ -184,7 +202,7 @@ def _v2_page(
     ``next`` link (PACT conformance TC5).
     """
     filters = wanted.prefilter() if wanted is not None else None
-    documents: list[dict[str, Any]] = []
+    documents: list[str] = []
     position = offset
     while True:
         batch = repo.list_footprints(
@@ -199,27 +217,29 @@ def _v2_page(
                 continue
             if len(documents) == size:  # a further match: the next page starts here
                 return Page(documents, position + n)
-            documents.append(document)
+            documents.append(_json_text(document))
         if batch.next_offset is None:
             return Page(documents, None)
         position = batch.next_offset
 
 
-def get_footprint(
-    engine: Engine, *, claims: TokenClaims, version: Version, pf_id: str
-) -> dict[str, Any]:
-    """The footprint ``pf_id`` (in ``version``'s shape) if the client may see it."""
+def get_footprint(engine: Engine, *, claims: TokenClaims, version: Version, pf_id: str) -> str:
+    """The footprint ``pf_id`` (in ``version``'s shape) as JSON text if the client may see it.
+
+    v3 answers the stored text as published (:func:`openpcf.db.repositories.
+    get_document_text`); v2.3 builds the view from the stored footprint.
+    """
     try:
         key = uuid.UUID(pf_id)
     except ValueError:
         raise BadRequestError(f"{pf_id!r} is not a footprint id (a UUID)") from None
     with session_scope(engine) as session:
         client = _client(session, claims, "footprint:read")
-        footprint = repo.get_footprint(session, client=client, pf_id=key)
         if version == "3":
-            return dict(footprint.document)
+            return repo.get_document_text(session, client=client, pf_id=key)
+        footprint = repo.get_footprint(session, client=client, pf_id=key)
         try:
-            return _v2(footprint)
+            return _json_text(_v2(footprint))
         except NotMappableError as e:
             raise NotFoundError(f"footprint {key} is not available in PACT v2.3: {e}") from None
 
