@@ -38,6 +38,13 @@ def _folders(state: State) -> list[Path]:
     return [state.rules_dir] if state.rules_dir is not None else []
 
 
+def _own_rule_files(state: State) -> list[Path]:
+    """The host's own rule-set files, for the routes that take them as ``rule_files``."""
+    return sorted(
+        f for d in _folders(state) if d.is_dir() for f in d.iterdir() if f.suffix in RULE_SUFFIXES
+    )
+
+
 @router.get("/rules", summary="The sector rule sets this host holds")
 def rules_list(state: State) -> list[dict[str, Any]]:
     return [
@@ -88,9 +95,7 @@ def rules_check(rule_id: str, body: Body, state: State, claims: Claims) -> dict[
         raise HTTPException(status_code=404, detail=str(e)) from None
     loaded = load_model(Path("request/model.yaml"), text=text)
     refuse_outside_references(loaded)
-    own = sorted(
-        f for d in _folders(state) if d.is_dir() for f in d.iterdir() if f.suffix in RULE_SUFFIXES
-    )
+    own = _own_rule_files(state)
     return conformance_dict(check_model(loaded, rules=rule_id, rule_files=own))
 
 
@@ -118,7 +123,5 @@ def rules_compare(body: Body, state: State, claims: Claims) -> dict[str, Any]:
         sides.append(side)
     loaded = load_model(Path("request/model.yaml"), text=data["model"])
     refuse_outside_references(loaded)
-    own = sorted(
-        f for d in _folders(state) if d.is_dir() for f in d.iterdir() if f.suffix in RULE_SUFFIXES
-    )
+    own = _own_rule_files(state)
     return compare_methodologies(loaded, sides[0], sides[1], rule_files=own).to_dict()

@@ -226,3 +226,49 @@ def progress_bar(label: str, *, enabled: bool) -> Iterator[Callable[[int, int], 
     finally:
         if state["task"] is not None:
             bar.stop()
+
+
+# -- TLS of the served applications (``openpcf serve``, ``openpcf web``) --------------------------
+CertOpt = Annotated[
+    Path | None, typer.Option(help="TLS certificate chain (PEM).", show_default=False)
+]
+KeyOpt = Annotated[Path | None, typer.Option(help="TLS private key (PEM).", show_default=False)]
+DevCertOpt = Annotated[
+    bool,
+    typer.Option("--dev-cert", help="Use a self-signed certificate in $OPENPCF_HOME/tls."),
+]
+HostnameOpt = Annotated[
+    list[str] | None,
+    typer.Option("--hostname", help="Extra name for the dev certificate (repeatable)."),
+]
+
+
+def tls_files(
+    cert: Path | None, key: Path | None, *, dev_cert: bool, hostname: list[str] | None, home: Path
+) -> tuple[Path, Path] | None:
+    """The certificate and key to serve with: the given pair, or the development certificate
+    made in ``home/tls`` (``--dev-cert``); None when neither is given.
+
+    Raises
+    ------
+    InputError
+        Both kinds given, only one of the pair, or a file that does not exist.
+    """
+    from openpcf.errors import InputError
+
+    if dev_cert:
+        if cert or key:
+            raise InputError("give either --cert/--key or --dev-cert, not both")
+        from openpcf.services.pact.tls import dev_certificate
+
+        pair = dev_certificate(home / "tls", names=hostname or [])
+        typer.echo(f"Development certificate: {pair.cert} (clients must trust it explicitly)")
+        return pair.cert, pair.key
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise InputError("give both --cert and --key")
+    for path in (cert, key):
+        if not path.is_file():
+            raise InputError(f"{path} does not exist")
+    return cert, key

@@ -8,31 +8,21 @@ PostgreSQL one must be at the current revision (``openpcf storage upgrade``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from openpcf.cli.options import CertOpt, DevCertOpt, HostnameOpt, KeyOpt, tls_files
 from openpcf.errors import InputError
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8443,
-    cert: Annotated[
-        Path | None, typer.Option(help="TLS certificate chain (PEM).", show_default=False)
-    ] = None,
-    key: Annotated[
-        Path | None, typer.Option(help="TLS private key (PEM).", show_default=False)
-    ] = None,
-    dev_cert: Annotated[
-        bool,
-        typer.Option("--dev-cert", help="Use a self-signed certificate in $OPENPCF_HOME/tls."),
-    ] = False,
-    hostname: Annotated[
-        list[str] | None,
-        typer.Option("--hostname", help="Extra name for the dev certificate (repeatable)."),
-    ] = None,
+    cert: CertOpt = None,
+    key: KeyOpt = None,
+    dev_cert: DevCertOpt = False,
+    hostname: HostnameOpt = None,
     sender_interval: Annotated[
         float, typer.Option(help="Seconds between outbox delivery passes.")
     ] = 5.0,
@@ -54,22 +44,13 @@ def serve(
     from openpcf.settings import get_settings
 
     settings = get_settings()
-    if dev_cert:
-        if cert or key:
-            raise InputError("give either --cert/--key or --dev-cert, not both")
-        from openpcf.services.pact.tls import dev_certificate
-
-        pair = dev_certificate(settings.home / "tls", names=hostname or [])
-        cert, key = pair.cert, pair.key
-        typer.echo(f"Development certificate: {cert} (clients must trust it explicitly)")
-    if cert is None or key is None:
+    pair = tls_files(cert, key, dev_cert=dev_cert, hostname=hostname, home=settings.home)
+    if pair is None:
         raise InputError(
             "the PACT host serves HTTPS only: give --cert and --key, or --dev-cert for a "
             "self-signed development certificate"
         )
-    for path in (cert, key):
-        if not path.is_file():
-            raise InputError(f"{path} does not exist")
+    cert, key = pair
     _prepare_database(settings.database_url)
     os.environ["OPENPCF_SENDER_INTERVAL"] = str(sender_interval)  # read by app_factory
     base = public_url or f"https://{(hostname or [host])[0]}:{port}"

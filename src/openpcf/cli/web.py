@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from openpcf.cli.options import CertOpt, DevCertOpt, HostnameOpt, KeyOpt, tls_files
 from openpcf.errors import InputError
 
 if TYPE_CHECKING:
@@ -47,20 +47,10 @@ def web(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    cert: Annotated[
-        Path | None, typer.Option(help="TLS certificate chain (PEM).", show_default=False)
-    ] = None,
-    key: Annotated[
-        Path | None, typer.Option(help="TLS private key (PEM).", show_default=False)
-    ] = None,
-    dev_cert: Annotated[
-        bool,
-        typer.Option("--dev-cert", help="Use a self-signed certificate in $OPENPCF_HOME/tls."),
-    ] = False,
-    hostname: Annotated[
-        list[str] | None,
-        typer.Option("--hostname", help="Extra name for the dev certificate (repeatable)."),
-    ] = None,
+    cert: CertOpt = None,
+    key: KeyOpt = None,
+    dev_cert: DevCertOpt = False,
+    hostname: HostnameOpt = None,
 ) -> None:
     """Serve the web pages (HTTP on loopback; TLS for any other address)."""
     if ctx.invoked_subcommand is not None:
@@ -73,24 +63,13 @@ def web(
     from openpcf.settings import get_settings
 
     settings = get_settings()
-    if dev_cert:
-        if cert or key:
-            raise InputError("give either --cert/--key or --dev-cert, not both")
-        from openpcf.services.pact.tls import dev_certificate
-
-        pair = dev_certificate(settings.home / "tls", names=hostname or [])
-        cert, key = pair.cert, pair.key
-    if (cert is None) != (key is None):
-        raise InputError("give both --cert and --key")
-    tls = cert is not None and key is not None
+    pair = tls_files(cert, key, dev_cert=dev_cert, hostname=hostname, home=settings.home)
+    tls = pair is not None
     if not tls and not is_loopback(host):
         raise InputError(
             f"--host {host} is reachable from other machines: serve it over TLS (--cert and "
             "--key, or --dev-cert), or listen on 127.0.0.1"
         )
-    for path in (cert, key):
-        if path is not None and not path.is_file():
-            raise InputError(f"{path} does not exist")
     _prepare_database(settings.database_url)
     os.environ["OPENPCF_WEB_SECURE"] = "1" if tls else "0"  # read by app_factory
     scheme = "https" if tls else "http"
@@ -100,8 +79,8 @@ def web(
         factory=True,
         host=host,
         port=port,
-        ssl_certfile=str(cert) if cert else None,
-        ssl_keyfile=str(key) if key else None,
+        ssl_certfile=str(pair[0]) if pair else None,
+        ssl_keyfile=str(pair[1]) if pair else None,
         proxy_headers=False,
         server_header=False,
         log_level="info",
