@@ -15,9 +15,9 @@ operator would: ``openpcf serve --dev-cert --host 127.0.0.1 --port <free> --work
 (uvicorn, TLS with a self-signed certificate made for the run in a temporary
 ``$OPENPCF_HOME/tls``), the token comes from ``POST /auth/token``.
 
-Load: one asyncio process with ``concurrency`` ``httpx.AsyncClient`` s of one connection each
-(HTTP/1.1 keep-alive, TLS verified against the run's certificate, one request in flight on
-each connection).
+Load: one asyncio process (on uvloop when it is installed) with ``concurrency`` HTTP/1.1
+keep-alive connections (:class:`Connection`: TLS verified against the run's certificate, one
+request in flight on each, the answer read by its ``Content-Length``).
 Each action is driven for ``WARMUP_S`` seconds (not counted) and then ``DURATION_S`` seconds;
 ``repeat`` such runs, the median by throughput is reported. Every answer must be 200 and carry
 the asked id (GetFootprint: the id's bytes in the body; every ``CHECK_EVERY``-th answer is
@@ -32,7 +32,8 @@ after the run.
 
 Knobs (environment): ``OPENPCF_BENCH_WORKERS`` (default: the CPU count),
 ``OPENPCF_BENCH_CONCURRENCY`` (default 32), ``OPENPCF_BENCH_DURATION`` (seconds, default 10),
-``OPENPCF_BENCH_WARMUP`` (seconds, default 3).
+``OPENPCF_BENCH_WARMUP`` (seconds, default 3), ``OPENPCF_BENCH_SERVE_ARGS`` (more ``openpcf
+serve`` options; default ``--no-access-log``, ``--access-log`` measures with the access log).
 """
 
 from __future__ import annotations
@@ -46,14 +47,17 @@ import os
 import platform
 import random
 import resource
+import shlex
 import shutil
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -67,12 +71,32 @@ WARMUP_S = float(os.environ.get("OPENPCF_BENCH_WARMUP", "3"))
 #: Parse every n-th answer in full (the others: status and the id's bytes).
 CHECK_EVERY = 10
 PAGE = 100
+#: The longest status line and headers an answer may have.
+MAX_HEAD = 64 * 1024
 GOALS = {"get": {"requests_per_s": 1000.0, "p99_ms": 50.0}, "list": {"requests_per_s": 300.0}}
-_VERSIONS = ("openpcf", "uvicorn", "fastapi", "starlette", "h11", "httpx", "sqlalchemy", "psycopg")
+_VERSIONS = (
+    "openpcf",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "h11",
+    "fastapi",
+    "starlette",
+    "httpx",
+    "sqlalchemy",
+    "psycopg",
+)
+
+
+_T = TypeVar("_T")
 
 
 class LoadError(RuntimeError):
     """An answer was not 200 or did not carry what was asked: the run fails."""
+
+
+def _serve_args() -> list[str]:
+    return shlex.split(os.environ.get("OPENPCF_BENCH_SERVE_ARGS", "--no-access-log"))
 
 
 def _workers() -> int:
@@ -92,7 +116,7 @@ def _start_host(
     cert = dev_certificate(home / "tls").cert  # serve reuses it; the generator trusts it
     env = {**os.environ, "OPENPCF_HOME": str(home), "OPENPCF_DATABASE_URL": url}
     command = [sys.executable, "-m", "openpcf", "serve", "--dev-cert", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers)]
+    command += ["--port", str(port), "--workers", str(workers), *_serve_args()]
     log = (home / "serve.log").open("wb")
     process = subprocess.Popen(
         command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -148,8 +172,13 @@ def _own_cpu_s() -> float:
 
 
 def _postgres_cpu_s(postmaster: int | None) -> float | None:
-    """CPU seconds of the throwaway cluster's server and its backends (``None``: an existing
-    database, whose server may be elsewhere)."""
+    """CPU seconds of the throwaway cluster's server and its backends, the live ones and those
+    that have ended (``None``: an existing database, whose server may be elsewhere).
+
+    A backend's CPU leaves its ``stat`` when it ends (a connection closed, an autovacuum
+    worker done); the postmaster's ``cutime``/``cstime`` hold it from then on, so the total
+    never goes down as a backend ends.
+    """
     if postmaster is None:
         return None
     tick = os.sysconf("SC_CLK_TCK")
@@ -161,7 +190,9 @@ def _postgres_cpu_s(postmaster: int | None) -> float | None:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(entry.name) == postmaster or int(fields[1]) == postmaster:  # field 4: ppid
+        if int(entry.name) == postmaster:  # fields 14-17: utime, stime, cutime, cstime
+            total += sum(int(f) for f in fields[11:15])
+        elif int(fields[1]) == postmaster:  # field 4: ppid
             total += int(fields[11]) + int(fields[12])
     return total / tick
 
@@ -174,8 +205,73 @@ def _percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer as the generator read it."""
+
+    target: str
+    status: int
+    headers: dict[str, str]  # names in lower case; a repeated header keeps its last value
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class Connection:
+    """One HTTP/1.1 keep-alive connection over TLS, one request in flight.
+
+    Design note: the generator shares the host's two cores, so every CPU millisecond it spends
+    is one the host does not get. httpx spent 1.1 ms of CPU per GetFootprint (its pool, h11
+    and ``asyncio``'s pure-Python TLS layer); this client writes the request line and headers
+    itself and reads the answer by its ``Content-Length`` (the host sends no chunked
+    answers: one is refused), on uvloop's TLS when uvloop is installed. It still verifies the
+    host's certificate and checks every answer as before (:func:`_check_get`,
+    :func:`_check_list`).
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes):
+        self._reader = reader
+        self._writer = writer
+        self._head = head  # Host and Authorization lines, ending with the blank line
+
+    @classmethod
+    async def open(cls, host: str, port: int, context: ssl.SSLContext, token: str) -> Connection:
+        reader, writer = await asyncio.open_connection(
+            host, port, ssl=context, server_hostname=host, limit=MAX_HEAD
+        )
+        head = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        head += "Accept: application/json\r\n\r\n"
+        return cls(reader, writer, head.encode("ascii"))
+
+    async def get(self, target: str) -> Answer:
+        """``GET target`` and its whole answer."""
+        self._writer.write(b"GET " + target.encode("ascii") + b" HTTP/1.1\r\n" + self._head)
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" not in headers:
+            raise LoadError(f"GET {target}: an answer without Content-Length ({status_line})")
+        content = await self._reader.readexactly(int(headers["content-length"]))
+        if headers.get("connection", "").lower() == "close":
+            raise LoadError(f"GET {target}: the host closed the connection ({status_line})")
+        return Answer(target, int(status_line.split(" ", 2)[1]), headers, content)
+
+    async def close(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await self._writer.wait_closed()
+
+
 async def _drive(
-    clients: list[httpx.AsyncClient],
+    connections: list[Connection],
     action: str,
     ids: list[str],
     rng: random.Random,
@@ -188,25 +284,25 @@ async def _drive(
     pages = max(1, len(ids) // PAGE)
     stop = time.perf_counter() + seconds
 
-    async def loop(client: httpx.AsyncClient) -> None:
+    async def loop(connection: Connection) -> None:
         n = 0
         while time.perf_counter() < stop:
             n += 1
             if action == "get":
                 pf_id = rng.choice(ids)
                 began = time.perf_counter()
-                answer = await client.get(f"/3/footprints/{pf_id}")
+                answer = await connection.get(f"/3/footprints/{pf_id}")
                 latencies.append(time.perf_counter() - began)
                 _check(errors, _check_get, answer, pf_id, full=n % CHECK_EVERY == 0)
             else:
                 offset = PAGE * rng.randrange(pages - 1)  # a full page with a next page
                 began = time.perf_counter()
-                answer = await client.get(f"/3/footprints?limit={PAGE}&offset={offset}")
+                answer = await connection.get(f"/3/footprints?limit={PAGE}&offset={offset}")
                 latencies.append(time.perf_counter() - began)
                 _check(errors, _check_list, answer, full=n % CHECK_EVERY == 0)
 
     began, cpu = time.perf_counter(), _own_cpu_s()
-    await asyncio.gather(*(loop(client) for client in clients))
+    await asyncio.gather(*(loop(connection) for connection in connections))
     wall, cpu = time.perf_counter() - began, _own_cpu_s() - cpu
     if errors:
         raise LoadError(
@@ -235,32 +331,28 @@ def _check(errors: list[str], check: Any, *args: Any, **kwargs: Any) -> None:
         errors.append(str(e))
 
 
-def _check_get(answer: httpx.Response, pf_id: str, *, full: bool) -> None:
-    if answer.status_code != 200:
-        raise LoadError(
-            f"GET {answer.request.url} answered {answer.status_code}: {answer.text[:300]}"
-        )
+def _check_get(answer: Answer, pf_id: str, *, full: bool) -> None:
+    if answer.status != 200:
+        raise LoadError(f"GET {answer.target} answered {answer.status}: {answer.text[:300]}")
     if pf_id.encode() not in answer.content:
-        raise LoadError(f"GET {answer.request.url}: the body does not name {pf_id}")
+        raise LoadError(f"GET {answer.target}: the body does not name {pf_id}")
     if full and answer.json()["data"]["id"] != pf_id:
-        raise LoadError(f"GET {answer.request.url} answered another footprint")
+        raise LoadError(f"GET {answer.target} answered another footprint")
 
 
-def _check_list(answer: httpx.Response, *, full: bool) -> None:
-    if answer.status_code != 200:
-        raise LoadError(
-            f"GET {answer.request.url} answered {answer.status_code}: {answer.text[:300]}"
-        )
+def _check_list(answer: Answer, *, full: bool) -> None:
+    if answer.status != 200:
+        raise LoadError(f"GET {answer.target} answered {answer.status}: {answer.text[:300]}")
     if full:
         data = answer.json()["data"]
         if len(data) != PAGE or not all(isinstance(d.get("id"), str) for d in data):
-            raise LoadError(f"GET {answer.request.url}: {len(data)} footprints, not {PAGE}")
+            raise LoadError(f"GET {answer.target}: {len(data)} footprints, not {PAGE}")
         if 'rel="next"' not in answer.headers.get("link", ""):
-            raise LoadError(f"GET {answer.request.url}: no next link")
+            raise LoadError(f"GET {answer.target}: no next link")
 
 
 async def _measure(
-    base: str,
+    port: int,
     cert: Path,
     token: str,
     ids: list[str],
@@ -271,27 +363,17 @@ async def _measure(
     postmaster: int | None,
 ) -> dict[str, Any]:
     context = ssl.create_default_context(cafile=cert)
-    # one client per connection: httpcore's pool scans every connection of a client (and asks
-    # each socket whether it is readable) on each request, which made one shared client of
-    # 32 connections the bottleneck (4 ms of generator CPU a request, measured)
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    headers = {"authorization": f"Bearer {token}"}
     results: dict[str, Any] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=base, verify=context, limits=limits, timeout=60, headers=headers
-                )
-            )
-            for _ in range(CONCURRENCY)
-        ]
+    connections = [
+        await Connection.open("127.0.0.1", port, context, token) for _ in range(CONCURRENCY)
+    ]
+    try:
         for action in ("get", "list"):
-            await _drive(clients, action, ids, rng, seconds=WARMUP_S)
+            await _drive(connections, action, ids, rng, seconds=WARMUP_S)
             runs = []
             for _ in range(max(1, repeat)):
                 host_cpu, pg_cpu = _group_cpu_s(pgid), _postgres_cpu_s(postmaster)
-                r = await _drive(clients, action, ids, rng, seconds=DURATION_S)
+                r = await _drive(connections, action, ids, rng, seconds=DURATION_S)
                 r["host_cpu_s"] = _group_cpu_s(pgid) - host_cpu
                 pg_after = _postgres_cpu_s(postmaster)
                 r["postgres_cpu_s"] = None if pg_after is None else pg_after - (pg_cpu or 0.0)
@@ -314,7 +396,27 @@ async def _measure(
             results[action]["goal_met"] = median["requests_per_s"] >= goal["requests_per_s"] and (
                 "p99_ms" not in goal or median["p99_ms"] < goal["p99_ms"]
             )
+    finally:
+        for connection in connections:
+            await connection.close()
     return results
+
+
+def _loop_name() -> str:
+    try:
+        return f"uvloop {importlib.metadata.version('uvloop')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "asyncio"
+
+
+def _run_load(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run the generator on uvloop when it is installed (the ``fast`` extra), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 def _token(base: str, cert: Path, client_id: str, secret: str) -> str:
@@ -375,9 +477,9 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
         base = f"https://127.0.0.1:{port}"
         token = _token(base, cert, client_id, secret)
         load_before = os.getloadavg()
-        results = asyncio.run(
+        results = _run_load(
             _measure(
-                base, cert, token, ids, rng, repeat=repeat, pgid=process.pid, postmaster=postmaster
+                port, cert, token, ids, rng, repeat=repeat, pgid=process.pid, postmaster=postmaster
             )
         )
         load_after = os.getloadavg()
@@ -398,6 +500,7 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
         "command": "python -m bench.run --only api",
         "concurrency": CONCURRENCY,
         "workers": workers,
+        "serve_options": _serve_args(),
         "warmup_s": WARMUP_S,
         "duration_s": DURATION_S,
         "populate_s": populate_s,
@@ -406,7 +509,8 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
             "cpu_count": os.cpu_count(),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in load_after],
-            "generator": "same machine, same cores (one asyncio process)",
+            "generator": f"same machine, same cores (one process, {_loop_name()}, "
+            "bench.api_load.Connection)",
         },
         "versions": versions,
         "results": results,
@@ -416,7 +520,8 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
 def format_table(result: dict[str, Any]) -> str:
     head = (
         f"PACT host throughput: {result['size']} footprints in {result['database']}, "
-        f"openpcf serve --workers {result['workers']} over TLS on loopback, "
+        f"openpcf serve --workers {result['workers']} "
+        f"{' '.join(result.get('serve_options', []))} over TLS on loopback, "
         f"{result['concurrency']} connections, {result['machine']['cpu_count']} CPUs shared "
         f"with the generator, median of {result['repeat']} x {result['duration_s']:g} s"
     )

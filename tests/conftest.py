@@ -12,8 +12,15 @@ from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
 from openpcf.model.calculation import Calculation
 from openpcf.services.calculate import calculate
 
-# db_url/engine fixtures, and the `home` of in-process CLI tests (fixtures/cli_home.py)
-pytest_plugins = ["db_fixtures", "fixtures.cli_home", "fixtures.real_model", "fixtures.web"]
+# db_url/engine fixtures, the `home` of in-process CLI tests (fixtures/cli_home.py), the web
+# application (fixtures/web.py) and the real browser (fixtures/browser.py)
+pytest_plugins = [
+    "db_fixtures",
+    "fixtures.cli_home",
+    "fixtures.real_model",
+    "fixtures.web",
+    "fixtures.browser",
+]
 
 
 @pytest.fixture(autouse=True, scope="session")

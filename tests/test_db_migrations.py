@@ -35,6 +35,7 @@ TABLES = {
     "web_membership",
     "web_session",
     "web_request_access",
+    "web_verifier_grant",
 }
 
 

@@ -89,6 +89,21 @@ def test_synthetic_background_equals_lu() -> None:
     )
 
 
+def test_benchmark_background_equals_lu_whatever_the_blas_threads() -> None:
+    """The 20,000-activity background of ``bench/engine.py`` row ``d``: equal to LU within
+    1e-9, and bit for bit the same with OpenBLAS at one thread as with the threads it started
+    with (the written-out BiCGSTAB makes no BLAS call, so no thread count can change it)."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    bg = make_background(20_000, n_flows=2_000, seed=20_240_601)
+    lam, cache = _against_lu(bg.system, bg.c)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = intensities(bg.system, bg.c, backend="iterative", cache=FactorisationCache())
+    np.testing.assert_array_equal(one, lam)
+    described = solver_used(bg.system, backend="iterative", factorisations=cache)
+    assert described.startswith("iterative (bicgstab+jacobi, ")
+
+
 def test_forward_solve_equals_lu() -> None:
     bg = make_background(500, n_flows=50)
     f = np.random.default_rng(3).random(500)

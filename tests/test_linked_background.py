@@ -25,12 +25,14 @@ import shutil
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import typer
 
+from fixtures.boxed_widget import boxed_widget
 from openpcf.cli.options import parse_background_electricity
 from openpcf.core.system import MatrixSystem
 from openpcf.errors import InputError, ModelFileError
@@ -52,26 +54,6 @@ RTOL = 1e-12
 JS, NM = 0.5978, 0.6849
 STEEL = "ee000000-0000-4000-8000-000000000003"  # jsonld_small's steel (its reference product)
 
-MODEL = """\
-openpcf: 1
-product:
-  name: Boxed widget
-  ids: [urn:openpcf:product:boxed-widget]
-  declared_unit: piece
-  mass_per_declared_unit: 1
-  reference_period: {{start: 2024-01-01, end: 2024-12-31}}
-boundary: cradle-to-gate
-reference_process: boxing
-cutoff_percent: 0
-{extra}
-processes:
-  - id: boxing
-    name: Boxing
-    stage: production
-    output: {{product: boxed widget, amount: 1, unit: piece}}
-    inputs:
-      - {{background: "{ref}", amount: {amount}, unit: {unit}}}
-"""
 SMALL = {"ref": "small:widget assembly", "amount": 1, "unit": "kg"}
 ILCD = {"ref": "ismall:小部件装配", "amount": 1, "unit": "piece"}
 
@@ -92,10 +74,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     get_settings.cache_clear()
 
 
-def model(tmp_path: Path, db: dict[str, object], extra: str = "") -> Path:
-    path = tmp_path / "model.yaml"
-    path.write_text(MODEL.format(extra=extra, **db), encoding="utf-8")
-    return path
+def model(tmp_path: Path, db: dict[str, Any], extra: str = "") -> Path:
+    return boxed_widget(tmp_path, extra=extra, **db)
 
 
 def grid(geography: str) -> str:
@@ -317,12 +297,12 @@ def _constant(value: object, ref: str) -> object:
     return value
 
 
-def test_calc_and_report_take_the_option_and_package_refuses_a_linked_model(
+def test_calc_and_report_take_the_option_and_package_a_linked_model(
     tmp_path: Path, settings: Settings
 ):
     """``openpcf calc --background-electricity CN-JS:2022`` re-points jsonld_small's chain
     (module docstring): 5.503 - 16.0625 x 0.1 + 16.0625 / 3.6 x 0.5978; ``report`` takes the
-    same option; ``package`` refuses a linked model (its rows would be precomputed)."""
+    same option; ``package`` packs a linked model and ``reproduce`` recomputes it."""
     import json
 
     from typer.testing import CliRunner
@@ -341,9 +321,7 @@ def test_calc_and_report_take_the_option_and_package_refuses_a_linked_model(
     args = ["report", str(path), "-o", str(html), "--background-electricity", "CN-JS:2022"]
     assert runner.invoke(app, args).exit_code == 0
     linked = model(tmp_path, SMALL, grid("CN-JS"))
-    refused = runner.invoke(app, ["package", str(linked), "-o", str(tmp_path / "p.zip")])
-    from openpcf.package import PackageError
-
-    assert isinstance(refused.exception, PackageError)
-    assert "cannot be packaged yet" in " ".join(str(refused.exception).split())
-    assert not (tmp_path / "p.zip").exists()
+    packed = runner.invoke(app, ["package", str(linked), "-o", str(tmp_path / "p.zip")])
+    assert packed.exit_code == 0, packed.output  # with its database subset (test_package_linked)
+    again = runner.invoke(app, ["reproduce", str(tmp_path / "p.zip")])
+    assert again.exit_code == 0, again.output

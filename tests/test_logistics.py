@@ -186,7 +186,31 @@ def test_bundled_wtw_only_default_has_no_split(tmp_path: Path) -> None:
     assert result.ttw_kg is None
 
 
-def test_incomplete_bundled_default_is_refused_not_guessed(tmp_path: Path) -> None:
+def test_incomplete_default_is_refused_not_guessed(tmp_path: Path) -> None:
+    """A default that gives only its WTT part (a synthetic row in the shipment file) is refused
+    with what it does give; no TTW or WTW is guessed from it."""
+    partial = (
+        "  - {toc: test.road.wtt-only, mode: road, wtt: 0.022, year: 2023,\n"
+        "     source: hand-made partial test row}\n"
+    )
+    path = write(
+        tmp_path,
+        ROAD_LEG.format(
+            temperature="ambient",
+            intensity="{method: default, toc: test.road.wtt-only}",
+        )
+        + partial,
+    )
+    with pytest.raises(
+        MissingDefaultError,
+        match=r"gives only WTT 0\.022 kg CO2e/tkm \(hand-made partial test row\).*TTW and WTW",
+    ):
+        calculate_file(path)
+
+
+def test_glec_artic_truck_default_is_complete(tmp_path: Path) -> None:
+    """GLEC v3.0 Table 8 p. 92, artic truck up to 40 t GVW, average/mixed, diesel: 22 / 73 / 95
+    g CO2e/tkm. 10 t × 200 km = 2000 tkm: WTT 44, TTW 146, WTW 190 kg CO2e."""
     path = write(
         tmp_path,
         ROAD_LEG.format(
@@ -194,8 +218,35 @@ def test_incomplete_bundled_default_is_refused_not_guessed(tmp_path: Path) -> No
             intensity="{method: default, toc: glec3.road.artic-34-40t.diesel.eu-sa}",
         ),
     )
-    with pytest.raises(MissingDefaultError, match=r"gives only WTT 0\.022.*TTW and WTW"):
-        calculate_file(path)
+    result = calculate_file(path)
+    close(result.wtt_kg, 44.0)
+    close(result.ttw_kg, 146.0)
+    close(result.wtw_kg, 190.0)
+    assert (
+        "Table 8 'Europe and South America road emission intensity values', p. 92"
+        in (result.sources[0])
+    )
+
+
+def test_fuel_based_leg_with_a_glec_fuel(tmp_path: Path) -> None:
+    """GLEC v3.0 Module 1 p. 77, diesel (Europe): TTW 3.17, WTW 4.13, so WTT 0.96 kg CO2e/kg.
+
+    q = 0.3 kg/km × (1 + 0.2) / (25 t × 0.6) = 0.024 kg diesel/tkm; 10 t × 200 km = 2000 tkm:
+    WTT 0.024 × 0.96 × 2000 = 46.08, TTW 0.024 × 3.17 × 2000 = 152.16, WTW 198.24 kg CO2e.
+    """
+    path = write(
+        tmp_path,
+        ROAD_LEG.format(
+            temperature="ambient",
+            intensity="{method: fuel, fuel: glec3-eu-diesel, consumption_kg_per_km: 0.3, "
+            "capacity: 25}",
+        ),
+    )
+    leg = calculate_file(path).elements[0]
+    close(leg.wtt_kg, 46.08)
+    close(leg.ttw_kg, 152.16)
+    close(leg.wtw_kg, 198.24)
+    assert "Module 1, 'Emission factors: European sources', p. 77" in leg.intensity.sources[0]
 
 
 def test_unknown_default_toc_says_what_to_give(tmp_path: Path) -> None:
@@ -325,11 +376,21 @@ def test_order_book(tmp_path: Path) -> None:
 
 
 def test_bundled_data_carries_sources() -> None:
+    """Every bundled fuel names its document: the four EN 16258 rows, and GLEC v3.0 Module 1
+    rows (``glec3-*``) with their table title and page."""
     lib = bundled_library()
-    assert set(lib.fuels) == {"diesel-b5", "diesel-b7", "gasoline-e5", "gasoline-e10"}
+    assert {"diesel-b5", "diesel-b7", "gasoline-e5", "gasoline-e10"} <= set(lib.fuels)
     for fuel in lib.fuels.values():
-        assert "EN 16258" in fuel.source
-        assert fuel.year == 2012
+        if fuel.id.startswith("glec3-"):
+            assert "GLEC Framework v3.0" in fuel.source
+            assert "Module 1, 'Emission factors:" in fuel.source
+            assert " p. " in fuel.source
+            assert fuel.year == 2023
+        else:
+            assert "EN 16258" in fuel.source
+            assert fuel.year == 2012
+    assert len([f for f in lib.fuels if f.startswith("glec3-")]) == 30
+    close(lib.fuels["glec3-na-vlsfo"].wtt, 3.79 - 3.23)
     for row in lib.defaults.values():
         assert "GLEC Framework" in row.source or "DESNZ" in row.source
         assert row.year in (2019, 2023, 2025)

@@ -13,7 +13,12 @@ The walks:
 * sign in, the start page, switch to 中文, sign out;
 * engineer: ``/products`` and a product page (tests/fixtures/two_process.yaml published: 6.2054
   kg CO2e/kg, see tests/test_web_pages.py), with its stage chart drawn; a BOM (zh headers) →
-  the proposals → the editor → an error at its line → fixed → a parameter changed;
+  the proposals → the editor → an error at its line → fixed → a parameter changed → published
+  (first refused as "live", then replacing the live footprint) → its report downloaded → its
+  product page → a certificate with a self-declared verifier downloaded and verified → the
+  product's report from its model file;
+* engineer, without a BOM: the empty editor → a model typed in → its total → a parameter
+  changed → the new total;
 * supplier: a request of ``request_data`` → the inbox → the answer form with a mistake (fossil
   2.5 > total 2.0, the numbers of tests/test_questionnaire.py) → corrected → answered; the
   engineer accepts on ``/requests``; the supplier sees "accepted";
@@ -29,6 +34,7 @@ kg CH4 (x 29.8) + 0.000129 kg CF4 (x 7380) = 17.36522 kg CO2e/kg. The BOM's 2.5 
 as 20.2725. With the steel made a parameter ``steel_kg`` set to 4: 4 x 2.552117 + 13.892176 =
 24.100644, shown as 24.1006.
 
+The browser, the server and the people are the fixtures of tests/fixtures/browser.py.
 Without ``/usr/bin/chromium`` the tests skip, except on CI (``CI`` set), where they fail.
 """
 
@@ -36,30 +42,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
+from fixtures.browser import MakeUser, Person, Server
 from fixtures.web import STRONG_PASSWORD
-from openpcf.web.auth import WebUser
+from openpcf.certify import KeyStore, verify_certificate
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parent / "artifacts" / "screenshots"
-AXE = Path(__file__).parent / "artifacts" / "axe"
 ROOT = Path(__file__).parents[1]
 WIDGET = ROOT / "tests/fixtures/two_process.yaml"
-VIEWPORT = {"width": 1280, "height": 800}
 pytestmark = pytest.mark.browser
-
-MakeUser = Callable[..., WebUser]
 
 ZH_BOM = "零件,材料,质量,单位,供应商\n外壳,热轧钢卷,2.5,kg,河北钢铁\n散热片,铝,800,g,\n"
 STEEL = 1.889 + 0.002429 * 273
@@ -85,139 +79,6 @@ processes:
     inputs:
       - {factor: cn.tiangong.steel.hot-rolled-coil, amount: 2, unit: kg, supplier: Tangshan Steel}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One chromium for the module (each launch costs about a second)."""
-    if not CHROMIUM.is_file():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests cannot run on CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    (SCREENSHOTS / "viewport").mkdir(parents=True, exist_ok=True)
-    AXE.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@dataclass
-class Server:
-    url: str
-    engine: Engine
-    home: Path
-
-
-@pytest.fixture
-def server(
-    migrated_sqlite: Callable[[Path], str],
-    tmp_path: Path,
-    make_user: MakeUser,
-) -> Iterator[Server]:
-    """The web app under uvicorn on 127.0.0.1 (a thread of this process), with Ann, the
-    owner of Acme Pumps."""
-    import uvicorn
-
-    from openpcf.db.engine import make_engine
-    from openpcf.web.app import create_web_app
-
-    engine = make_engine(migrated_sqlite(tmp_path / "web.db"))
-    make_user(engine, organisation="Acme Pumps", email="ann@example.com", role="owner", name="Ann")
-    home = tmp_path / "home"
-    app = create_web_app(engine=engine, home=home, secure_cookies=False)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", engine, home)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        engine.dispose()
-
-
-@dataclass
-class Person:
-    """One person's browser context (own cookies): its page and its console errors."""
-
-    page: Any
-    base: str
-    errors: list[str] = field(default_factory=list)
-
-    def check(self, name: str, view: str | None = None) -> None:
-        """axe-core on the page (no serious or critical violations), then a screenshot of
-        the whole page; with ``view`` (a selector) also one of the 1280 x 800 viewport
-        scrolled to it, in ``viewport/`` (the size of the pictures in docs/web/)."""
-        # served by the app itself ('self'), so the page's CSP lets it load like any script
-        self.page.add_script_tag(url=f"{self.base}/static/vendor/axe.min.js")
-        result = self.page.evaluate("async () => await axe.run()")
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        # every finding, the minor and moderate ones too, for whoever improves the pages
-        (AXE / f"{name}.json").write_text(json.dumps(result["violations"], indent=1))
-        assert bad == [], f"{name}: accessibility violations: {bad}"
-        self.page.screenshot(
-            path=str(SCREENSHOTS / f"{name}.png"), full_page=True, type="png", scale="css"
-        )
-        if view is not None:
-            self.page.locator(view).first.evaluate("e => e.scrollIntoView({block: 'start'})")
-            self.page.screenshot(
-                path=str(SCREENSHOTS / "viewport" / f"{name}.png"), type="png", scale="css"
-            )
-
-    def sign_in(self, email: str) -> None:
-        self.page.goto(f"{self.base}/login")
-        self.page.get_by_label("Email").fill(email)
-        self.page.get_by_label("Password").fill(STRONG_PASSWORD)
-        self.page.get_by_role("button", name="Sign in").click()
-        self.page.wait_for_load_state()
-        assert not self.page.url.startswith(f"{self.base}/login"), self.page.url
-
-    def assert_no_console_errors(self, *expected: str) -> None:
-        left = [e for e in self.errors if not e.startswith(expected)] if expected else self.errors
-        assert left == [], f"console errors: {self.errors}"
-
-
-@pytest.fixture
-def people(browser: Any, server: Server) -> Iterator[Callable[[], Person]]:
-    """``person()``: a new browser context (own cookies) at the server, collecting its
-    console errors for :meth:`Person.assert_no_console_errors`; closed at the end."""
-    contexts: list[tuple[Any, Person]] = []
-
-    def person() -> Person:
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        who = Person(page, server.url)
-        page.on("console", lambda m: who.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: who.errors.append(str(e)))
-        contexts.append((context, who))
-        return who
-
-    yield person
-    for context, _ in contexts:
-        context.close()
 
 
 def test_sign_in_switch_language_sign_out(people: Callable[[], Person], server: Server) -> None:
@@ -358,7 +219,58 @@ def test_engineer_products_and_a_model_from_a_bom(
     assert page.locator("#param-steel_kg").input_value() == "4"
     assert area.input_value() == fixed
     ann.check("16-model-editor-parameter", view="#model-result")
-    ann.assert_no_console_errors()
+
+    # publish the what-if: "live" is refused at its field (the parameter differs from the
+    # model's), then it replaces the live footprint; the text and the parameter are kept
+    KeyStore(server.home / "keys").create(issuer="https://pcf.acme-pumps.example")
+    page.locator("#publish-button").click()
+    page.wait_for_load_state()
+    assert page.locator("#publish_choice-errors").inner_text().startswith("Choose how to publish")
+    assert page.locator("#param-steel_kg").input_value() == "4"
+    assert area.input_value() == fixed
+    ann.check("17-publish-choice", view="#publish_choice-errors")
+    page.get_by_label("the new live footprint, with the changed parameters").check()
+    page.locator("#publish-button").click()
+    page.wait_for_load_state()
+    published_id = page.locator("[data-published-id]").inner_text()
+    assert "24.100644 kg CO2e" in page.locator("#publish-result").inner_text()
+    ann.check("18-published", view="#publish-result")
+    # the report of what was published, from the editor (which holds the model text)
+    with page.expect_download() as report:
+        page.locator("#report-button").click()
+    assert report.value.suggested_filename == "pump-report-en.html"
+    assert "24.1 kg CO2e" in Path(report.value.path()).read_text(encoding="utf-8")
+
+    # the product page, then a certificate with a self-declared verifier
+    page.locator("#published-link").click()
+    page.wait_for_load_state()
+    assert page.url == f"{base}/products/{published_id}"
+    assert page.locator("[data-pcf-total]").inner_text() == "24.100644"
+    ann.check("19a-product-published", view="#deliverables-h")
+    page.locator("#certify-link").click()
+    page.wait_for_load_state()
+    page.get_by_label("self-declared", exact=False).check()
+    page.get_by_label("Verifier's name").fill("Example Verification Ltd")
+    ann.check("19b-certificate")
+    with page.expect_download() as certificate:
+        page.locator("#issue-button").click()
+    assert certificate.value.suggested_filename == f"certificate-{published_id}.jwt"
+    token = Path(certificate.value.path()).read_text(encoding="ascii").strip()
+    checked = verify_certificate(token, keys=KeyStore(server.home / "keys"))
+    assert checked.subject["pcfExcludingBiogenicUptake"] == "24.100644"
+    # and the product's report, from the model file it was calculated from
+    page.goto(f"{base}/products/{published_id}")
+    page.locator("#model_file").set_input_files(
+        {"name": "pump.yaml", "mimeType": "application/yaml", "buffer": fixed.encode()}
+    )
+    with page.expect_download() as product_report:
+        page.locator("#product-report-button").click()
+    assert product_report.value.suggested_filename == "pump-report-en.html"
+    assert "24.1 kg CO2e" in Path(product_report.value.path()).read_text(encoding="utf-8")
+    # the refused "live" publish is answered 400 on purpose; chromium logs any 4xx document
+    ann.assert_no_console_errors(
+        "Failed to load resource: the server responded with a status of 400"
+    )
 
 
 def test_supplier_answers_and_engineer_accepts(
@@ -526,3 +438,135 @@ def test_verify_certificates_and_reproduce_a_package(
     vera.check("34-packages-identical", view="#package-result-h")
     anyone.assert_no_console_errors()
     vera.assert_no_console_errors()
+
+
+def test_verifier_owner_and_membership_pages(
+    people: Callable[[], Person], server: Server, make_user: MakeUser, tmp_path: Path
+) -> None:
+    """The pages no walk above visits, each checked with axe-core and photographed: Vera (a
+    verifier of Audit Co, granted the widget by Ann) on ``/verifier``, the read-only product
+    page, its audit trail (the publish below is on the host's trail) and the package-contents
+    form; Ann (owner) on ``/verifier-grants``, ``/pact-requests`` and ``/people``; Bo, an
+    engineer of Acme Pumps and an owner of Beta Gears, on the choice of ``/organisation``."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+    from openpcf.services.publishing import publish
+    from openpcf.services.web_verifier import grant
+    from openpcf.settings import Settings
+
+    url = server.engine.url.render_as_string(hide_password=False)
+    published = publish(
+        WIDGET,
+        engine=server.engine,
+        organisation="Acme Pumps",
+        now=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        settings=Settings(home=server.home, database_url=url),
+    )
+    make_user(server.engine, organisation="Audit Co", email="vera@audit.example", role="verifier")
+    make_user(server.engine, organisation="Acme Pumps", email="bo@example.com", name="Bo")
+    make_user(server.engine, organisation="Beta Gears", email="bo@example.com", role="owner")
+    with session_scope(server.engine) as session:
+        account = repo.find_web_user(session, email="ann@example.com")
+        assert account is not None
+        ann_id = account.id
+        acme_id = repo.get_organisation(session, name="Acme Pumps").id
+    grant(
+        server.engine,
+        organisation_id=acme_id,
+        email="vera@audit.example",
+        product="urn:openpcf:product:widget",
+        granted_by_id=ann_id,
+    )
+    base = server.url
+
+    vera = people()
+    vera.sign_in("vera@audit.example")
+    vera.page.goto(f"{base}/verifier")
+    assert "Widget" in vera.page.locator("main").inner_text()
+    vera.check("50-verifier-list", view="h1")
+    vera.page.goto(f"{base}/verifier/products/{published.id}")
+    assert vera.page.locator("[data-pcf-total]").inner_text() == "6.2054"
+    vera.check("51-verifier-product", view="h1")
+    vera.page.goto(f"{base}/verifier/products/{published.id}/audit")
+    assert "publish" in vera.page.locator("main").inner_text()
+    vera.check("52-verifier-audit", view="h1")
+    vera.page.goto(f"{base}/verifier/package")
+    vera.check("53-verifier-package", view="h1")
+
+    ann = people()
+    ann.sign_in("ann@example.com")
+    ann.page.goto(f"{base}/verifier-grants")
+    assert "vera@audit.example" in ann.page.locator("main").inner_text()
+    ann.check("54-verifier-grants", view="h1")
+    ann.page.goto(f"{base}/pact-requests")
+    ann.check("55-pact-requests", view="h1")
+    ann.page.goto(f"{base}/people")
+    assert "bo@example.com" in ann.page.locator("main").inner_text()
+    ann.check("56-people", view="h1")
+
+    bo = people()
+    bo.page.goto(f"{base}/login")
+    bo.page.get_by_label("Email").fill("bo@example.com")
+    bo.page.get_by_label("Password").fill(STRONG_PASSWORD)
+    bo.page.get_by_role("button", name="Sign in").click()
+    bo.page.wait_for_load_state()
+    assert bo.page.url.startswith(f"{base}/organisation"), bo.page.url
+    assert "Beta Gears" in bo.page.locator("main").inner_text()
+    bo.check("57-organisation-choice", view="h1")
+    for person in (vera, ann, bo):
+        person.assert_no_console_errors()
+
+
+#: typed into the empty editor, line by line, as an engineer without a BOM would
+SCRATCH_MODEL = """\
+openpcf: 1
+product:
+  name: Bracket
+  ids: [urn:openpcf:product:bracket]
+  declared_unit: piece
+  mass_per_declared_unit: 2.5
+  reference_period: {start: 2025-01-01, end: 2025-12-31}
+  company_name: Acme Pumps
+parameters: {steel_kg: 2}
+boundary: cradle-to-gate
+reference_process: bracket
+processes:
+  - id: bracket
+    name: Bracket
+    stage: raw_material_acquisition
+    output: {product: bracket, amount: 1, unit: piece}
+    inputs:
+      - {factor: cn.tiangong.steel.hot-rolled-coil, amount: steel_kg, unit: kg}
+      - {factor: cn.tiangong.aluminium.primary-ingot, amount: 500, unit: g}
+"""
+
+
+def test_engineer_builds_a_model_from_scratch_in_the_editor(
+    people: Callable[[], Person], server: Server
+) -> None:
+    """The empty editor, a model typed in, its total, a parameter changed.
+
+    Hand-worked (the factors of the module docstring): 2 x 2.552117 + 0.5 x 17.36522 =
+    5.104234 + 8.68261 = 13.786844, shown as 13.7868; with ``steel_kg`` 3: 3 x 2.552117 +
+    8.68261 = 16.338961, shown as 16.339.
+    """
+    ann = people()
+    page, base = ann.page, server.url
+    ann.sign_in("ann@example.com")
+    page.goto(f"{base}/models/edit")
+    area = page.locator("#model")
+    assert area.input_value() == ""
+    ann.check("20-editor-empty")
+    # typed, not pasted: htmx validates a moment after the last key
+    area.press_sequentially(SCRATCH_MODEL[:40])
+    area.fill(SCRATCH_MODEL)
+    page.wait_for_selector(f'[data-total="{2 * STEEL + 0.5 * ALU:.6g}"]')
+    assert page.locator("[data-total]").inner_text() == "13.7868"
+    assert page.locator("#model-errors").count() == 0
+    page.locator("#param-steel_kg").fill("3")
+    page.locator("#param-steel_kg").dispatch_event("change")
+    page.wait_for_selector(f'[data-total="{3 * STEEL + 0.5 * ALU:.6g}"]')
+    assert page.locator("[data-total]").inner_text() == "16.339"
+    assert area.input_value() == SCRATCH_MODEL
+    ann.check("21-editor-from-scratch", view="#model-result")
+    ann.assert_no_console_errors()

@@ -257,14 +257,14 @@ def test_pact_json_download(
 
 
 def _post_check(client: TestClient, model: str, rules: str, **headers: str) -> httpx.Response:
-    form = client.get("/rules/check")
+    form = client.get("/rule-check")
     assert form.status_code == 200
     data = {"model": model, "rules": rules, "csrf_token": csrf_token(form.text)}
-    return client.post("/rules/check", data=data, headers=headers)
+    return client.post("/rule-check", data=data, headers=headers)
 
 
 def test_rule_check_shows_the_violated_clause(engineer: TestClient) -> None:
-    form = engineer.get("/rules")
+    form = engineer.get("/rule-check")
     assert form.status_code == 200
     assert 'value="hydrogen.electrolysis"' in form.text
     answer = _post_check(engineer, HYDROGEN, "hydrogen.electrolysis")
@@ -306,7 +306,7 @@ def test_rule_check_yaml_error_keeps_the_text(engineer: TestClient) -> None:
 
 def test_rule_check_needs_the_csrf_token(engineer: TestClient) -> None:
     answer = engineer.post(
-        "/rules/check", data={"model": HYDROGEN, "rules": "hydrogen.electrolysis"}
+        "/rule-check", data={"model": HYDROGEN, "rules": "hydrogen.electrolysis"}
     )
     assert answer.status_code == 403
 
@@ -353,8 +353,7 @@ def test_roles(
         "/products",
         f"/products/{ours}",
         f"/products/{ours}/pact.json",
-        "/rules/check",
-        "/rules",
+        "/rule-check",
         "/factors",
         "/factors/cn.grid.co2.2022.province.hebei",
     ]

@@ -28,12 +28,15 @@ from openpcf.db import repositories as repo
 from openpcf.db.concurrency import write_transaction
 from openpcf.db.engine import session_scope
 from openpcf.db.models import SupplierFootprint
+from openpcf.services.supplier_epd import import_epd
 from openpcf.services.web_supplier import invite_supplier
 from openpcf.settings import get_settings
 from openpcf.suppliers.answer_form import check_form
 from openpcf.suppliers.spec import TEMPLATE_VERSION
 from openpcf.suppliers.workbook import build_workbook
 from test_questionnaire import ANSWER, fill, questionnaire
+
+EPDS = Path(__file__).parent / "fixtures" / "epd"
 
 ORG = "Hebei Trucks Co"
 OTHER_ORG = "Shanxi Axles Ltd"
@@ -372,3 +375,158 @@ def test_invite_cli(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert "no supplier request" in unknown.stderr
     finally:
         get_settings.cache_clear()
+
+
+def send_epd(
+    client: TestClient,
+    rid: uuid.UUID,
+    page: str,
+    data: bytes,
+    *,
+    name: str = "steel.xml",
+    unit: str = "t",
+    mass: str = "",
+) -> httpx.Response:
+    return client.post(
+        f"/inbox/{rid}/epd",
+        data={"csrf_token": csrf_token(page), "epd_unit": unit, "epd_mass_kg": mass},
+        files={"epd": (name, data, "application/xml")},
+    )
+
+
+def test_epd_answer_accepted_and_seen_by_the_supplier(
+    engine: Engine,
+    supplier_client: tuple[TestClient, uuid.UUID],
+    login: Callable[..., httpx.Response],
+    make_user: Callable[..., Any],
+) -> None:
+    """An EPD as the answer, mapped as ``openpcf suppliers import-epd`` maps it.
+
+    ``steel_section_a2.xml`` declares per 1 t, A1-A3: GWP-fossil 1130, GWP-biogenic -2.5,
+    GWP-luluc 0.5, GWP-total 1128 kg CO2e (see test_supplier_epd). Per 1 t = 1000 kilogram:
+    pcfExcludingBiogenicUptake = 1130 + 0.5 + 0 = 1130.5, biogenicCO2Uptake -2.5,
+    pcfIncludingBiogenicUptake = 1130.5 - 2.5 = 1128. The request asks the material in t.
+    """
+    client, rid = supplier_client
+    page = client.get(f"/inbox/{rid}")
+    assert f'action="/inbox/{rid}/epd"' in page.text
+    assert '<option value="t" selected>' in page.text  # the request's unit
+    good = (EPDS / "steel_section_a2.xml").read_bytes()
+
+    wrong_unit = send_epd(client, rid, page.text, good, unit="m2", mass="7.85")
+    assert wrong_unit.status_code == 400
+    assert 'id="f-epd_unit-errors"' in wrong_unit.text
+    assert "an EPD per m2 cannot be used for the material" in wrong_unit.text
+    assert '<option value="m2" selected>' in wrong_unit.text  # what was chosen is kept
+    assert 'name="epd_mass_kg" type="text" inputmode="decimal" maxlength="40" value="7.85"' in (
+        wrong_unit.text
+    )
+    no_mass = send_epd(client, rid, page.text, good, unit="piece")
+    assert 'id="f-epd_mass_kg-errors"' in no_mass.text
+    assert "give the mass of one declared unit in kg" in no_mass.text
+
+    not_xml = send_epd(client, rid, page.text, b"%PDF-1.7 an EPD", name="epd.pdf")
+    assert not_xml.status_code == 400
+    assert 'id="f-epd-errors"' in not_xml.text
+    assert "not an ILCD+EPD XML data set" in not_xml.text
+    renamed = (EPDS / "not_xml.xml").read_bytes()  # a spreadsheet renamed .xml
+    assert "not an ILCD+EPD XML data set" in send_epd(client, rid, page.text, renamed).text
+    no_gwp = send_epd(client, rid, page.text, (EPDS / "no_gwp.xml").read_bytes(), name="n.xml")
+    assert no_gwp.status_code == 400
+    assert 'id="f-epd-errors"' in no_gwp.text
+    assert "n.xml: /processDataSet/LCIAResults: no GWP-total" in no_gwp.text
+    bomb = send_epd(client, rid, page.text, (EPDS / "entity_bomb.xml").read_bytes())
+    assert bomb.status_code == 400
+    assert "declares a document type" in bomb.text
+    with session_scope(engine) as s:
+        assert s.scalars(select(SupplierFootprint)).all() == []
+        assert repo.get_supplier_request(s, request_id=rid).status == "sent"
+
+    done = send_epd(client, rid, page.text, good)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"/inbox/{rid}"
+    with session_scope(engine) as s:
+        row = repo.get_supplier_request(s, request_id=rid)
+        assert row.status == "answered"
+        (held,) = s.scalars(select(SupplierFootprint)).all()
+        assert held.origin == "epd"
+        assert held.footprint_id == row.supplier_footprint_id
+        assert held.organisation.name == ORG
+        pcf = held.document["pcf"]
+        assert pcf["declaredUnitOfMeasurement"] == "kilogram"
+        assert pcf["declaredUnitAmount"] == "1000"
+        assert pcf["fossilGhgEmissions"] == "1130"
+        assert pcf["pcfExcludingBiogenicUptake"] == "1130.5"
+        assert pcf["pcfIncludingBiogenicUptake"] == "1128"
+        assert held.document["productIds"] == [f"urn:openpcf:supplier-request:{rid}"]
+        assert held.document["companyName"] == "Tangshan Steel"
+    again = send_epd(client, rid, page.text, good)
+    assert again.status_code == 400  # one answer per request; the page says it was received
+    assert "Your answer was received." in again.text
+
+    engineer = TestClient(client.app, base_url="http://testserver", follow_redirects=False)
+    make_user(engine, organisation=ORG, email="eng@trucks.example", role="engineer")
+    login(engineer, "eng@trucks.example")
+    listing = engineer.get("/requests", params={"status": "answered"})
+    assert 'data-origin="epd"' in listing.text
+    accepted = post_form(engineer, f"/requests/{rid}/decide", listing.text, {"decision": "accept"})
+    assert accepted.status_code == 303
+    shown = client.get(f"/inbox/{rid}")
+    assert 'data-status="accepted"' in shown.text
+    assert "The customer accepted your answer." in shown.text
+
+
+def test_epd_upload_isolation_and_size(
+    engine: Engine,
+    supplier_client: tuple[TestClient, uuid.UUID],
+    make_user: Callable[..., Any],
+) -> None:
+    """Another organisation's request and an ungranted one answer 404; a file past the EPD
+    reader's 8 MiB answers 413, and a body declared past the route's bound as well."""
+    client, rid = supplier_client
+    page = client.get(f"/inbox/{rid}")
+    good = (EPDS / "steel_section_a2.xml").read_bytes()
+    foreign = add_request(engine, organisation=OTHER_ORG)
+    assert send_epd(client, foreign, page.text, good).status_code == 404
+    ungranted = add_request(engine, input_key="frame/bolts")
+    assert send_epd(client, ungranted, page.text, good).status_code == 404
+    big = b"<" + b" " * (8 * 1024 * 1024)
+    too_large = send_epd(client, rid, page.text, big)
+    assert too_large.status_code == 413
+    assert "An EPD data set is at most 8 MiB." in too_large.text
+    declared = client.post(
+        f"/inbox/{rid}/epd",
+        content=b"x",
+        headers={"content-length": str(9 * 1024 * 1024), "content-type": "multipart/form-data"},
+    )
+    assert declared.status_code == 413
+    with session_scope(engine) as s:
+        assert s.scalars(select(SupplierFootprint)).all() == []
+        assert repo.get_supplier_request(s, request_id=rid).status == "sent"
+
+
+def test_an_epd_held_already_answers_without_a_second_copy(
+    engine: Engine, supplier_client: tuple[TestClient, uuid.UUID]
+) -> None:
+    """The same EPD imported before (``import_epd``, as ``openpcf suppliers import-epd``) for
+    the request's product id and supplier is the same footprint id: the upload answers the
+    request with the footprint held, storing nothing twice."""
+    client, rid = supplier_client
+    good = (EPDS / "steel_section_a2.xml").read_bytes()
+    before = import_epd(
+        good,
+        product_id=f"urn:openpcf:supplier-request:{rid}",
+        supplier="Tangshan Steel",
+        engine=engine,
+        organisation=ORG,
+        today=dt.date(2026, 1, 15),
+        declared_unit="t",
+    )
+    page = client.get(f"/inbox/{rid}")
+    assert send_epd(client, rid, page.text, good).status_code == 303
+    with session_scope(engine) as s:
+        (held,) = s.scalars(select(SupplierFootprint)).all()
+        assert str(held.footprint_id) == before.footprint["id"]
+        assert repo.get_supplier_request(s, request_id=rid).supplier_footprint_id == (
+            held.footprint_id
+        )

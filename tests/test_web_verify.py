@@ -7,6 +7,7 @@ must show every check, in the order the library runs them, with its verdict.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import zipfile
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from fixtures.web import csrf_token
 from openpcf.certify import KeyStore, issue_certificate
+from openpcf.db.base import utcnow
 from openpcf.exchange.pact import product_footprint
 from openpcf.services.calculate import calculate
 from openpcf.web import pages_verify
@@ -31,6 +33,14 @@ WIDGET = ROOT / "tests/fixtures/two_process.yaml"
 MakeUser = Callable[..., WebUser]
 Login = Callable[..., httpx.Response]
 _ROW = re.compile(r'data-check="([a-z]+)" data-state="([a-z_]+)"')
+
+
+@pytest.fixture
+def web_clock() -> Callable[[], dt.datetime]:
+    """The public page checks at the real time, as it does when served: the certificates of
+    these tests are issued after the app is made, so a clock frozen then (the fixtures' default)
+    could read a moment before a certificate's ``nbf`` (issued in the next second)."""
+    return utcnow
 
 
 @pytest.fixture(scope="module")

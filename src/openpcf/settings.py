@@ -4,6 +4,11 @@
 and user factor sets. By default it is the platform's user data directory.
 ``OPENPCF_DATABASE_URL`` names the SQL database (default: SQLite ``$OPENPCF_HOME/openpcf.db``;
 ``postgresql+psycopg://user@host:port/db`` for PostgreSQL).
+``OPENPCF_MAX_BACKGROUND_ENTRIES`` bounds the linked-database subsets a verification package
+may carry or a reproduction may read (a positive integer, ``_`` allowed: ``5_000_000``;
+default :data:`openpcf.package.background_subset.MAX_SUBSET_ENTRIES`, 2 000 000 matrix
+entries and stored exchanges); ``openpcf package/reproduce --max-background-entries``
+overrides it for one run.
 """
 
 from __future__ import annotations
@@ -13,11 +18,25 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from openpcf.errors import InputError
+
+#: The environment variable of :attr:`Settings.max_background_entries`.
+MAX_BACKGROUND_ENTRIES_ENV = "OPENPCF_MAX_BACKGROUND_ENTRIES"
+
+
+class SettingsError(InputError):
+    """An environment variable of the settings has a value that cannot be used; the message
+    names the variable and what it should hold (an :class:`~openpcf.errors.InputError`, so
+    the CLI reports it as bad input, exit 2)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     home: Path
     database_url: str
+    #: The most entries of packed linked-database subsets (module docstring); None: the
+    #: package's own default.
+    max_background_entries: int | None = None
 
     @property
     def factor_dir(self) -> Path:
@@ -69,4 +88,19 @@ def get_settings() -> Settings:
 
         home = Path(user_data_dir("openpcf", appauthor=False))
     url = os.environ.get("OPENPCF_DATABASE_URL") or f"sqlite:///{home / 'openpcf.db'}"
-    return Settings(home=home, database_url=url)
+    entries = _positive_int(MAX_BACKGROUND_ENTRIES_ENV)
+    return Settings(home=home, database_url=url, max_background_entries=entries)
+
+
+def _positive_int(name: str) -> int | None:
+    """The environment variable ``name`` as a positive integer; None when unset or empty."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(f"environment variable {name}={text!r}: expected a positive integer")
+    return value

@@ -1,7 +1,11 @@
 """PACT routes of one API version: ListFootprints, GetFootprint, Events (``/3`` and ``/2``).
 
 Each route reads the request and calls one function of :mod:`openpcf.services.pact.host`;
-the PACT error body of every failure comes from :mod:`openpcf.api.errors`.
+the PACT error body of every failure comes from :mod:`openpcf.api.errors`. ListFootprints and
+GetFootprint, the host's hot paths, are ``async`` and run their service call through
+:func:`openpcf.api.deps.in_database` (a worker thread, no more at once than the database pool
+has connections); their answers are the stored documents' text, never parsed or serialised
+again here.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
 
-from openpcf.api.deps import Body, Claims, EventClaims, State
+from openpcf.api.deps import Body, Claims, EventClaims, State, in_database
 from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
 from openpcf.api.security import public_base
 from openpcf.exchange.events import Version, parse_event
@@ -77,14 +81,16 @@ def make_router(version: Version) -> APIRouter:
         description=extra_doc,
         operation_id=f"listFootprintsV{version}",
     )
-    def list_footprints(
+    async def list_footprints(
         request: Request,
         state: State,
         claims: Claims,
         limit: Annotated[int | None, Query(ge=1)] = None,
         offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     ) -> Response:
-        page = pact_host.list_footprints(
+        page = await in_database(
+            state,
+            pact_host.list_footprints,
             state.engine,
             claims=claims,
             version=version,
@@ -104,9 +110,14 @@ def make_router(version: Version) -> APIRouter:
         summary="Action GetFootprint",
         operation_id=f"getFootprintV{version}",
     )
-    def get_footprint(pf_id: str, state: State, claims: Claims) -> Response:
-        document = pact_host.get_footprint(
-            state.engine, claims=claims, version=version, pf_id=pf_id
+    async def get_footprint(pf_id: str, state: State, claims: Claims) -> Response:
+        document = await in_database(
+            state,
+            pact_host.get_footprint,
+            state.engine,
+            claims=claims,
+            version=version,
+            pf_id=pf_id,
         )
         return Response(pact_host.document_body(document), media_type="application/json")
 

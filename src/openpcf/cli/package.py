@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,6 +28,26 @@ from openpcf.cli.options import (
     open_database,
 )
 
+MaxEntriesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-background-entries",
+        min=1,
+        help="The most matrix entries and stored exchanges the packed subsets of linked "
+        "databases may hold together (default: $OPENPCF_MAX_BACKGROUND_ENTRIES, else "
+        "2000000).",
+    ),
+]
+
+
+def background_limit(option: int | None) -> int:
+    """The bound on packed database subsets: the option, else the setting, else the package's
+    default (:data:`~openpcf.package.background_subset.MAX_SUBSET_ENTRIES`)."""
+    from openpcf.package.background_subset import MAX_SUBSET_ENTRIES
+    from openpcf.settings import get_settings
+
+    return option or get_settings().max_background_entries or MAX_SUBSET_ENTRIES
+
 
 def package(
     model: Annotated[Path, typer.Argument(help="Product model file (YAML).")],
@@ -48,6 +68,7 @@ def package(
     standard: StandardOpt = "ISO14064-3",
     solver: SolverOpt = "auto",
     allow_illustrative: AllowIllustrativeOpt = False,
+    max_background_entries: MaxEntriesOpt = None,
 ) -> None:
     """Write a verification package: model, side files, factor rows, results, signatures.
 
@@ -66,6 +87,7 @@ def package(
             attestation=attestation(verifier_name, verifier_id, assurance, standard),
             engine=engine,
             allow_illustrative=allow_illustrative,
+            max_background_entries=background_limit(max_background_entries),
             **calculation_options(gwp, param, factors, solver),
         )
     finally:
@@ -74,6 +96,8 @@ def package(
     typer.echo(f"wrote {output}: {len(summary.files)} files, {summary.kg_co2e!r} kg CO2e")
     if summary.background_rows:
         typer.echo(f"  {len(summary.background_rows)} background row(s) in background/rows.json")
+    for line in packed_lines(output, summary.background_databases):
+        typer.echo(f"  {line}")
     for name in summary.supplier_footprints:
         typer.echo(f"  supplier footprint {name}, as the supplier store holds it")
     if summary.signed:
@@ -95,6 +119,7 @@ def reproduce(
         ),
     ] = None,
     as_json: JsonOpt = False,
+    max_background_entries: MaxEntriesOpt = None,
 ) -> None:
     """Recompute a package from its contents alone and compare every number.
 
@@ -109,7 +134,12 @@ def reproduce(
     from openpcf.services.packaging import reproduce_package
     from openpcf.settings import get_settings
 
-    report = reproduce_package(package_file, jwks=jwks_file, databases=get_settings().databases_dir)
+    report = reproduce_package(
+        package_file,
+        jwks=jwks_file,
+        databases=get_settings().databases_dir,
+        max_background_entries=background_limit(max_background_entries),
+    )
     if as_json:
         echo_json(report.to_dict())
     else:
@@ -121,3 +151,25 @@ def reproduce(
     if not report.identical:
         first = (report.problems or tuple(map(str, report.differences)) or ("?",))[0]
         raise ReproductionError(f"{package_file}: not reproduced: {first}")
+
+
+def packed_lines(package_file: Path, names: tuple[str, ...]) -> list[str]:
+    """One line per linked database subset the package just written carries: name, version,
+    activities packed of the database's, entries (from its manifest)."""
+    if not names:
+        return []
+    from openpcf.package.archive import read_zip
+    from openpcf.package.manifest import read_manifest
+
+    listed = read_manifest(read_zip(package_file), package_file).get("background_databases")
+    entries: dict[str, Any] = listed if isinstance(listed, dict) else {}
+    lines = []
+    for ref in names:
+        info = entries.get(ref) or {}
+        name, _, version = ref.rpartition("@")
+        lines.append(
+            f"linked database {name} version {version}: {info.get('activities', '?')} of "
+            f"{info.get('database_activities', '?')} activities packed "
+            f"({info.get('entries', '?')} entries)"
+        )
+    return lines

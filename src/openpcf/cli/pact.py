@@ -7,7 +7,11 @@
 * ``pact import FILE``: store the footprints of a JSON file (origin ``imported``);
 * ``pact deliver``: one delivery pass over the outbox (the server runs these in the
   background);
-* ``pact peer CLIENT_ID``: where and how to send answers to the requests of one API client.
+* ``pact peer CLIENT_ID``: where and how to send answers to the requests of one API client;
+* ``pact answer-mode auto|review --org NAME``: answer received requests at once, or hold
+  them for a person;
+* ``pact requests list|fulfil|reject``: the held requests, answered by hand
+  (:mod:`openpcf.services.pact.review`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from openpcf.exchange.client import PactClient
+    from openpcf.services.pact.peers import FilePeers
 
 app = typer.Typer(
     help="PACT exchange: pull supplier footprints, requests, outbox.", no_args_is_help=True
@@ -51,6 +56,16 @@ OrgOpt = Annotated[
         "the supplier's peer entry, else the only one.",
     ),
 ]
+OwnerOpt = Annotated[
+    str | None,
+    typer.Option("--org", help="The organisation (data owner); default: the only one."),
+]
+
+requests_app = typer.Typer(
+    help="Received PACT requests held for a person (answer mode review): list, fulfil, reject.",
+    no_args_is_help=True,
+)
+app.add_typer(requests_app, name="requests")
 
 
 def _engine() -> Engine:
@@ -317,6 +332,137 @@ def peer(
         )
     )
     typer.echo(f"Answers to {client_id}'s requests go to {base_url.rstrip('/')}/<2|3>/events.")
+
+
+@app.command("answer-mode")
+def answer_mode(
+    mode: Annotated[
+        str, typer.Argument(help="auto: answer at once (default); review: hold for a person.")
+    ],
+    org: Annotated[str, typer.Option("--org", help="The organisation (data owner).")],
+) -> None:
+    """How our host answers the RequestCreated events of an organisation's API clients."""
+    from openpcf.services.pact.review import set_answer_mode
+
+    engine = _engine()
+    try:
+        former = set_answer_mode(engine, organisation=org, mode=mode)
+    finally:
+        engine.dispose()
+    typer.echo(f"{org}: answer mode {mode} (was {former}).")
+    if mode == "review":
+        typer.echo("Requests now wait for `openpcf pact requests fulfil|reject` or the web page.")
+
+
+@requests_app.command("list")
+def requests_list(org: OwnerOpt = None, json_output: JsonOpt = False) -> None:
+    """The received requests waiting for an answer, with the footprints that match."""
+    from openpcf.services.pact.review import organisation_id, pending_requests
+
+    engine = _engine()
+    try:
+        pending = pending_requests(engine, organisation_id=organisation_id(engine, org))
+    finally:
+        engine.dispose()
+    if json_output:
+        echo_json(
+            [
+                {
+                    "id": p.id,
+                    "eventId": p.event_id,
+                    "version": p.version,
+                    "client": p.requester,
+                    "received": p.received.isoformat(),
+                    "criteria": p.criteria,
+                    "matching": [c.footprint_id for c in p.candidates],
+                }
+                for p in pending
+            ]
+        )
+        return
+    if not pending:
+        typer.echo("No request waits for an answer.")
+    for p in pending:
+        criteria = json.dumps(p.criteria, ensure_ascii=False)[:200]
+        typer.echo(f"{p.id}  from {p.requester}  {p.received:%Y-%m-%d %H:%M} UTC  {criteria}")
+        for c in p.candidates:
+            typer.echo(f"    matching {c.footprint_id}  {c.pcf} kg CO2e per {c.unit}  {c.status}")
+
+
+@requests_app.command("fulfil")
+def requests_fulfil(
+    request_id: Annotated[int, typer.Argument(help="The request's id (`pact requests list`).")],
+    footprint: Annotated[
+        list[str], typer.Option("--footprint", help="A footprint id to send (repeatable).")
+    ],
+    org: OwnerOpt = None,
+) -> None:
+    """Answer a held request with footprints the requesting client may read."""
+    from openpcf.services.pact.review import fulfil, organisation_id
+
+    engine = _engine()
+    try:
+        queued = fulfil(
+            engine,
+            organisation_id=organisation_id(engine, org),
+            request_id=request_id,
+            footprint_ids=footprint,
+            peers=_peers(),
+            by=_operator(),
+        )
+    finally:
+        engine.dispose()
+    typer.echo(f"Queued the Fulfilled answer to request {request_id} (outbox {queued}).")
+
+
+@requests_app.command("reject")
+def requests_reject(
+    request_id: Annotated[int, typer.Argument(help="The request's id (`pact requests list`).")],
+    code: Annotated[
+        str,
+        typer.Option(
+            "--code",
+            help="PACT error code: NotFound (v2.3 NoSuchFootprint), AccessDenied, BadRequest, "
+            "NotImplemented or InternalError.",
+        ),
+    ],
+    message: Annotated[str, typer.Option("--message", help="What the requester reads.")],
+    org: OwnerOpt = None,
+) -> None:
+    """Answer a held request with a PACT error."""
+    from openpcf.services.pact.review import organisation_id, reject
+
+    engine = _engine()
+    try:
+        queued = reject(
+            engine,
+            organisation_id=organisation_id(engine, org),
+            request_id=request_id,
+            code=code,
+            message=message,
+            peers=_peers(),
+            by=_operator(),
+        )
+    finally:
+        engine.dispose()
+    typer.echo(f"Queued the Rejected answer to request {request_id} (outbox {queued}).")
+
+
+def _peers() -> FilePeers:
+    from openpcf.services.pact.peers import FilePeers, peers_file
+    from openpcf.settings import get_settings
+
+    return FilePeers(peers_file(get_settings().home))
+
+
+def _operator() -> str:
+    """Who answered, as recorded with the answer (the command line's user)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in a container
+        return "cli"
 
 
 @app.command("catenax")

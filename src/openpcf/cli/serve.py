@@ -1,4 +1,7 @@
-"""``openpcf serve``: run the PACT host (FastAPI + uvicorn) over HTTPS only.
+"""``openpcf serve``: run the PACT host and the web application (FastAPI + uvicorn), HTTPS only.
+
+The pages of :mod:`openpcf.web` are served beside the PACT API on the same port, each path
+owned by one of them (:mod:`openpcf.web.serving`); ``openpcf web`` serves the pages alone.
 
 Give a certificate (``--cert``/``--key``) or ``--dev-cert`` for a self-signed one made in
 ``$OPENPCF_HOME/tls`` (development only). There is no plain-HTTP listener and no redirect to
@@ -27,6 +30,13 @@ def serve(
         float, typer.Option(help="Seconds between outbox delivery passes.")
     ] = 5.0,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (uvicorn's access log); off for throughput.",
+        ),
+    ] = True,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -36,7 +46,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the PACT v3 and v2.3 API (HTTPS only) with its outbox sender."""
+    """Serve the PACT v3 and v2.3 API with its outbox sender, and the web pages (HTTPS only)."""
     import os
 
     import uvicorn
@@ -57,7 +67,10 @@ def serve(
     if not base.startswith("https://"):
         raise InputError(f"--public-url {base!r} must be an https:// URL (PACT is HTTPS only)")
     os.environ["OPENPCF_PUBLIC_URL"] = base.rstrip("/")  # read by app_factory
-    typer.echo(f"PACT host on https://{host}:{port} (v3: /3/footprints, v2.3: /2/footprints)")
+    typer.echo(
+        f"PACT host and web application on https://{host}:{port}/ "
+        "(PACT v3: /3/footprints, v2.3: /2/footprints; the pages: /login)"
+    )
     uvicorn.run(
         "openpcf.cli.serve:app_factory",
         factory=True,
@@ -69,6 +82,7 @@ def serve(
         proxy_headers=False,
         server_header=False,
         log_level="info",
+        access_log=access_log,
         env_file=None,
         lifespan="on",
         timeout_graceful_shutdown=10,
@@ -76,15 +90,23 @@ def serve(
 
 
 def app_factory() -> object:
-    """The app uvicorn runs (each worker builds its own engine and outbox sender)."""
+    """The app uvicorn runs: the PACT host and the web pages on one engine, side by side
+    (:class:`~openpcf.web.serving.HostAndPages`); each worker builds its own engine and
+    outbox sender."""
     import os
 
     from openpcf.api import HostConfig, create_app
+    from openpcf.db.engine import make_engine
+    from openpcf.web.app import create_web_app
+    from openpcf.web.serving import HostAndPages
 
     interval = float(os.environ.get("OPENPCF_SENDER_INTERVAL", "5"))
     public_url = os.environ.get("OPENPCF_PUBLIC_URL") or None
-    return create_app(
-        config=HostConfig.from_settings(sender_interval=interval, public_url=public_url)
+    config = HostConfig.from_settings(sender_interval=interval, public_url=public_url)
+    engine = make_engine()
+    return HostAndPages(
+        host=create_app(engine=engine, config=config),
+        web=create_web_app(engine=engine, home=config.home),
     )
 
 

@@ -7,6 +7,8 @@ A SQLite database is migrated on start; a PostgreSQL one must be at the current 
 
 ``openpcf web user add EMAIL --org NAME --role ROLE`` adds a person (the password is asked
 twice, or read from stdin with ``--password-stdin``); ``openpcf web user list --org NAME``.
+``openpcf web grant EMAIL --org NAME --product ID`` lets a verifier (of any organisation) see
+one product read-only; ``openpcf web revoke EMAIL --org NAME --product ID`` takes it back.
 """
 
 from __future__ import annotations
@@ -183,5 +185,67 @@ def user_list(
                 typer.echo(f"{account.email}\t{role}\t{account.name}{state}")
             if not people:
                 typer.echo(f"no web users in {organisation.name}")
+    finally:
+        engine.dispose()
+
+
+GrantEmail = Annotated[str, typer.Argument(help="The verifier's email.")]
+GrantOrg = Annotated[str, typer.Option("--org", help="The organisation owning the product.")]
+GrantProduct = Annotated[
+    str, typer.Option("--product", help="One of the product's ids (URN) or a footprint id.")
+]
+
+
+@app.command("grant")
+def web_grant(
+    email: GrantEmail,
+    org: GrantOrg,
+    product: GrantProduct,
+    verifier_org: Annotated[
+        str,
+        typer.Option(
+            "--verifier-org",
+            help="The verification body, when the person is a verifier in several.",
+        ),
+    ] = "",
+) -> None:
+    """Let a verifier (of any organisation) see one product of ORG read-only."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+    from openpcf.services.web_verifier import grant
+
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            organisation = repo.get_organisation(session, name=org)
+        said, _ = grant(
+            engine,
+            organisation_id=organisation.id,
+            email=email,
+            product=product,
+            verifier_organisation=verifier_org,
+        )
+        typer.echo(said)
+    finally:
+        engine.dispose()
+
+
+@app.command("revoke")
+def web_revoke(email: GrantEmail, org: GrantOrg, product: GrantProduct) -> None:
+    """Take back every grant of a person on one product of ORG (effective at once)."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.engine import session_scope
+    from openpcf.services.web_verifier import revoke_person
+
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            organisation = repo.get_organisation(session, name=org)
+        count = revoke_person(engine, organisation_id=organisation.id, email=email, product=product)
+        typer.echo(
+            f"revoked {count} grant(s) of {email.strip().lower()} on {product.strip()}"
+            if count
+            else f"{email.strip().lower()} had no grant on {product.strip()} of {organisation.name}"
+        )
     finally:
         engine.dispose()

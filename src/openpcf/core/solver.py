@@ -17,13 +17,14 @@ factorisation then keeps for that matrix and says so (:attr:`Factorisation.last_
 
 Design note, the iterative backend: on the 20,000-activity synthetic background
 (``bench/synthetic.py``) one transposed solve for all activities' footprints takes SuperLU
-0.5 s (factorising ``Aᵀ``) and BiCGSTAB with a Jacobi preconditioner 12 iterations, about
-9 ms, to a relative residual of 1e-14 (largest element-wise difference from LU 7e-11; GMRES
+0.5 s (factorising ``Aᵀ``) and BiCGSTAB with a Jacobi preconditioner 13 iterations, about
+12 ms, to a relative residual of 1e-14 (largest element-wise difference from LU 7e-11; GMRES
 takes 1.5 times as long; scipy's ILU costs as much as the LU itself there and is not offered).
 That matrix is column diagonally dominant by construction, which is what makes Jacobi enough.
 The real databases are not: 318 of USLCI's 766 columns and 475 of TianGong's 3,847 are not
-diagonally dominant, BiCGSTAB breaks down on USLCI and diverges on TianGong for some gases,
-and both fall back to LU (which factorises them in 2 ms). So ``"auto"`` never picks it: it is
+diagonally dominant: BiCGSTAB stops just short of the tolerance on USLCI (1.7e-12 after 18
+iterations) and breaks down on TianGong (3.9e-9 after 43), and both fall back to LU (which
+factorises them in 2 ms). So ``"auto"`` never picks it: it is
 asked for explicitly (``--solver iterative``) for all-activity footprints and Monte Carlo on
 large, well-behaved systems, where the answer is LU-accurate either way and only the time
 differs (a failed attempt costs at most :data:`ITERATIVE_MAXITER` iterations per gas before
@@ -65,6 +66,7 @@ SuperLU). An explicit ``backend="pardiso"`` still uses it at any size.
 from __future__ import annotations
 
 import importlib.util
+import math
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -97,6 +99,11 @@ ITERATIVE_TOL = 1e-12
 ITERATIVE_MAXITER = 100
 #: The iterative method, as recorded in :class:`SolveInfo`.
 ITERATIVE_METHOD = "bicgstab+jacobi"
+#: Draws in a row that BiCGSTAB may fail before :class:`SampledSystems` uses LU for the rest.
+SAMPLED_MAX_FAILURES = 3
+#: :class:`SampledSystems` accepts a true relative residual up to this times the one asked for
+#: (as Factorisation does: ITERATIVE_TOL / 10 asked, ITERATIVE_TOL accepted).
+SAMPLED_RESIDUAL_FACTOR = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +145,7 @@ class Factorisation:
         self.backend = resolve_backend(backend, self.A.shape[0])
         self._lu: Any = None
         self._pardiso: dict[bool, Any] = {}
+        self._operators: dict[bool, sp.csr_array] = {}
         #: why the iterative backend uses LU for this matrix (sticky); empty when it does not
         self.fallback = ""
         #: how the last solve was made; None before the first
@@ -158,6 +166,7 @@ class Factorisation:
         self.backend = state["backend"]
         self._lu = None
         self._pardiso = {}
+        self._operators = {}
         self.fallback = ""
         self.last_solve = None
 
@@ -206,52 +215,54 @@ class Factorisation:
     def _krylov(
         self, rhs: np.ndarray, transposed: bool, x0: np.ndarray | None
     ) -> np.ndarray | None:
-        """BiCGSTAB with a Jacobi preconditioner on each column of ``rhs``; None (and
-        :attr:`fallback` set) when a column does not reach :data:`ITERATIVE_TOL`."""
+        """BiCGSTAB (:func:`_bicgstab`) with a Jacobi preconditioner on each column of
+        ``rhs``; None (and :attr:`fallback` set) when a column does not reach
+        :data:`ITERATIVE_TOL`. Written out rather than scipy's, for the reason given under
+        :class:`SampledSystems`: the same time whatever the BLAS thread count."""
         n = self.A.shape[0]
-        M = sp.csr_array(self.A.T) if transposed else sp.csr_array(self.A)
+        M = self._operator(transposed)
         diagonal = self.A.diagonal()
         inverse = 1.0 / np.where(diagonal != 0.0, diagonal, 1.0)
-        jacobi = spla.LinearOperator((n, n), matvec=lambda v: inverse * v.ravel(), dtype=float)
         columns = rhs.reshape(n, -1)
         guesses = None if x0 is None else np.asarray(x0, dtype=np.float64).reshape(n, -1)
         out = np.zeros_like(columns)
         iterations: list[int] = []
         worst = 0.0
         for j in range(columns.shape[1]):
-            b = columns[:, j]
-            norm = float(np.linalg.norm(b))
+            b = np.ascontiguousarray(columns[:, j])
+            norm = _norm(b)
             if norm == 0.0:
                 iterations.append(0)
                 continue
-            count = [0]
-
-            def step(_: np.ndarray, count: list[int] = count) -> None:
-                count[0] += 1
-
-            x, info = spla.bicgstab(
-                M,
-                b,
-                x0=None if guesses is None else guesses[:, j],
-                rtol=ITERATIVE_TOL / 10,
-                atol=0.0,
-                maxiter=ITERATIVE_MAXITER,
-                M=jacobi,
-                callback=step,
+            start = None if guesses is None else guesses[:, j]
+            x, count, breakdown = _bicgstab(
+                M, b, start, inverse, ITERATIVE_TOL / 10, ITERATIVE_MAXITER
             )
-            residual = float(np.linalg.norm(M @ x - b)) / norm if np.all(np.isfinite(x)) else np.inf
+            residual = _norm(M @ x - b) / norm if np.all(np.isfinite(x)) else np.inf
             if residual > ITERATIVE_TOL:
                 self.fallback = (
                     f"BiCGSTAB reached a relative residual of {residual:.1e} > "
-                    f"{ITERATIVE_TOL:.0e} after {count[0]} iterations"
-                    + (" (breakdown)" if info < 0 else "")
+                    f"{ITERATIVE_TOL:.0e} after {count} iterations"
+                    + (" (breakdown)" if breakdown else "")
                 )
                 return None
             out[:, j] = x
-            iterations.append(count[0])
+            iterations.append(count)
             worst = max(worst, residual)
         self.last_solve = SolveInfo(self.backend, ITERATIVE_METHOD, tuple(iterations), worst)
         return out.reshape(rhs.shape)
+
+    def _operator(self, transposed: bool) -> sp.csr_array:
+        """``Aᵀ`` or ``A`` in CSR for the iterative backend's products, made once per direction
+        (``Aᵀ`` in CSR is ``A``'s CSC arrays read as CSR: no transpose)."""
+        if transposed not in self._operators:
+            A = self.A
+            self._operators[transposed] = (
+                sp.csr_array((A.data, A.indices, A.indptr), shape=A.shape[::-1])
+                if transposed
+                else sp.csr_array(A)
+            )
+        return self._operators[transposed]
 
     def _pardiso_solver(self, transposed: bool) -> tuple[sp.csr_matrix, Any]:
         """PARDISO keeps one factorisation per matrix: factorise A or Aᵀ on first use."""
@@ -358,6 +369,167 @@ def _singular_activities(A: sp.csc_array, labels: Sequence[str]) -> list[str]:
         v = np.abs(vt[-1])
         return [labels[int(j)] for j in np.flatnonzero(v > 1e-8 * v.max())]
     return ["(too large to isolate: check recent edits to loops and co-products)"]
+
+
+class SampledSystems:
+    """``Aᵀ λ = r`` for a sequence of matrices that share the sparsity of a reference ``A``:
+    the draws of a Monte Carlo run, each ``A`` given by its values in the reference's
+    canonical CSC order.
+
+    Each draw is solved by BiCGSTAB with the Jacobi preconditioner of the reference (its
+    diagonal; the draws' diagonals are their production amounts, usually fixed), started from
+    the previous draw's solution, asked for a relative residual of ``tolerance`` (bw2calc's
+    ``rtol``) and accepted when its true relative residual ``‖Aᵀ λ − r‖₂ / ‖r‖₂`` is at most
+    :data:`SAMPLED_RESIDUAL_FACTOR` times that (the recurrence's own residual drifts from the
+    true one); otherwise that draw is solved by a SuperLU
+    factorisation of its own matrix. After :data:`SAMPLED_MAX_FAILURES` failures in a row the
+    iterative attempt is given up for the rest of the run (each costs up to ``maxiter``
+    iterations before the LU). ``iterative=False`` solves every draw by LU.
+
+    Design note: ``Aᵀ`` in CSR is ``A``'s CSC arrays read as CSR, so a draw costs no transpose
+    and no sparsity work, and the structural check of :class:`Factorisation` is made once for
+    the whole sequence (the structure does not change). BiCGSTAB is written out here
+    (:func:`_bicgstab`, the iteration of scipy's) so that its dot products and norms are
+    numpy's own sums, not BLAS calls: OpenBLAS threads on vectors of 20,000 doubles spin
+    against each other on a busy machine, and scipy's ``bicgstab`` took 120 ms a draw with
+    OpenBLAS's 2 threads against 11–17 ms with one (load average 6.6 on the 2-core
+    development machine; bw2calc's ``IterativeLCA`` limits OpenBLAS to one thread for the
+    same reason), while the core cannot limit threads (it imports numpy and scipy only);
+    written out, a draw takes 10 ms with either thread count. On that background, with
+    lognormal σ = 0.1 on every input and emission (``bench/engine.py``, row ``f``), a draw
+    takes 7 to 8 iterations from the previous draw's solution to a relative residual of 1e-8
+    (11 to 12 to 1e-13).
+    """
+
+    def __init__(
+        self,
+        A: sp.csc_array,
+        *,
+        labels: Sequence[str] = (),
+        tolerance: float = ITERATIVE_TOL / SAMPLED_RESIDUAL_FACTOR,
+        maxiter: int = ITERATIVE_MAXITER,
+        iterative: bool = True,
+    ) -> None:
+        if not tolerance > 0:
+            raise ValueError(f"tolerance must be > 0, got {tolerance!r}")
+        self.A = sp.csc_array(A, dtype=np.float64, copy=True)
+        self.A.sum_duplicates()
+        self.labels = tuple(labels) or tuple(f"activity {j}" for j in range(self.A.shape[1]))
+        n = self.A.shape[0]
+        if n and structural_rank(self.A) < n:
+            raise singular_error(self.A, self.labels)
+        diagonal = self.A.diagonal()
+        self._inverse = 1.0 / np.where(diagonal != 0.0, diagonal, 1.0)
+        self.tolerance = tolerance
+        self.maxiter = maxiter
+        self.iterative = iterative
+        self._previous: np.ndarray | None = None
+        self._failures = 0
+        #: draws solved, of which by BiCGSTAB, and its iterations over those
+        self.solves = 0
+        self.iterative_solves = 0
+        self.iterations = 0
+        #: why the last draw that BiCGSTAB did not solve went to LU; empty when none did
+        self.fallback = ""
+
+    def solve_transposed(self, data: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """``λ`` with ``Aᵀ λ = r`` for the draw whose values (the reference's CSC order) are
+        ``data``."""
+        n = self.A.shape[0]
+        r = np.asarray(r, dtype=np.float64)
+        lam = self._krylov(data, r) if self.iterative else None
+        if lam is None:
+            A = sp.csc_array((data, self.A.indices, self.A.indptr), shape=(n, n))
+            lam = Factorisation(A, labels=self.labels).solve_transposed(r)
+        self.solves += 1
+        self._previous = lam
+        return lam
+
+    def _krylov(self, data: np.ndarray, r: np.ndarray) -> np.ndarray | None:
+        n = self.A.shape[0]
+        AT = sp.csr_array((data, self.A.indices, self.A.indptr), shape=(n, n))
+        norm = _norm(r)
+        if norm == 0.0:
+            return np.zeros_like(r)
+        x, count, breakdown = _bicgstab(
+            AT, r, self._previous, self._inverse, self.tolerance, self.maxiter
+        )
+        residual = _norm(AT @ x - r) / norm if np.all(np.isfinite(x)) else np.inf
+        accepted = SAMPLED_RESIDUAL_FACTOR * self.tolerance
+        if residual <= accepted:
+            self._failures = 0
+            self.iterative_solves += 1
+            self.iterations += count
+            return x
+        self.fallback = (
+            f"BiCGSTAB reached a relative residual of {residual:.1e} > {accepted:.0e} "
+            f"after {count} iterations" + (" (breakdown)" if breakdown else "")
+        )
+        self._failures += 1
+        self._previous = None  # a diverged iterate is no start for the next draw
+        if self._failures >= SAMPLED_MAX_FAILURES:
+            self.iterative = False
+        return None
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``aᵀ b`` by numpy's own single-threaded sum of products, not BLAS (see
+    :class:`SampledSystems`): on 20,000 doubles 8–16 µs, where BLAS ``ddot`` took 7–139 µs
+    with OpenBLAS's 2 threads on the busy development machine."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _norm(a: np.ndarray) -> float:
+    return math.sqrt(_dot(a, a))
+
+
+def _bicgstab(
+    M: sp.csr_array,
+    b: np.ndarray,
+    x0: np.ndarray | None,
+    inverse: np.ndarray,
+    rtol: float,
+    maxiter: int,
+) -> tuple[np.ndarray, int, bool]:
+    """BiCGSTAB (van der Vorst 1992, right-preconditioned by ``diag(inverse)``, the form of
+    :func:`scipy.sparse.linalg.bicgstab`) for ``M x = b`` from ``x0`` until the recurrence's
+    residual is at most ``rtol ‖b‖``: the iterate, the iterations made and whether it broke
+    down (a zero ``ρ`` or ``ω``)."""
+    x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=np.float64)
+    r = b - M @ x
+    goal = rtol * _norm(b)
+    if _norm(r) <= goal:
+        return x, 0, False
+    rhat = r.copy()
+    p = np.zeros_like(b)
+    v = np.zeros_like(b)
+    rho_old = alpha = omega = 1.0
+    for k in range(1, maxiter + 1):
+        rho = _dot(rhat, r)
+        if rho == 0.0 or omega == 0.0:
+            return x, k - 1, True
+        beta = (rho / rho_old) * (alpha / omega)
+        p = r + beta * (p - omega * v)
+        phat = inverse * p
+        v = M @ phat
+        denominator = _dot(rhat, v)
+        if denominator == 0.0:
+            return x, k, True
+        alpha = rho / denominator
+        s = r - alpha * v
+        if _norm(s) <= goal:
+            x += alpha * phat
+            return x, k, False
+        shat = inverse * s
+        t = M @ shat
+        tt = _dot(t, t)
+        omega = _dot(t, s) / tt if tt else 0.0
+        x += alpha * phat + omega * shat
+        r = s - omega * t
+        if _norm(r) <= goal:
+            return x, k, False
+        rho_old = rho
+    return x, maxiter, False
 
 
 class FactorisationCache:

@@ -55,15 +55,25 @@ STATUSES = (ACTIVE, DEPRECATED)
 KEY_KINDS = ("productId", "companyId", "classification", "geography")
 
 
+#: How the host answers the RequestCreated events of an organisation's clients: ``auto`` at
+#: once, in the transaction that stores the request; ``review`` holds it for a person
+#: (:mod:`openpcf.services.pact.review`, migration 0010).
+ANSWER_MODES = ("auto", "review")
+
+
 class Organisation(Base):
     """A data owner: the company whose footprints are stored and shared."""
 
     __tablename__ = "organisation"
+    __table_args__ = (
+        CheckConstraint("pact_answer_mode IN ('auto', 'review')", name="pact_answer_mode"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     company_ids: Mapped[list[str]] = mapped_column(default=list)
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    pact_answer_mode: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
 
 
 class ApiClient(Base):
@@ -107,7 +117,13 @@ class Product(Base):
 
 
 class CalculationRecord(Base):
-    """The calculation a published footprint was made from: result and provenance, frozen."""
+    """The calculation a published footprint was made from: result and provenance, frozen.
+
+    ``model_text`` is the model's own YAML exactly as loaded (its SHA-256 is
+    ``model_sha256``), kept when the model is self-contained and at most the editor's size
+    (:func:`openpcf.services.publishing.kept_model_text`), else None, as in records stored
+    before migration 0012: the product page recalculates its uncertainty and report from it.
+    """
 
     __tablename__ = "calculation_record"
 
@@ -116,6 +132,7 @@ class CalculationRecord(Base):
     model_sha256: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column()
     provenance: Mapped[dict[str, Any]] = mapped_column()
+    model_text: Mapped[str | None] = mapped_column(Text)
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -126,7 +143,14 @@ class Footprint(Base):
     __table_args__ = (
         CheckConstraint("status IN ('Active', 'Deprecated')", name="status"),
         Index("ix_footprint_product_status", "product_id", "status"),
-        Index("ix_footprint_organisation_stored", "organisation_id", "stored_at", "id"),
+        # the listing order; product_id makes a page's grant check index-only (migration 0011)
+        Index(
+            "ix_footprint_organisation_stored_product",
+            "organisation_id",
+            "stored_at",
+            "id",
+            "product_id",
+        ),
         # one Active footprint per product and reference period (migration 0002)
         Index(
             "uq_footprint_one_active",
@@ -198,10 +222,26 @@ class FootprintAccess(Base):
 
 
 class Event(Base):
-    """An inbound CloudEvent; ``(source, event_id)`` is unique so a replay is refused."""
+    """An inbound CloudEvent; ``(source, event_id)`` is unique so a replay is refused.
+
+    A RequestCreated event held for a person to answer (the organisation's answer mode is
+    ``review``) has ``answer_state`` ``pending`` and the CloudEvents ``answer_source`` its
+    answer will carry; answering sets ``answered`` once (:func:`openpcf.db.repositories.
+    events.mark_request_answered`). ``answer_state`` is NULL for every other event,
+    requests the host answered itself included.
+    """
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("source", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "event_id"),
+        CheckConstraint("answer_state IN ('pending', 'answered')", name="answer_state"),
+        Index(
+            "ix_event_pending_client",
+            "client_id",
+            sqlite_where=text("answer_state = 'pending'"),
+            postgresql_where=text("answer_state = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255))
@@ -210,6 +250,10 @@ class Event(Base):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id", ondelete="SET NULL"))
     received: Mapped[dt.datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column()
+    answer_state: Mapped[str | None] = mapped_column(String(16))
+    answer_source: Mapped[str | None] = mapped_column(String(1024))
+    answered_at: Mapped[dt.datetime | None] = mapped_column()
+    answered_by: Mapped[str | None] = mapped_column(String(320))
 
 
 class OutboxEvent(Base):

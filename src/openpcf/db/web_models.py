@@ -12,7 +12,9 @@ are for machines.
   verifier); one row per person and organisation.
 * ``web_session``: a signed-in browser. The cookie holds a random token; the row's ``id`` is
   the token's SHA-256, so a copy of the database cannot be replayed as cookies. A session is
-  bound to one organisation and ends after :data:`~openpcf.db.repositories.web.SESSION_IDLE`
+  bound to one organisation (a person with several chooses one after signing in:
+  ``organisation_chosen`` is False until then, migration 0009) and ends after
+  :data:`~openpcf.db.repositories.web.SESSION_IDLE`
   without a request or :data:`~openpcf.db.repositories.web.SESSION_MAX` after sign-in
   (``expires_at``), whichever comes first.
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openpcf.db.base import Base, utcnow
@@ -87,6 +89,9 @@ class WebSession(Base):
     #: the latest moment the session may be used: created_at + SESSION_MAX
     expires_at: Mapped[dt.datetime] = mapped_column()
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: False while a person with several organisations has not chosen one (``/organisation``)
+    organisation_chosen: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 from openpcf.db import web_access_models as web_access_models  # noqa: E402
+from openpcf.db import web_grants_models as web_grants_models  # noqa: E402

@@ -1,8 +1,9 @@
 """Electricity accounting: location-based and market-based, certificates, PPAs, registry.
 
 Public API: :func:`location_based`, :func:`market_based`, :func:`calculate_claims`,
-:func:`load_claims`, :func:`electricity_factor`, :class:`CertificateRegistry` and the result
-types. See ``docs/electricity.md``.
+:func:`load_claims`, :func:`electricity_factor`, :class:`CertificateRegistry`, the result
+types, and the scope of grid factors (:func:`scope_of`, :func:`generation_only`,
+:func:`with_scope_notes`). See ``docs/electricity.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from openpcf.electricity.errors import (
 )
 from openpcf.electricity.registry import CertificateRegistry
 from openpcf.electricity.schema import Claims, Instrument, Period, Residual
+from openpcf.electricity.scope import SeriesScope, generation_only, scope_of, with_scope_notes
 
 __all__ = [
     "CertificateRegistry",
@@ -38,11 +40,15 @@ __all__ = [
     "RegistryError",
     "Residual",
     "ResidualMixError",
+    "SeriesScope",
     "SideBySide",
     "calculate_claims",
     "electricity_factor",
+    "generation_only",
     "load_claims",
     "location_based",
     "market_based",
     "residual_mix",
+    "scope_of",
+    "with_scope_notes",
 ]

@@ -5,10 +5,19 @@ File formats (see ``docs/factors.md``):
 - **CSV**: header ``id,name,name_zh,unit,category,geography,year,source,licence,gwp_basis,
   illustrative,notes`` (``name_zh``, ``gwp_basis``, ``illustrative``, ``notes`` may be left
   out), an optional ``ncv_mj_per_kg`` column, the optional provenance columns of a set derived
-  from an LCI database (:data:`PROVENANCE`), and one column per gas id it uses. A gas cell
-  left empty means 0.
+  from an LCI database (:data:`PROVENANCE`), the optional stats_arrays columns of a row whose
+  source gives its uncertainty (:data:`UNCERTAINTY`, below), and one column per gas id it
+  uses. A gas cell left empty means 0.
 - **YAML**: a top-level ``factors:`` list of mappings with the same keys and an
   ``emissions:`` mapping gas id -> amount.
+
+**Uncertainty** (optional, empty = none; never filled in without a source that gives it):
+``uncertainty_type`` 2 lognormal, 3 normal, 4 uniform, 5 triangular (0, 1 or empty: none) and
+``loc, scale, minimum, maximum`` as stats_arrays defines them, for the row's amount of the gas
+``uncertainty_gas`` in kg per unit (may be left empty when the row gives one gas). ``loc`` left
+empty is the row's amount (lognormal: ``ln amount``, the median; normal: the mean; triangular:
+the mode). E.g. a lognormal with GSD² 1.2: ``uncertainty_type`` 2, ``scale`` 0.0912
+(``ln 1.2 / 2``).
 
 Every error names the file and the row (CSV: the line number; YAML: the list index and line)
 and says what to do, because factor files are written by hand and the user must be able to
@@ -24,13 +33,15 @@ import csv
 import math
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from openpcf.core import units
-from openpcf.errors import FactorSetError, ModelFileError, OpenPCFError
+from openpcf.core import uncertainty, units
+from openpcf.core.uncertainty import Distribution
+from openpcf.errors import FactorSetError, InputError, ModelFileError, OpenPCFError
 from openpcf.factors.schema import CATEGORIES, Factor
 from openpcf.factors.store import FactorSet
 from openpcf.files import yamlfile
@@ -48,6 +59,8 @@ PROVENANCE = (
     "lost_share",
     "linking_rules",
 )
+#: The stats_arrays columns of a row's distribution (module docstring).
+UNCERTAINTY = ("uncertainty_type", "loc", "scale", "minimum", "maximum", "uncertainty_gas")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*(\.[a-z0-9][a-z0-9_\-]*)*$")
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n", ""}
@@ -141,6 +154,7 @@ def _row_to_factor(
     if not amounts:
         raise _fail(where, "no gas amount given", "Write 0 in a gas column if the factor is zero.")
     ncv = _text(row.get("ncv_mj_per_kg"))
+    distribution, gas = _distribution(row, amounts, where)
     return Factor(
         id=factor_id,
         name=_text(row["name"]),
@@ -157,7 +171,69 @@ def _row_to_factor(
         notes=_text(row.get("notes")),
         set_name=set_name,
         ncv_mj_per_kg=_amount(ncv, where, "ncv_mj_per_kg") if ncv else None,
+        uncertainty=distribution,
+        uncertainty_gas=gas,
     )
+
+
+def _distribution(
+    row: Mapping[str, Any], amounts: Mapping[str, float], where: str
+) -> tuple[Distribution | None, str]:
+    """The row's distribution and the gas it describes (module docstring); (None, "")."""
+    kind = _text(row.get("uncertainty_type"))
+    given = [k for k in UNCERTAINTY[1:] if _text(row.get(k))]
+    if kind in ("", "0", "1"):
+        if given:
+            raise _fail(where, f"{given} given without uncertainty_type", _KINDS)
+        return None, ""
+    if kind not in ("2", "3", "4", "5"):
+        raise _fail(where, f"uncertainty_type is {kind!r}", _KINDS)
+    gas = _text(row.get("uncertainty_gas")) or (next(iter(amounts)) if len(amounts) == 1 else "")
+    if gas not in amounts:
+        raise _fail(
+            where,
+            f"uncertainty_gas {gas!r} is not one of the row's gases {sorted(amounts)}",
+            "Name the gas whose amount the distribution describes.",
+        )
+    amount = amounts[gas]
+    loc, scale, low, high = (_number(row, k, where) for k in ("loc", "scale", "minimum", "maximum"))
+    centre = amount if math.isnan(loc) else loc
+    try:
+        if kind == "2":  # loc is ln of the median: kept as written, so a row reloads exactly
+            d = uncertainty.lognormal(amount, scale)
+            d = d if math.isnan(loc) else replace(d, loc=loc)
+        elif kind == "3":
+            d = uncertainty.normal(centre, scale)
+        elif kind == "4":
+            d = uncertainty.uniform(low, high)
+        else:
+            d = uncertainty.triangular(low, centre, high)
+    except InputError as e:
+        raise _fail(where, str(e), "Fix the distribution's columns (stats_arrays).") from None
+    return (d, gas) if d.uncertainty_type > uncertainty.NO_UNCERTAINTY else (None, "")
+
+
+_KINDS = "Write uncertainty_type 2 (lognormal), 3 (normal), 4 (uniform) or 5 (triangular)."
+
+
+def _number(row: Mapping[str, Any], key: str, where: str) -> float:
+    """A distribution column as a float; NaN when empty."""
+    text = _text(row.get(key))
+    try:
+        return float(text) if text else math.nan
+    except ValueError:
+        raise _fail(where, f"{key} is {text!r}, not a number", "Give a number.") from None
+
+
+def uncertainty_cells(factor: Factor) -> list[str]:
+    """The :data:`UNCERTAINTY` cells of ``factor`` (empty without a distribution), written so
+    that they reload exactly."""
+    d = factor.uncertainty
+    if d is None:
+        return [""] * len(UNCERTAINTY)
+    values = (d.loc, d.scale, d.minimum, d.maximum)
+    numbers = ["" if math.isnan(v) else repr(float(v)) for v in values]
+    return [str(d.uncertainty_type), *numbers, factor.uncertainty_gas]
 
 
 def _csv_factors(text: str, label: str, set_name: str) -> Iterator[tuple[str, Factor]]:
@@ -166,7 +242,8 @@ def _csv_factors(text: str, label: str, set_name: str) -> Iterator[tuple[str, Fa
     missing = [key for key in REQUIRED if key not in header]
     if missing:
         raise _fail(f"{label} line 1", f"header lacks {missing}", f"Add columns {missing}.")
-    unknown = [h for h in header if h not in (*REQUIRED, *OPTIONAL, *PROVENANCE, *GAS_IDS)]
+    known = (*REQUIRED, *OPTIONAL, *PROVENANCE, *UNCERTAINTY, *GAS_IDS)
+    unknown = [h for h in header if h not in known]
     if unknown:
         raise _fail(
             f"{label} line 1",
@@ -198,9 +275,11 @@ def _yaml_factors(text: str, label: str, set_name: str) -> Iterator[tuple[str, F
         where = f"{label} factors[{index}]{line}"
         if not isinstance(item, dict):
             raise _fail(where, "is not a mapping", "Write each factor as key: value pairs.")
-        unknown = [k for k in item if k not in (*REQUIRED, *OPTIONAL, "emissions")]
+        unknown = [k for k in item if k not in (*REQUIRED, *OPTIONAL, *UNCERTAINTY, "emissions")]
         if unknown:
-            raise _fail(where, f"unknown key(s) {unknown}", f"Use {REQUIRED + OPTIONAL}.")
+            raise _fail(
+                where, f"unknown key(s) {unknown}", f"Use {REQUIRED + OPTIONAL + UNCERTAINTY}."
+            )
         emissions = item.get("emissions") or {}
         if not isinstance(emissions, dict):
             raise _fail(where, "emissions is not a mapping", "Write gas id: amount pairs.")

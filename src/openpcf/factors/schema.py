@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any
 
+from openpcf.core.uncertainty import Distribution
+
 CATEGORIES: tuple[str, ...] = (
     "electricity",
     "fuel",
@@ -67,6 +69,13 @@ class Factor:
         Name of the factor set the row came from.
     ncv_mj_per_kg : float or None
         Net calorific value for fuels, so energy-based inputs can be converted to mass.
+    uncertainty : Distribution or None
+        The distribution of the row's amount of gas ``uncertainty_gas`` (kg per ``unit``,
+        stats_arrays, :mod:`openpcf.core.uncertainty`) where the source gives one; None
+        otherwise. Monte Carlo draws it and the analytic propagation differentiates it
+        (:mod:`openpcf.model.montecarlo`).
+    uncertainty_gas : str
+        The gas whose amount ``uncertainty`` describes (empty without one).
     """
 
     id: str
@@ -84,6 +93,8 @@ class Factor:
     notes: str = ""
     set_name: str = ""
     ncv_mj_per_kg: float | None = None
+    uncertainty: Distribution | None = None
+    uncertainty_gas: str = ""
 
     def __post_init__(self) -> None:
         # Freeze the amounts: a caller's dict must not be able to change a factor later.
@@ -108,8 +119,14 @@ class Factor:
     def canonical(self) -> dict[str, Any]:
         """Return a JSON-ready dict with sorted gases, used for hashing and ``--json``.
 
-        ``set_name`` is left out so that the same rows hash the same in any set.
+        ``set_name`` is left out so that the same rows hash the same in any set, and so are
+        ``uncertainty`` and ``uncertainty_gas`` for a row without a distribution (so the rows
+        of every set before they existed keep their hashes).
         """
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "set_name"}
+        skip = {"set_name", "uncertainty", "uncertainty_gas"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         out["emissions"] = {gas: self.emissions[gas] for gas in sorted(self.emissions)}
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.as_dict()
+            out["uncertainty_gas"] = self.uncertainty_gas
         return out

@@ -4,7 +4,7 @@ For each transport chain element (TCE) ``i``:
 
 - leg activity ``a_i = m · d_i`` in tkm (cargo mass ``m`` in t, distance ``d_i`` in km), or
   ``a_i = n_TEU · d_i`` in TEU-km on a TEU basis;
-- hub activity ``a_i = m`` in t, or ``n_TEU`` in TEU;
+- hub activity ``a_i = m`` in t, ``n_TEU`` in TEU, or ``n_containers`` per container;
 - emissions ``E_i = a_i · I_i`` (kg CO2e), separately for WTT and TTW, ``WTW = WTT + TTW``.
 
 The shipment total is ``Σ E_i``. WTT and TTW totals are reported only when every element has
@@ -30,7 +30,7 @@ from openpcf.logistics.distances import (
     sea_distance,
 )
 from openpcf.logistics.errors import MissingDefaultError, ShipmentError
-from openpcf.logistics.intensity import MASS_UNITS, Intensity, allocate, resolve
+from openpcf.logistics.intensity import HUB_UNITS, MASS_UNITS, Intensity, allocate, resolve
 from openpcf.logistics.library import DefaultIntensity, FuelFactor, Library, bundled_library
 from openpcf.logistics.plausibility import plausibility_warnings
 from openpcf.logistics.ports import find_port
@@ -69,6 +69,7 @@ class ShipmentResult:
     teu: float | None
     elements: tuple[ElementResult, ...]
     origin: str = ""
+    containers: float | None = None
 
     @property
     def wtw_kg(self) -> float:
@@ -111,6 +112,7 @@ class ShipmentResult:
             "file": self.origin,
             "cargo_t": self.cargo_t,
             "teu": self.teu,
+            "containers": self.containers,
             "elements": [_element_dict(e) for e in self.elements],
             "total": {"wtt_kg": self.wtt_kg, "ttw_kg": self.ttw_kg, "wtw_kg": self.wtw_kg},
             "unit": "kg CO2e",
@@ -179,6 +181,7 @@ def calculate_shipment(
         teu=spec.cargo.teu,
         elements=tuple(results),
         origin=origin,
+        containers=spec.cargo.containers,
     )
 
 
@@ -211,14 +214,22 @@ def _element(
     intensity = resolve(
         element.intensity, mode=mode, operation=operation, library=lib, factors=factors
     )
-    if (distance is None) != (intensity.unit in ("t", "TEU")):
-        want = "t or TEU" if distance is None else "tkm or TEU-km"
+    if (distance is None) != (intensity.unit in HUB_UNITS):
+        want = "t, TEU or container" if distance is None else "tkm or TEU-km"
         raise ShipmentError(f"intensity is per {intensity.unit}; a {mode} element needs {want}")
     intensity = allocate(intensity, element.allocation, element.t_per_teu, element.t_per_teu_source)
-    if MASS_UNITS[intensity.unit] == "teu":
+    basis = MASS_UNITS[intensity.unit]
+    if basis == "teu":
         if cargo.teu is None:
             raise ShipmentError("a TEU basis needs 'cargo.teu' (the TEUs the cargo fills)")
         amount = cargo.teu
+    elif basis == "container":
+        if cargo.containers is None:
+            raise ShipmentError(
+                "an intensity per container needs 'cargo.containers' (the containers the cargo "
+                "fills, a share for part of one)"
+            )
+        amount = cargo.containers
     else:
         amount = cargo_t
     activity = amount * (distance.km if distance else 1.0)

@@ -1,7 +1,7 @@
 """Emission intensity of one transport chain element, by one of the ISO 14083 routes.
 
-An intensity is kg CO2e per activity unit (``tkm``, ``TEU-km`` for legs; ``t``, ``TEU`` for
-hubs), split into well-to-tank (WTT) and tank-to-wheel (TTW) where the data allow:
+An intensity is kg CO2e per activity unit (``tkm``, ``TEU-km`` for legs; ``t``, ``TEU`` or
+``container`` for hubs), split into well-to-tank (WTT) and tank-to-wheel (TTW) where the data allow:
 ``WTW = WTT + TTW``.
 
 - **default**: the TOC/HOC row's values; a row without a known WTW is refused (absent, not
@@ -16,7 +16,9 @@ hubs), split into well-to-tank (WTT) and tank-to-wheel (TTW) where the data allo
 
 :func:`allocate` converts between mass and TEU bases with the leg's ``t_per_teu`` or, without
 one, the IMO default of 10 t per loaded TEU (:mod:`openpcf.logistics.teu`):
-``I_tkm = I_TEU-km / (t/TEU)`` and ``I_TEU-km = I_tkm · (t/TEU)``.
+``I_tkm = I_TEU-km / (t/TEU)`` and ``I_TEU-km = I_tkm · (t/TEU)``. A per-container intensity
+(GLEC's maritime container terminals) is never converted: no source gives the tonnes or TEUs of
+"a container" (it may be 20 or 40 ft, full or part-loaded).
 """
 
 from __future__ import annotations
@@ -31,8 +33,12 @@ from openpcf.logistics.schema import CarrierMethod, DefaultMethod, FuelMethod, O
 from openpcf.logistics.teu import LOADED_TEU
 from openpcf.methods.gwp import gwp_set
 
-MASS_UNITS = {"tkm": "mass", "t": "mass", "TEU-km": "teu", "TEU": "teu"}
+MASS_UNITS = {"tkm": "mass", "t": "mass", "TEU-km": "teu", "TEU": "teu", "container": "container"}
+"""The allocation basis of each activity unit."""
+HUB_UNITS = ("t", "TEU", "container")
 _SWAP = {"tkm": "TEU-km", "TEU-km": "tkm", "t": "TEU", "TEU": "t"}
+_SHOWN = 8
+"""How many fitting defaults a refusal names (the README lists them all)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,16 +75,19 @@ def _default(spec: DefaultMethod, mode: str, operation: Operation, library: Libr
     if row.mode != mode or row.temperature != operation.temperature:
         fitting = [r.toc for r in library.defaults_for(mode, operation.temperature)]
         field = "temperature" if mode == "hub" else "operation.temperature"
+        more = f", … ({len(fitting)} in all)" if len(fitting) > _SHOWN else ""
         offer = (
-            f"bundled {operation.temperature} {mode} defaults: {', '.join(fitting)}"
+            f"bundled {operation.temperature} {mode} defaults: {', '.join(fitting[:_SHOWN])}{more}"
             if fitting
             else f"no complete {operation.temperature} {mode} default is bundled: give carrier "
             "data or fuel consumption, or add a sourced default under 'defaults:'"
         )
+        marks = f"'{field}: reefer' marks temperature control"
+        if mode == "hub":
+            marks += ", 'mixed' a site with ambient and temperature-controlled areas"
         raise ShipmentError(
             f"default {spec.toc!r} is for {row.temperature} {row.mode} transport, but the "
-            f"element is {operation.temperature} {mode} ('{field}: reefer' marks temperature "
-            f"control); {offer}"
+            f"element is {operation.temperature} {mode} ({marks}); {offer}"
         )
     if not row.complete:
         given = ", ".join(
@@ -212,6 +221,12 @@ def allocate(
     own = MASS_UNITS[intensity.unit]
     if basis is None or basis == own:
         return intensity
+    if own == "container":
+        raise ShipmentError(
+            f"'allocation: {basis}' cannot convert an intensity per container: no source gives "
+            "the tonnes or TEUs of a container (20 or 40 ft, full or part-loaded); drop "
+            "'allocation' and give 'cargo.containers'"
+        )
     if t_per_teu is None:
         t_per_teu, source = LOADED_TEU.t_per_teu, LOADED_TEU.source
     k = 1 / t_per_teu if own == "teu" else t_per_teu

@@ -8,7 +8,10 @@ Two bundled tables live in ``logistics/data/`` (see its README for sources):
   (TOCs), in kg CO2e per ``activity_unit`` (``tkm`` or ``TEU-km``). A row holds whichever of
   WTT, TTW and WTW its source gives; a missing part is *absent*, not zero. Rows come from the
   GLEC Framework (v2, v3) and the UK Government (DESNZ) 2025 conversion factors; each names
-  its document, table or sheet row, and year.
+  its document, table or sheet row, page where there is one, and year. Hub rows (mode ``hub``)
+  are per ``t`` handled, or per ``container`` for GLEC's maritime container terminals; their
+  ``temperature`` is ``ambient``, ``reefer`` or ``mixed`` (GLEC's sites with both ambient and
+  temperature-controlled areas).
 
 Users add their own rows (e.g. from a licensed copy of the GLEC Framework) in the shipment
 file; an id may not shadow a bundled one. Nothing here is guessed: a TOC or fuel without a
@@ -18,6 +21,7 @@ sourced row is reported as absent by :meth:`Library.fuel` / :meth:`Library.defau
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +31,9 @@ from types import MappingProxyType
 
 from openpcf.logistics.errors import MissingDefaultError, ShipmentError
 
-ACTIVITY_UNITS = ("tkm", "TEU-km", "t", "TEU")
+ACTIVITY_UNITS = ("tkm", "TEU-km", "t", "TEU", "container")
+ROUNDING_STEP = 1e-4
+"""The usual step (kg CO2e per activity unit, i.e. 0.1 g) to which a source rounds each figure."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +81,15 @@ class DefaultIntensity:
     ----------
     wtt, ttw, wtw : float or None
         kg CO2e per ``activity_unit``; ``None`` where the source gives no such figure.
-        When all three are given, ``wtw`` must equal ``wtt + ttw``.
+        When all three are given, ``wtw`` must equal ``wtt + ttw`` within
+        ``1.5 × rounding_step``: a published table rounds each of the three to its step, so the
+        parts may differ from the total by up to 1.5 steps (GLEC v3.0 Table 2, inland motor
+        vessel 50-80 m: 7.3 + 24.0 = 31.3 against a published WTW of 31.2 g CO2e/tkm, step
+        0.1 g; Table 8, rigid truck 12-20 t, diesel: 42 + 138 = 180 against 179 g, whole grams).
+        The figures are kept as published, never adjusted to add up.
+    rounding_step : float
+        The step of the published figures, kg CO2e per activity unit (default
+        :data:`ROUNDING_STEP`, 0.1 g; 0.001 for GLEC's road tables in whole grams).
     """
 
     toc: str
@@ -91,6 +105,7 @@ class DefaultIntensity:
     gwp_basis: str = ""
     notes: str = ""
     vehicle: str = ""
+    rounding_step: float = ROUNDING_STEP
 
     def __post_init__(self) -> None:
         parts = [p for p in (self.wtt, self.ttw, self.wtw) if p is not None]
@@ -98,6 +113,8 @@ class DefaultIntensity:
             raise ShipmentError(f"default TOC {self.toc!r}: give at least one of wtt, ttw, wtw")
         if any(not math.isfinite(p) or p < 0 for p in parts):
             raise ShipmentError(f"default TOC {self.toc!r}: intensities must be finite and >= 0")
+        if not (math.isfinite(self.rounding_step) and self.rounding_step > 0):
+            raise ShipmentError(f"default TOC {self.toc!r}: rounding_step must be a number > 0")
         if self.activity_unit not in ACTIVITY_UNITS:
             raise ShipmentError(
                 f"default TOC {self.toc!r}: activity unit {self.activity_unit!r} is not one of "
@@ -107,9 +124,14 @@ class DefaultIntensity:
             self.wtt is not None
             and self.ttw is not None
             and self.wtw is not None
-            and not math.isclose(self.wtt + self.ttw, self.wtw, rel_tol=1e-6)
+            and not math.isclose(
+                self.wtt + self.ttw, self.wtw, rel_tol=1e-6, abs_tol=1.5 * self.rounding_step
+            )
         ):
-            raise ShipmentError(f"default TOC {self.toc!r}: wtw must equal wtt + ttw")
+            raise ShipmentError(
+                f"default TOC {self.toc!r}: wtw must equal wtt + ttw (within 1.5 × the "
+                f"published rounding step {self.rounding_step:g})"
+            )
         if not self.source.strip():
             raise ShipmentError(f"default TOC {self.toc!r}: a default intensity needs its source")
 
@@ -157,7 +179,7 @@ class Library:
         found = self.fuels.get(fuel_id)
         if found is None:
             raise MissingDefaultError(
-                f"no sourced fuel factor for {fuel_id!r} (known: {', '.join(sorted(self.fuels))}). "
+                f"no sourced fuel factor for {fuel_id!r} ({_nearest(fuel_id, self.fuels)}). "
                 "Add it under 'fuels:' in the shipment file with its TTW and WTW factors and "
                 "source."
             )
@@ -169,7 +191,7 @@ class Library:
         if found is None:
             raise MissingDefaultError(
                 f"no sourced default intensity for TOC {toc!r} "
-                f"(bundled: {', '.join(sorted(self.defaults))}): give carrier data or fuel "
+                f"({_nearest(toc, self.defaults)}): give carrier data or fuel "
                 "consumption, or add the default with its source under 'defaults:'"
             )
         return found
@@ -181,6 +203,20 @@ class Library:
             for _, row in sorted(self.defaults.items())
             if row.mode == mode and row.temperature == temperature and row.complete
         )
+
+
+def _nearest(wanted: str, known: Mapping[str, object], n: int = 8) -> str:
+    """The known ids most like ``wanted`` (containing it, then by similarity), for a message.
+
+    >>> _nearest("lng", {"glec3-eu-lng-truck": 1, "diesel-b5": 2})
+    '2 known; closest: glec3-eu-lng-truck; all listed in logistics/data/README.md'
+    """
+    low = wanted.lower()
+    close = [k for k in sorted(known) if low and low in k.lower()]
+    close += difflib.get_close_matches(wanted, sorted(known), n=n, cutoff=0.6)
+    shown = list(dict.fromkeys(close))[:n]
+    where = "; closest: " + ", ".join(shown) if shown else ""
+    return f"{len(known)} known{where}; all listed in logistics/data/README.md"
 
 
 def _number(text: str) -> float | None:
@@ -219,6 +255,7 @@ def bundled_library() -> Library:
             gwp_basis=row["gwp_basis"],
             notes=row["notes"],
             vehicle=row["vehicle"],
+            rounding_step=_number(row["rounding_step"]) or ROUNDING_STEP,
         )
         for row in csv.DictReader(text.splitlines())
     ]

@@ -7,7 +7,8 @@ An **order book** is a CSV of shipments, one per row::
     PO-1002,lanes/suzhou_rotterdam.yaml,,,
 
 ``shipment`` is a shipment YAML (relative to the CSV's folder) that describes the lane;
-``cargo_mass``/``cargo_unit``/``teu`` (optional) replace its cargo for that order.
+``cargo_mass``/``cargo_unit``/``teu``/``containers`` (optional) replace its cargo for that order
+(``containers``: the count a per-container hub default needs).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def calculate_order_book(
         path,
         required=ORDER_COLUMNS,
         header="an order book's header must include order,shipment "
-        "(optional cargo_mass,cargo_unit,teu)",
+        "(optional cargo_mass,cargo_unit,teu,containers)",
         error=ShipmentFileError,
     )
     orders = []
@@ -120,18 +121,22 @@ def calculate_order_book(
 def _cargo(row: dict[str, str | None], where: str) -> Cargo | None:
     mass = (row.get("cargo_mass") or "").strip()
     teu = (row.get("teu") or "").strip()
-    if not mass and not teu:
+    containers = (row.get("containers") or "").strip()
+    if not mass and not teu and not containers:
         return None
     if not mass:
-        raise ShipmentFileError(f"{where}: 'teu' given without 'cargo_mass'")
+        raise ShipmentFileError(f"{where}: 'teu' or 'containers' given without 'cargo_mass'")
     try:
         return Cargo(
             mass=float(mass),
             unit=(row.get("cargo_unit") or "t").strip() or "t",
             teu=float(teu) if teu else None,
+            containers=float(containers) if containers else None,
         )
     except ValidationError as e:
         msg = "; ".join(x["msg"].removeprefix("Value error, ") for x in e.errors())
         raise ShipmentFileError(f"{where}: bad cargo: {msg}") from None
     except ValueError:
-        raise ShipmentFileError(f"{where}: cargo_mass and teu must be numbers") from None
+        raise ShipmentFileError(
+            f"{where}: cargo_mass, teu and containers must be numbers"
+        ) from None

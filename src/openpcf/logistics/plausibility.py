@@ -1,9 +1,17 @@
 """Plausibility warnings: an element's intensity far outside the bundled defaults' range.
 
 For a leg of mode ``m`` (temperature ``T``) the peers are the complete bundled defaults of
-``m`` and ``T``; for a leg whose operation names a container ship, only the container-ship
-defaults. Every intensity is compared per tkm (a TEU-km intensity divided by the leg's
-``t_per_teu`` or the IMO default of 10 t per loaded TEU, :mod:`openpcf.logistics.teu`).
+``m`` and ``T``. A sea leg whose operation names a vessel type (``vessel``, ``category`` or
+``vehicle``: "container ship", "bulk carrier", "oil tanker", …; :func:`vessel_type`) is compared
+only with the defaults of that type, because the types' ranges differ by orders of magnitude:
+per tkm WTW, GLEC v3.0 Tables 12-15 give bulk carriers 3.1-31.7 g, oil tankers 3.6-87.5 g,
+ro-pax ferries 94-542 g and "other liquids" tankers up to 1243 g, while container ships sit at
+5-45 g (GLEC Tables 16-17 at 10 t/TEU; DESNZ 2025 by TEU class). One sea-wide range
+(2 × 1243 g) would let a container figure 55 × the highest container default pass unwarned.
+A generic "tanker" is compared with every tanker type; a leg that names no known type, or a
+type with no bundled default at its temperature, with all ``m``/``T`` defaults. Every
+intensity is compared per tkm (a TEU-km intensity divided by the leg's ``t_per_teu`` or the
+IMO default of 10 t per loaded TEU, :mod:`openpcf.logistics.teu`).
 
 A warning is raised when ``I > HIGH × max(peers)`` (``HIGH = 2``: overstatement, e.g. a
 container ship's capacity in TEU read as tonnes, 4-9 × too much) or ``I < min(peers) / LOW``
@@ -24,6 +32,44 @@ from openpcf.logistics.teu import LOADED_TEU
 HIGH = 2.0
 LOW = 10.0
 
+VESSEL_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("container ship", ("container",)),
+    ("ro-pax ferry", ("ro-pax", "ropax", "ferry")),
+    ("vehicle carrier", ("vehicle", "car carrier", "pctc")),
+    ("ro-ro ship", ("ro-ro", "roro")),
+    ("refrigerated cargo ship", ("refrigerated", "reefer ship", "reefer vessel")),
+    ("tanker/liquefied gas", ("liquefied gas", "lng", "lpg", "gas carrier", "gas tanker")),
+    ("tanker/chemical", ("chemical",)),
+    ("tanker/other liquids", ("other liquids",)),
+    ("tanker/oil", ("oil", "crude", "product")),
+    ("tanker", ("tanker",)),
+    ("bulk carrier", ("bulk",)),
+    ("general cargo ship", ("general cargo",)),
+)
+"""Sea vessel types, first match wins, by words in a row's ``vehicle`` or a leg's operation.
+A type ``tanker/x`` is one kind of tanker; a leg that says only "tanker" meets them all."""
+
+
+def vessel_type(text: str) -> str | None:
+    """The :data:`VESSEL_TYPES` name that ``text`` describes, or ``None``.
+
+    >>> vessel_type("Crude tanker"), vessel_type("bulk carrier 0-9999 dwt"), vessel_type("barge")
+    ('tanker/oil', 'bulk carrier', None)
+    """
+    low = text.lower()
+    return next((name for name, words in VESSEL_TYPES if any(w in low for w in words)), None)
+
+
+def _label(kind: str) -> str:
+    """``"tanker/oil"`` → ``"tanker (oil)"``; other names as they are."""
+    family, _, sub = kind.partition("/")
+    return f"{family} ({sub})" if sub else family
+
+
+def _same_type(row: DefaultIntensity, kind: str) -> bool:
+    own = vessel_type(row.vehicle)
+    return own is not None and (own == kind or own.startswith(f"{kind}/"))
+
 
 def per_tkm(wtw: float, unit: str, t_per_teu: float) -> float:
     """A leg intensity per tkm: ``wtw`` per tkm as is, per TEU-km divided by ``t_per_teu``."""
@@ -43,10 +89,11 @@ def plausibility_warnings(
         return ()
     peers = library.defaults_for(mode, operation.temperature)
     what = f"{operation.temperature} {mode}"
-    if mode == "sea" and operation.is_container_ship:
-        containers = tuple(p for p in peers if "container" in p.vehicle.lower())
-        if containers:
-            peers, what = containers, f"{operation.temperature} container-ship"
+    kind = vessel_type(f"{operation.vessel} {operation.category} {operation.vehicle}")
+    if mode == "sea" and kind is not None:
+        same = tuple(p for p in peers if _same_type(p, kind))
+        if same:
+            peers, what = same, f"{operation.temperature} {_label(kind)}"
     if not peers:
         return ()
     teu_t = t_per_teu or LOADED_TEU.t_per_teu

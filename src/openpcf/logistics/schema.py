@@ -20,10 +20,16 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from openpcf.files.schema import Strict
+from openpcf.logistics.library import ROUNDING_STEP
 from openpcf.model.schema import GridRef
 
 Mode = Literal["road", "rail", "sea", "inland_waterway", "air"]
-ActivityUnit = Literal["tkm", "TEU-km", "t", "TEU"]
+ActivityUnit = Literal["tkm", "TEU-km", "t", "TEU", "container"]
+"""``container``: hubs only, per container handled (GLEC v3.0 Table 3, maritime container
+terminals); it needs ``cargo.containers`` and is never converted to t or TEU."""
+Temperature = Literal["ambient", "reefer", "mixed"]
+"""``reefer``: temperature-controlled; ``mixed``: a hub site with ambient and temperature-controlled
+areas (GLEC Framework v3.0, Module 2 Table 3). Legs are ``ambient`` or ``reefer``."""
 
 
 class Place(Strict):
@@ -35,11 +41,16 @@ class Place(Strict):
 
 
 class Cargo(Strict):
-    """The shipment's cargo: its mass and, for containers, the TEUs it fills."""
+    """The shipment's cargo: its mass and, for containers, the TEUs and containers it fills.
+
+    ``containers`` is the number of containers (of any length) the cargo occupies, a share for
+    part of one; it is the activity of a hub whose intensity is per container.
+    """
 
     mass: float
     unit: str = "t"
     teu: float | None = None
+    containers: float | None = None
 
     @field_validator("mass")
     @classmethod
@@ -48,11 +59,11 @@ class Cargo(Strict):
             raise ValueError(f"cargo mass must be > 0, got {v:g}")
         return v
 
-    @field_validator("teu")
+    @field_validator("teu", "containers")
     @classmethod
-    def _teu(cls, v: float | None) -> float | None:
+    def _count(cls, v: float | None) -> float | None:
         if v is not None and not v > 0:
-            raise ValueError(f"TEU must be > 0, got {v:g}")
+            raise ValueError(f"a TEU or container count must be > 0, got {v:g}")
         return v
 
 
@@ -70,7 +81,7 @@ class Operation(Strict):
     fuel: str = ""
     load_factor: float | None = None
     empty_running: float = 0.0
-    temperature: Literal["ambient", "reefer"] = "ambient"
+    temperature: Temperature = "ambient"
 
     @property
     def is_container_ship(self) -> bool:
@@ -203,6 +214,11 @@ class Leg(Strict):
             raise ValueError("'adjustment_factor' needs its 'adjustment_source'")
         if self.t_per_teu is not None and not self.t_per_teu_source:
             raise ValueError("'t_per_teu' needs its 't_per_teu_source'")
+        if self.operation.temperature == "mixed":
+            raise ValueError(
+                "'mixed' describes a hub site; a leg's operation.temperature is 'ambient' or "
+                "'reefer'"
+            )
         return self
 
 
@@ -213,7 +229,7 @@ class Hub(Strict):
     name: str = ""
     category: str = ""
     location: str | Place | None = None
-    temperature: Literal["ambient", "reefer"] = "ambient"
+    temperature: Temperature = "ambient"
     intensity: Intensity
     allocation: Literal["mass", "teu"] | None = None
     t_per_teu: float | None = Field(None, gt=0)
@@ -244,7 +260,11 @@ class FuelRow(Strict):
 
 
 class DefaultRow(Strict):
-    """A user default intensity of a TOC (legs) or HOC (hubs: activity unit t or TEU)."""
+    """A user default intensity of a TOC (legs) or HOC (hubs: activity unit t, TEU or container).
+
+    ``rounding_step``: the step of the published figures (kg CO2e per unit; 0.1 g by default),
+    within 1.5 × which ``wtt + ttw`` must equal a given ``wtw``.
+    """
 
     toc: str
     mode: Literal["road", "rail", "sea", "inland_waterway", "air", "hub"]
@@ -253,11 +273,12 @@ class DefaultRow(Strict):
     wtt: float | None = Field(None, ge=0)
     ttw: float | None = Field(None, ge=0)
     wtw: float | None = Field(None, ge=0)
-    temperature: Literal["ambient", "reefer"] = "ambient"
+    temperature: Temperature = "ambient"
     year: int
     source: str = Field(min_length=1)
     gwp_basis: str = ""
     notes: str = ""
+    rounding_step: float = Field(ROUNDING_STEP, gt=0)
 
 
 class ShipmentSpec(Strict):

@@ -10,7 +10,10 @@ efficiency operational indicator (EEOI)*, Annex, definition of "cargo mass carri
 done", item .3: "a TEU mass of 10 t could be applied for loaded TEUs and 2 t for empty TEUs"
 (read from a public transcription of the circular; the paragraph number was not checked).
 The circular gives this for ships carrying containers and other cargo together; it is a
-convention, not a measured average, and the result always names it.
+convention, not a measured average, and the result always names it. The GLEC Framework v3.0
+(Smart Freight Centre, 2023; edition of 2 April 2024), chapter 4, sea transport, p. 50, gives
+the same 10 t per TEU "for a typical container" (6 t for lightweight and 14.5 t for heavyweight
+cargo), read from a public copy of the publisher's PDF.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ LOADED_TEU = TeuMass(
     t_per_teu=10.0,
     source=(
         "default 10 t per loaded TEU: IMO MEPC.1/Circ.684 (2009), EEOI Guidelines, Annex, "
-        "'cargo mass carried or work done' item .3"
+        "'cargo mass carried or work done' item .3; the same figure for a typical container in "
+        "the GLEC Framework v3.0 (2023), p. 50"
     ),
 )

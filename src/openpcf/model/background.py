@@ -25,7 +25,7 @@ the background's electricity use is the scaling of ``r``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,9 +34,19 @@ from openpcf.core.system import MatrixSystem
 from openpcf.core.units import conversion_factor, same_dimension
 from openpcf.errors import InputError, UnitError
 from openpcf.factors import Factor
+from openpcf.io.uncertainty import MatrixUncertainty
 
 #: Words in a reference product or activity name that make it an electricity producer.
 ELECTRICITY_WORDS = ("electricity", "电力")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredUncertainty:
+    """A stored version's distributions (``uncertainty.npz``): ``params`` name their entries by
+    the stored matrices' ``(row, col)``, the rows of ``B`` being the gases ``flows``."""
+
+    params: MatrixUncertainty
+    flows: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +60,9 @@ class BackgroundDatabase:
     product_ids: tuple[str, ...]
     units: tuple[str, ...]
     locations: tuple[str, ...]
+    #: its stored distributions, for the uncertainty of a linked model
+    #: (:mod:`openpcf.model.database_uncertainty`); None when it stores none
+    uncertainty: StoredUncertainty | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -6,14 +6,18 @@ i_e a_e`` the kg CO2e that one unit of column ``j`` emits directly and draws fro
 over its exchanges ``e`` with amounts ``a_e`` and intensities ``i_e`` (the GWP of a gas; the
 kg CO2e per unit of a factor row, ``Λ_b c`` of :func:`openpcf.core.engine.layer_intensities`).
 The model's own amounts (``uncertainty:``) and parameters (``parameter_uncertainty:``) are
-sampled, and, by Monte Carlo only, the stored distributions of the imported databases its
-``background:`` inputs come from (below).
+sampled, the factor rows whose factor set gives a distribution (``factor:<id>``, a drawn
+amount ``x`` of its gas moving ``i_e`` by ``c_gas (x − x₀)``), and the stored distributions
+of the imported databases its ``background:`` inputs come from, precomputed or linked
+(re-pointed electricity included): drawn, or for the analytic method differentiated by the
+adjoint (:mod:`openpcf.model.database_uncertainty`).
 
 **Analytic (the instant default).** First-order Taylor expansion of ``T`` around the inputs'
 means ``μ``: ``E[T] ≈ T(μ)``, ``Var[T] ≈ Σ_k (∂T/∂x_k)² Var[x_k]`` with each input's exact
 mean and variance (for a lognormal ``exp(μ+σ²/2)`` and ``exp(2μ+σ²)(exp(σ²)−1)``, not the
 delta method on logs). ``∂T/∂a_e = i_e s_j`` for an exchange of column ``j`` (``λ_t s_j`` for
-an input from process ``t``, ``λ = A⁻ᵀ h``); a parameter's by central differences, recompiling.
+an input from process ``t``, ``λ = A⁻ᵀ h``); a parameter's by central differences, recompiling;
+a database entry's ``−λ_i s_j`` (``A``) or ``c_k s_j`` (``B``) in that database's own terms.
 It is exact in the mean and variance when the uncertain amounts enter ``h`` only (emissions and
 factor inputs) and only approximate for inputs between processes and parameters. The 2.5/97.5
 percentiles it gives are the normal approximation ``E ± 1.96 sd``.
@@ -22,32 +26,32 @@ percentiles it gives are the normal approximation ``E ± 1.96 sd``.
 ``parameter:<name>``) has its own stream of uniforms from ``SeedSequence(seed,
 spawn_key=sha256(key))``, turned into values by the inverse CDF; so two models (or scenarios)
 that share an input draw the same values for it (common random numbers), and one seed
-reproduces every sample. Batches run until the relative standard error of the mean, and of the
-2.5 and 97.5 percentiles (spread of the per-batch percentiles over √batches, relative to the
-mean), are below ``tolerance``, or ``max_iterations`` is reached.
+reproduces every sample. An imported database's entries (hundreds of thousands) share one
+stream per database, ``key = "database:<ref>"``, drawn by numpy's generators all at once per
+distribution type (:meth:`DatabaseSampler.draw_from`). Batches run until the relative
+standard error of the mean, and of the 2.5 and 97.5 percentiles (spread of the per-batch
+percentiles over √batches, relative to the mean), are below ``tolerance``, or
+``max_iterations`` is reached.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import ndtr
 
 from openpcf.core.engine import layer_intensities
-from openpcf.core.solver import Backend, Factorisation
-from openpcf.core.system import MatrixSystem
-from openpcf.core.uncertainty import NO_UNCERTAINTY, Distribution
-from openpcf.errors import InputError, OpenPCFError
-from openpcf.io.uncertainty import MatrixUncertainty
+from openpcf.core.uncertainty import Distribution
+from openpcf.errors import InputError
 from openpcf.methods.gases import GAS_IDS
 from openpcf.methods.gwp import characterisation_vector
 from openpcf.model.compiler import CompiledModel, compile_model
+from openpcf.model.database_uncertainty import DatabaseSampler as DatabaseSampler
+from openpcf.model.database_uncertainty import database_rows
 from openpcf.model.parameters import Value
 
 #: Quantiles reported (percent).
@@ -157,10 +161,14 @@ class _Linear:
                 h[:, e.column] += self.intensity[k] * delta[:, k]
         return A, h
 
-    def at(self, amounts: np.ndarray) -> _Linear:
-        """The same model with the entries' amounts set to ``amounts`` (one row)."""
-        A, h = self._shifted(amounts[None, :])
-        return _Linear(self.compiled, A[0], h[0], self.d, self.intensity, self.in_a, amounts)
+    def at(self, amounts: np.ndarray, intensity: Mapping[int, float] | None = None) -> _Linear:
+        """The same model with the entries' amounts set to ``amounts`` (one row), and the
+        intensities of the entries in ``intensity`` (entry -> value)."""
+        given = intensity or {}
+        A, h = self._shifted(amounts[None, :], {k: np.array([v]) for k, v in given.items()})
+        lam = self.intensity.copy()
+        lam[list(given)] = list(given.values())
+        return _Linear(self.compiled, A[0], h[0], self.d, lam, self.in_a, amounts)
 
     def totals(
         self, amounts: np.ndarray, intensity: Mapping[int, np.ndarray] | None = None
@@ -185,16 +193,50 @@ class _Linear:
         lam = np.linalg.solve(self.A.T, self.h)
         cols = np.array([e.column for e in self.compiled.entries], dtype=int)
         rows = np.array([e.row for e in self.compiled.entries], dtype=int)
-        grad: np.ndarray = np.where(self.in_a, lam[rows], self.intensity) * s[cols]
+        # rows of entries outside A index the background, not lam: read lam only for A's
+        upstream = lam[np.where(self.in_a, rows, 0)]
+        grad: np.ndarray = np.where(self.in_a, upstream, self.intensity) * s[cols]
         return grad
 
 
 # -- inputs ---------------------------------------------------------------------------------
 def inputs(compiled: CompiledModel) -> dict[str, Distribution]:
-    """Every uncertain input of the model by key (exchanges, then ``parameter:<name>``)."""
+    """Every uncertain input of the model by key (exchanges, ``parameter:<name>``, then
+    ``factor:<id>`` for factor rows with a distribution)."""
     out = {e.key: e.uncertainty for e in compiled.entries if e.uncertainty is not None}
     out.update({f"parameter:{n}": d for n, d in compiled.parameter_uncertainty.items()})
+    out.update({r.key: r.distribution for r in _factor_rows(compiled)})
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _FactorRow:
+    """Entry ``entry`` takes a factor row whose amount ``x0`` of a gas (``c`` kg CO2e per kg)
+    has ``distribution``; ``key`` is ``factor:<id>``."""
+
+    entry: int
+    key: str
+    distribution: Distribution
+    c: float
+    x0: float
+
+
+def _factor_rows(compiled: CompiledModel) -> list[_FactorRow]:
+    """Entries that take a factor row with a distribution. The background is the identity
+    with the rows' amounts in ``B`` (:mod:`openpcf.model.compiler`), so a drawn amount ``x``
+    moves the row's intensity by ``c (x − x0)``, and ``∂T/∂x = c Σ_e a_e s[j_e]``."""
+    c = characterisation_vector(compiled.gwp, GAS_IDS)
+    out = []
+    for k, e in enumerate(compiled.entries):
+        f = compiled.factors[e.row] if e.kind not in _NOT_FACTORS else None
+        if f is not None and f.uncertainty is not None:
+            gas = f.uncertainty_gas
+            cg = float(c[GAS_IDS.index(gas)])
+            out.append(_FactorRow(k, f"factor:{f.id}", f.uncertainty, cg, f.emissions[gas]))
+    return out
+
+
+_NOT_FACTORS = ("process", "process-credit", "emission")
 
 
 def _stream(seed: int, key: str) -> np.random.Generator:
@@ -231,156 +273,7 @@ def _amounts(model: _Linear, uniforms: Mapping[str, np.ndarray], n: int) -> np.n
     return amounts
 
 
-# -- databases ------------------------------------------------------------------------------
-def database_rows(compiled: CompiledModel) -> dict[int, tuple[str, str]]:
-    """Entries that draw on an imported database's activity: entry index -> (``name@version``,
-    activity id), from the factor ids ``"<name>@<version>:<activity id>"`` that
-    ``background:`` inputs resolve to (linked or precomputed)."""
-    out: dict[int, tuple[str, str]] = {}
-    for k, e in enumerate(compiled.entries):
-        if e.kind in ("process", "process-credit", "emission"):
-            continue
-        factor = compiled.factors[e.row]
-        ref = factor.set_name or ""
-        if "@" in ref and factor.id.startswith(ref + ":"):
-            out[k] = (ref, factor.id[len(ref) + 1 :])
-    return out
-
-
-def repointed(compiled: CompiledModel) -> set[str]:
-    """Databases whose electricity the model re-points (their linked system is not the
-    stored one, so the stored distributions do not line up with it)."""
-    linked = compiled.linked
-    if linked is None:
-        return set()
-    return {linked.databases[r.database].ref for r in linked.repointed}
-
-
-def _stored_entries(
-    params: np.ndarray, matrix: sp.csc_array, name: str, ref: str
-) -> tuple[np.ndarray, list[Distribution], list[str]]:
-    """Positions in ``matrix.data`` with a distribution, the distributions and stream keys."""
-    cols = np.repeat(np.arange(matrix.shape[1]), np.diff(matrix.indptr))
-    if len(params) != matrix.nnz or not (
-        np.array_equal(params["row"], matrix.indices) and np.array_equal(params["col"], cols)
-    ):
-        raise InputError(
-            f"the stored uncertainty of {ref} does not line up with its {name} matrix "
-            "(uncertainty.npz against " + name + ".npz); import the database again"
-        )
-    positions = np.flatnonzero(params["uncertainty_type"] > NO_UNCERTAINTY)
-    dists = [
-        Distribution(
-            uncertainty_type=int(r["uncertainty_type"]),
-            loc=float(r["loc"]),
-            scale=float(r["scale"]),
-            shape=float(r["shape"]),
-            minimum=float(r["minimum"]),
-            maximum=float(r["maximum"]),
-            negative=bool(r["negative"]),
-        )
-        for r in params[positions]
-    ]
-    keys = [f"db:{ref}:{name}:{int(r['row'])}:{int(r['col'])}" for r in params[positions]]
-    return positions, dists, keys
-
-
-class DatabaseSampler:
-    """Drawn intensities ``λ = A⁻ᵀ Bᵀ c`` of one stored database (module docstring), for the
-    activities the models use; shared by the models of one run (common random numbers)."""
-
-    def __init__(
-        self,
-        ref: str,
-        system: MatrixSystem,
-        params: MatrixUncertainty,
-        c: np.ndarray,
-        activities: Sequence[str],
-        *,
-        backend: Backend = "iterative",
-    ) -> None:
-        self.ref = ref
-        self.system = system
-        self.A = sp.csc_array(system.A, dtype=np.float64)
-        self.B = sp.csc_array(system.B, dtype=np.float64)
-        self._a = _stored_entries(params.A, self.A, "A", ref)
-        self._b = _stored_entries(params.B, self.B, "B", ref)
-        self.keys = self._a[2] + self._b[2]
-        self.c = np.asarray(c, dtype=np.float64)
-        index = {a: i for i, a in enumerate(system.activities)}
-        missing = [a for a in activities if a not in index]
-        if missing:
-            raise InputError(f"{ref} has no activity {missing[0]!r}; import it again")
-        self.activities = tuple(activities)
-        self.columns = np.array([index[a] for a in activities], dtype=int)
-        self.backend: Backend = backend
-        self.fallback = ""
-        self.solves = 0
-        self.iterative_solves = 0
-        self.iterations = 0
-        self.seconds = 0.0
-        self._previous: np.ndarray | None = None
-
-    @property
-    def entries(self) -> int:
-        """Entries of ``A`` and ``B`` that have a distribution (each draw samples them)."""
-        return len(self.keys)
-
-    def column(self, activity: str) -> int:
-        return self.activities.index(activity)
-
-    def draw(self, uniforms: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-        """Intensities of :attr:`activities` per draw (n × activities)."""
-        start = time.perf_counter()
-        values = []
-        for (positions, dists, keys), matrix in ((self._a, self.A), (self._b, self.B)):
-            drawn = np.tile(matrix.data, (n, 1))
-            for j, (d, key) in enumerate(zip(dists, keys, strict=True)):
-                drawn[:, positions[j]] = d.ppf(uniforms[key])
-            values.append(drawn)
-        out = np.empty((n, len(self.columns)))
-        for i in range(n):
-            A = sp.csc_array((values[0][i], self.A.indices, self.A.indptr), shape=self.A.shape)
-            B = sp.csc_array((values[1][i], self.B.indices, self.B.indptr), shape=self.B.shape)
-            out[i] = self._solve(A, np.asarray(B.T @ self.c))[self.columns]
-        self.seconds += time.perf_counter() - start
-        return out
-
-    def _solve(self, A: sp.csc_array, rhs: np.ndarray) -> np.ndarray:
-        iterative = self.backend == "iterative"
-        try:
-            fact = Factorisation(A, labels=self.system.activities, backend=self.backend)
-            lam = fact.solve_transposed(rhs, x0=self._previous if iterative else None)
-        except OpenPCFError as e:
-            raise InputError(
-                f"a sampled system of {self.ref} cannot be solved ({e}); its stored "
-                "distributions are too wide (openpcf uncertainty --no-background leaves it out)"
-            ) from None
-        if iterative and fact.fallback:  # it did not converge: LU from now on
-            self.fallback, self.backend = fact.fallback, "superlu"
-        elif iterative and fact.last_solve is not None:
-            self.iterative_solves += 1
-            self.iterations += sum(fact.last_solve.iterations)
-        self.solves += 1
-        self._previous = lam
-        return lam
-
-    def describe(self) -> str:
-        """How the draws were solved, and how fast."""
-        rate = f"{self.solves / self.seconds:.0f} draws/s" if self.seconds else "no draws"
-        parts = []
-        if self.iterative_solves:
-            mean = self.iterations / self.iterative_solves
-            parts.append(
-                f"{self.iterative_solves} by warm-started BiCGSTAB ({mean:.1f} iterations each)"
-            )
-        lu = self.solves - self.iterative_solves
-        if lu:
-            why = f" (BiCGSTAB did not converge: {self.fallback})" if self.fallback else ""
-            parts.append(f"{lu} by a SuperLU factorisation per draw{why}")
-        return f"{'; '.join(parts) or 'none solved'}; {rate}"
-
-
+# -- a model with its databases ------------------------------------------------------------
 class Sampler:
     """Totals of one model for given uniforms (recompiling when parameters are uncertain),
     with the intensities of the rows from ``databases`` drawn (module docstring)."""
@@ -401,7 +294,12 @@ class Sampler:
             if ref in by_ref
         ]
         self.databases = tuple(dict.fromkeys(d for _, d, _ in self.uses))
-        self.keys = list(inputs(compiled)) + [k for d in self.databases for k in d.keys]
+        self.factor_rows = _factor_rows(compiled)
+        #: every uncertain input by key: the model's own, then its databases' entries
+        self.distributions = inputs(compiled)
+        for d in self.databases:
+            self.distributions.update(d.distributions())
+        self.keys = list(self.distributions)
 
     def totals(
         self,
@@ -410,7 +308,10 @@ class Sampler:
         drawn: Mapping[DatabaseSampler, np.ndarray] | None = None,
     ) -> np.ndarray:
         """``T`` per draw; ``drawn``: each database's :meth:`DatabaseSampler.draw`."""
-        intensity = {k: drawn[d][:, col] for k, d, col in self.uses} if drawn else None
+        intensity = {k: drawn[d][:, col] for k, d, col in self.uses} if drawn else {}
+        for r in self.factor_rows:
+            x = r.distribution.ppf(uniforms[r.key])
+            intensity[r.entry] = self.base.intensity[r.entry] + r.c * (x - r.x0)
         params = self.base.compiled.parameter_uncertainty
         if not params:
             return self.base.totals(_amounts(self.base, uniforms, n), intensity)
@@ -453,33 +354,51 @@ def recompiler(compiled: CompiledModel, overrides: Mapping[str, Value] | None = 
 
 
 # -- analytic ---------------------------------------------------------------------------------
-def _at_means(model: _Linear) -> _Linear:
-    """``model`` with every uncertain exchange at its mean."""
+def _at_means(model: _Linear, intensity: Mapping[int, float]) -> _Linear:
+    """``model`` with every uncertain exchange at its mean, and the database rows' entries at
+    ``intensity`` (their databases at their means)."""
     means = np.array(
         [
             e.uncertainty.moments()[0] * e.per_written if e.uncertainty else e.amount
             for e in model.compiled.entries
         ]
     )
-    return model.at(means)
+    return model.at(means, intensity)
 
 
 def _gradients(sampler: Sampler) -> tuple[float, dict[str, float]]:
     """``E[T]`` to first order (``T`` at the inputs' means) and ``∂T/∂x_k`` per input key;
-    a parameter's by central differences, recompiling."""
+    a parameter's by central differences, recompiling; a database entry's by the adjoint
+    (:meth:`DatabaseSampler.gradient`) with the weights ``w_a = Σ_e a_e s[j_e]``."""
     params = {n: d.moments() for n, d in sampler.base.compiled.parameter_uncertainty.items()}
     means = {n: m for n, (m, _) in params.items()}
-    model = _at_means(sampler.variant(means) if params else sampler.base)
-    mean = float(np.linalg.solve(model.A, model.d) @ model.h)
+    lam = {d: d.mean_intensities() for d in sampler.databases}
+    drawn = {k: float(lam[d][col]) for k, d, col in sampler.uses}
+    for r in sampler.factor_rows:
+        mean = r.distribution.moments()[0]
+        drawn[r.entry] = sampler.base.intensity[r.entry] + r.c * (mean - r.x0)
+    model = _at_means(sampler.variant(means) if params else sampler.base, drawn)
+    s = np.linalg.solve(model.A, model.d)
+    mean = float(s @ model.h)
     grad = model.gradient()
     out: dict[str, float] = {}
     for k, e in enumerate(model.compiled.entries):
         if e.uncertainty is not None:
             out[e.key] = out.get(e.key, 0.0) + float(grad[k]) * e.per_written
+    for db in sampler.databases:
+        w = np.zeros(len(db.activities))
+        for k, d, col in sampler.uses:
+            if d is db:
+                w[col] += model.amounts[k] * s[model.compiled.entries[k].column]
+        for key, g in db.gradient(w).items():
+            out[key] = out.get(key, 0.0) + g
+    for r in sampler.factor_rows:
+        weight = model.amounts[r.entry] * s[model.compiled.entries[r.entry].column]
+        out[r.key] = out.get(r.key, 0.0) + r.c * weight
     for name, (mu, var) in params.items():
         step = 1e-4 * (math.sqrt(var) or abs(mu) or 1.0)
         up, down = (
-            _at_means(sampler.variant({**means, name: mu + sign * step})) for sign in (1, -1)
+            _at_means(sampler.variant({**means, name: mu + sign * step}), drawn) for sign in (1, -1)
         )
         total = [float(np.linalg.solve(m.A, m.d) @ m.h) for m in (up, down)]
         out[f"parameter:{name}"] = (total[0] - total[1]) / (2 * step)
@@ -491,8 +410,9 @@ def analytic(sampler: Sampler) -> Analytic:
     base = sampler.base
     deterministic = float(np.linalg.solve(base.A, base.d) @ base.h)
     mean, grads = _gradients(sampler)
-    every = inputs(base.compiled)
-    per_key = {k: g**2 * every[k].moments()[1] for k, g in grads.items()}
+    every, own = sampler.distributions, inputs(base.compiled)
+    # a database entry outside the supply chain the model uses (s_j = 0) is not listed
+    per_key = {k: v for k, g in grads.items() if (v := g**2 * every[k].moments()[1]) or k in own}
     total = sum(per_key.values())
     sd = math.sqrt(total)
     return Analytic(
@@ -509,7 +429,7 @@ def analytic_comparison(a: Sampler, b: Sampler) -> float:
     """P(T_A < T_B) to first order: a normal difference, shared inputs counted once."""
     mean_a, ga = _gradients(a)
     mean_b, gb = _gradients(b)
-    every = {**inputs(a.base.compiled), **inputs(b.base.compiled)}
+    every = {**a.distributions, **b.distributions}
     var = sum((ga.get(k, 0.0) - gb.get(k, 0.0)) ** 2 * d.moments()[1] for k, d in every.items())
     gap = mean_b - mean_a
     if var == 0.0:
@@ -535,15 +455,19 @@ def run(
     docstring): one array per model, all of the same length, and whether they converged."""
     if not tolerance > 0 or max_iterations < 1:
         raise InputError("tolerance must be > 0 and the maximum of iterations >= 1")
-    keys = list(dict.fromkeys(k for s in samplers for k in s.keys))
     databases = list(dict.fromkeys(d for s in samplers for d in s.databases))
+    # a database's entries are drawn from its own stream (one per ref, so two samplers of the
+    # same database draw the same values), not one stream per entry
+    sampled = {k for d in databases for k in d.keys}
+    keys = list(dict.fromkeys(k for s in samplers for k in s.keys if k not in sampled))
+    streams = {d: _stream(seed, f"database:{d.ref}") for d in databases}
     draws = _Draws(seed)
     chunks: list[list[np.ndarray]] = [[] for _ in samplers]
     done, ok = 0, False
     while done < max_iterations and not ok:
         n = min(batch, max_iterations - done)
         uniforms = draws.next(keys, n)
-        drawn = {d: d.draw(uniforms, n) for d in databases}
+        drawn = {d: d.draw_from(streams[d], n) for d in databases}
         for sampler, out in zip(samplers, chunks, strict=True):
             out.append(sampler.totals(uniforms, n, drawn))
         done += n

@@ -23,6 +23,7 @@ from openpcf.core.engine import (
     solve_background,
     solve_layered,
     solve_linked,
+    solver_used,
 )
 from openpcf.core.quality import primary_share, rate
 from openpcf.core.results import (
@@ -34,8 +35,8 @@ from openpcf.core.results import (
     TreeNode,
     frozen_map,
 )
-from openpcf.core.solver import Backend, involved_activities, resolve_backend
-from openpcf.core.tree import Edge, build_tree
+from openpcf.core.solver import Backend, involved_activities
+from openpcf.core.tree import Edge, TreeBounds, TreeLimits, build_bounded_tree
 from openpcf.core.units import conversion_factor
 from openpcf.factors import Factor
 from openpcf.methods.gases import BY_ID, GAS_IDS
@@ -55,8 +56,12 @@ FACTOR_KINDS = (
 )
 
 
-def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> FootprintResult:
-    """Solve a compiled model and assemble every breakdown from one solution."""
+def solve_compiled(
+    compiled: CompiledModel, *, backend: Backend = "auto", tree_limits: TreeLimits | None = None
+) -> FootprintResult:
+    """Solve a compiled model and assemble every breakdown from one solution; the contribution
+    tree is bounded by ``tree_limits`` (default :class:`~openpcf.core.tree.TreeLimits`), and a
+    note says what the node budget cut when it applied."""
     system = compiled.system
     identity = np.eye(len(GAS_IDS))
     c = characterisation_vector(compiled.gwp, GAS_IDS)
@@ -89,6 +94,7 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
     weights = pcf_weights(compiled, exchanges)
     repointed = _repointing(compiled, sol, float(per_gas_co2e.sum()), backend)
     moved = stated_biogenic(compiled, exchanges)  # suppliers' biogenic non-CO2, booked as CO2e
+    tree, bounds = _tree(compiled, sol, c, tree_limits)
     return FootprintResult(
         product=compiled.model.product.name,
         declared_unit=compiled.model.product.declared_unit,
@@ -104,12 +110,15 @@ def solve_compiled(compiled: CompiledModel, *, backend: Backend = "auto") -> Foo
         ),
         processes=processes,
         exchanges=exchanges,
-        tree=_tree(compiled, sol, c),
+        tree=tree,
         quality=rate(weights, [e.pedigree for e in compiled.entries]),
         primary_data_share=primary_share(weights, [e.primary_share for e in compiled.entries]),
         parameters=frozen_map(compiled.parameters),
         provenance=frozen_map(provenance(compiled, backend=backend)),
-        notes=_notes(compiled) + _conditioning(compiled, sol.condition) + _moved(repointed),
+        notes=_notes(compiled)
+        + _conditioning(compiled, sol.condition)
+        + _moved(repointed)
+        + tuple(n for n in (bounds.note(),) if n),
         background_electricity=repointed,
     )
 
@@ -270,10 +279,12 @@ def _exchange(e: Entry, s_f: np.ndarray, lam_b: np.ndarray, c: np.ndarray) -> Ex
     )
 
 
-def _tree(compiled: CompiledModel, sol: LayeredSolution, c: np.ndarray) -> TreeNode:
+def _tree(
+    compiled: CompiledModel, sol: LayeredSolution, c: np.ndarray, limits: TreeLimits | None
+) -> tuple[TreeNode, TreeBounds]:
     """The contribution tree: foreground processes, then (for linked background inputs) the
     databases' processes. Nodes are numbered foreground columns first, then linked
-    activities (stacked in database order)."""
+    activities (stacked in database order). Bounded by ``limits`` (``core/tree.py``)."""
     system = compiled.system
     lam_b = sol.lambda_b @ c
     lam_f = foreground_intensities(system, sol.lambda_b, np.eye(len(GAS_IDS))) @ c
@@ -312,7 +323,7 @@ def _tree(compiled: CompiledModel, sol: LayeredSolution, c: np.ndarray) -> TreeN
             units += list(db.units)
         intensity += [float(x) for x in lam_l]
     ref = compiled.reference_column
-    return build_tree(
+    return build_bounded_tree(
         root=ref,
         amount=float(compiled.demand[ref]),
         labels=labels,
@@ -320,6 +331,7 @@ def _tree(compiled: CompiledModel, sol: LayeredSolution, c: np.ndarray) -> TreeN
         intensity=intensity,
         edges=lambda j: by_column[j] if j < p else _linked_edges(compiled, j - p, p, c, lam_l),
         cutoff=compiled.model.cutoff_percent / 100.0,
+        limits=limits,
     )
 
 
@@ -396,11 +408,21 @@ def provenance(compiled: CompiledModel, *, backend: Backend) -> dict[str, str]:
         "factor_set_sha256": compiled.factor_set.content_hash,
         "gwp_set": compiled.gwp.id,
         "gwp_source": compiled.gwp.source,
-        # the background's solver: the foreground is always solved with SuperLU
-        "solver": resolve_backend(backend, compiled.system.background.size),
+        "solver": solver_provenance(compiled, backend),
         "openpcf_version": __version__,
         **_linking_provenance(compiled),
     }
+
+
+def solver_provenance(compiled: CompiledModel, backend: Backend) -> str:
+    """The solver that actually solved the system ``backend`` applies to: the background, or
+    for a linked model the linked databases (distinct descriptions joined by ``"; "``); the
+    foreground is always solved with SuperLU. An iterative solve that fell back to LU says so
+    and why (:func:`openpcf.core.engine.solver_used`), e.g. ``"iterative, fell back to
+    superlu: BiCGSTAB reached a relative residual of …"``."""
+    system = compiled.system
+    solved = system.linked or (system.background,)
+    return "; ".join(dict.fromkeys(solver_used(s, backend=backend) for s in solved))
 
 
 def _linking_provenance(compiled: CompiledModel) -> dict[str, str]:

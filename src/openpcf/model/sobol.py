@@ -14,13 +14,14 @@ same evaluation path as the Monte Carlo run (:meth:`Sampler.totals`). SALib
 the total index ``ST_i = E[Var(T | X_~i)] / Var T`` with bootstrap 95 % confidence half-widths.
 For an additive model ``T = Σ a_i X_i`` of independent inputs both equal
 ``a_i² Var X_i / Σ_j a_j² Var X_j``; ``ST_i − S1_i`` is the share of interactions.
-Only the model's own distributions are sampled, not those stored with imported databases.
+Only the model's own distributions are sampled (and screened), not those stored with imported
+databases.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +75,16 @@ def _salib() -> tuple[Any, Any]:
     return sample, analyze
 
 
-def screen(first: Analytic, top: int) -> tuple[list[str], dict[str, float]]:
-    """The ``top`` inputs with the largest analytic variance share (largest first, ties by
-    key), and the others with their share."""
+def screen(
+    first: Analytic, top: int, among: Collection[str] | None = None
+) -> tuple[list[str], dict[str, float]]:
+    """The ``top`` inputs (of ``among``, default all) with the largest analytic variance share
+    (largest first, ties by key), and the others with their share."""
     if top < 1:
         raise InputError(f"--top must be at least 1 (got {top})")
-    ranked = sorted(first.contributions.items(), key=lambda kv: (-kv[1], kv[0]))
+    shares = first.contributions.items()
+    chosen = [(k, v) for k, v in shares if among is None or k in among]
+    ranked = sorted(chosen, key=lambda kv: (-kv[1], kv[0]))
     return [k for k, _ in ranked[:top]], dict(ranked[top:])
 
 
@@ -102,7 +107,7 @@ def sobol(
             "parameter_uncertainty:), so there are no Sobol indices to compute"
         )
     first = analytic(sampler) if first is None else first
-    kept, dropped = screen(first, top)
+    kept, dropped = screen(first, top, among=every)
     sample, analyze = _salib()
     problem = {"num_vars": len(kept), "names": kept, "bounds": [[0.0, 1.0]] * len(kept)}
     streams = np.random.SeedSequence(seed).spawn(2)

@@ -3,12 +3,13 @@
 The pure parts of a package: its format and file names (:mod:`~openpcf.package.format`), where
 the model and its side files go (:mod:`~openpcf.package.layout`), the factor rows
 (:mod:`~openpcf.package.rows`), the rows of imported LCI databases
-(:mod:`~openpcf.package.background`), the supplier footprints named by id or URN
-(:mod:`~openpcf.package.suppliers`), the zip (:mod:`~openpcf.package.archive`), the manifest and its
-signature (:mod:`~openpcf.package.manifest`, :mod:`~openpcf.package.signature`), and the
-comparison of a recomputed result with the packaged one (:mod:`~openpcf.package.compare`,
-:mod:`~openpcf.package.results`). Building and reproducing a package, which calculate, are the
-use cases in :mod:`openpcf.services.packaging`.
+(:mod:`~openpcf.package.background`), the part of each linked database a model with linked
+backgrounds reaches (:mod:`~openpcf.package.background_subset`), the supplier footprints named
+by id or URN (:mod:`~openpcf.package.suppliers`), the zip (:mod:`~openpcf.package.archive`),
+the manifest and its signature (:mod:`~openpcf.package.manifest`,
+:mod:`~openpcf.package.signature`), and the comparison of a recomputed result with the packaged
+one (:mod:`~openpcf.package.compare`, :mod:`~openpcf.package.results`). Building and
+reproducing a package, which calculate, are the use cases in :mod:`openpcf.services.packaging`.
 
 Design note: rows derived from side files (supplier footprints, shipments, electricity claims)
 and from packed supplier footprints are recomputed from those files by the compiler, which uses
@@ -16,7 +17,8 @@ OpenPCF's bundled logistics library and residual mixes for them; they are then c
 packaged rows, so a change in that bundled data is reported rather than silently absorbed.
 Background rows are not recomputed from a database: the verifier usually has none, so the
 packed rows are the data (checked against the manifest, and against the verifier's own copy of
-the same database version when there is one).
+the same database version when there is one). A linked model is solved on the packed subsets of
+its databases, so those are the data in the same way.
 """
 
 from __future__ import annotations

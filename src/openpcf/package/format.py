@@ -20,6 +20,11 @@ Layout of the zip::
                             URN, exactly as the supplier store held it (its canonical JSON,
                             whose SHA-256 is the store's content hash); the manifest's
                             ``received_footprints`` maps each reference to its file (format 2)
+    background/databases/<name>@<version>/
+                            for a model with linked backgrounds: the part of each linked
+                            database the model reaches (index.json, activities.csv,
+                            technosphere.csv, biosphere.csv, exchanges.csv; see
+                            :mod:`openpcf.package.background_subset`) (format 3)
     rules/<id>.yaml         the rule set the calculation was made under (``rules:`` or
                             ``--rules``), byte for byte, so it reproduces with the same rules
     result.json             every number of the result (``openpcf calc -f json``)
@@ -38,8 +43,11 @@ from typing import Any
 from openpcf.errors import InputError, OpenPCFError
 
 FORMAT = "openpcf-package/2"
+#: The format of a package with linked backgrounds (database subsets): a reader of format 2
+#: only would solve its model without them, so it says so by refusing the format.
+FORMAT_LINKED = "openpcf-package/3"
 #: Formats this version reads: 1 had no background rows and no received supplier footprints.
-READABLE_FORMATS = ("openpcf-package/1", FORMAT)
+READABLE_FORMATS = ("openpcf-package/1", FORMAT, FORMAT_LINKED)
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.jws"
 ROWS = "factors/rows.csv"

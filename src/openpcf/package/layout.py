@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def side_files(loaded: LoadedModel) -> list[str]:
     """Paths (as written in the model) of every file the model reads besides itself.
 
+    The claims file ``background_electricity:`` re-points linked databases to is one.
     Supplier footprints named by footprint id or product URN are not files: they come from the
     supplier store (:func:`received_references`).
     """
@@ -29,6 +30,9 @@ def side_files(loaded: LoadedModel) -> list[str]:
             ):
                 refs.append(inp.supplier_footprint.partition("#")[0].strip())
             refs += [r for r in (inp.shipment, inp.electricity_claim) if r is not None]
+    repointed = loaded.model.background_electricity
+    if repointed is not None and repointed.electricity_claim is not None:
+        refs.append(repointed.electricity_claim)
     return list(dict.fromkeys(refs))
 
 

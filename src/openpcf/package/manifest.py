@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from openpcf.package.archive import is_safe
 from openpcf.package.format import (
     BACKGROUND,
     FORMAT,
+    FORMAT_LINKED,
     MANIFEST,
     READABLE_FORMATS,
     ROWS,
@@ -24,6 +25,7 @@ from openpcf.package.results import Findings
 from openpcf.package.rows import row_digest
 
 if TYPE_CHECKING:
+    from openpcf.factors import Factor
     from openpcf.model.calculation import Calculation
 
 
@@ -40,6 +42,9 @@ def build_manifest(
     origins: Mapping[str, str] | None = None,
     received: Mapping[str, Mapping[str, str]] | None = None,
     rules: str | None = None,
+    databases: Mapping[str, Mapping[str, Any]] | None = None,
+    background_electricity: Mapping[str, Any] | None = None,
+    extra_rows: Sequence[Factor] = (),
 ) -> dict[str, Any]:
     """The manifest of a package of ``calculation`` whose other files are ``files``.
 
@@ -49,8 +54,17 @@ def build_manifest(
     from a side file (``background``: in ``background/rows.json``; ``received``: from a
     supplier footprint of the package's ``suppliers/``); ``received`` maps each supplier
     reference by id or URN to its file (:mod:`openpcf.package.suppliers`).
+
+    For linked backgrounds, ``databases`` maps each linked database (``name@version``) to its
+    packed subset's index file, version hash and counts
+    (:mod:`openpcf.package.background_subset`), ``background_electricity`` is the
+    ``--background-electricity`` the calculation was given (as JSON), and ``extra_rows`` are
+    factor-set rows the calculation read besides its exchanges' rows (the grid row that
+    re-pointed electricity takes).
     """
     compiled, result = calculation.compiled, calculation.result
+    known = {f.id for f in compiled.factors}
+    factors = [*compiled.factors, *(f for f in extra_rows if f.id not in known)]
     in_set = compiled.factor_set.factors
     origin = dict(origins or {})
 
@@ -58,7 +72,7 @@ def build_manifest(
         return origin.get(fid) or ("factor-set" if fid in in_set else "side-file")
 
     return {
-        "format": FORMAT,
+        "format": FORMAT_LINKED if databases else FORMAT,
         "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "openpcf_version": __version__,
         "model": model,
@@ -68,6 +82,11 @@ def build_manifest(
         # the rule set given to the calculation (``--rules``); the model's own ``rules:``
         # is read from the packaged model
         **({"rules": rules} if rules else {}),
+        **(
+            {"background_electricity": dict(background_electricity)}
+            if background_electricity
+            else {}
+        ),
         "factor_rows_file": ROWS,
         "background_rows_file": BACKGROUND if "background" in origin.values() else None,
         "factor_rows": {
@@ -78,8 +97,13 @@ def build_manifest(
                 "unit": f.unit,
                 "emissions": dict(sorted(f.emissions.items())),
             }
-            for f in sorted(compiled.factors, key=lambda f: f.id)
+            for f in sorted(factors, key=lambda f: f.id)
         },
+        **(
+            {"background_databases": {k: dict(v) for k, v in databases.items()}}
+            if databases
+            else {}
+        ),
         "result": {"kg_co2e": result.total, "declared_unit": result.declared_unit},
         "provenance": dict(result.provenance),
         "received_footprints": {ref: dict(entry) for ref, entry in (received or {}).items()},

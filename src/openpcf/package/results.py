@@ -20,6 +20,8 @@ class PackageSummary:
     calculation: Calculation = field(repr=False, compare=False)
     background_rows: tuple[str, ...] = ()  # ids of the rows in background/rows.json
     supplier_footprints: tuple[str, ...] = ()  # the files under suppliers/
+    #: ``name@version`` of each linked database whose subset is under background/databases/
+    background_databases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,13 @@ import rfc8785
 
 from openpcf.errors import OpenPCFError
 from openpcf.factors import Factor
-from openpcf.factors.loading import OPTIONAL, REQUIRED, parse_factor_text
+from openpcf.factors.loading import (
+    OPTIONAL,
+    REQUIRED,
+    UNCERTAINTY,
+    parse_factor_text,
+    uncertainty_cells,
+)
 from openpcf.methods.gases import GAS_IDS
 from openpcf.package.background import BackgroundRow
 from openpcf.package.format import BACKGROUND, ROWS, PackageError, sha256
@@ -26,9 +32,11 @@ def row_digest(factor: Factor) -> str:
 def rows_csv(factors: Sequence[Factor]) -> str:
     """The rows as a factor-set CSV (floats written with ``repr`` so they reload exactly)."""
     gases = [g for g in GAS_IDS if any(g in f.emissions for f in factors)]
+    # the distributions' columns only where a row has one: other packages stay byte-identical
+    spread = any(f.uncertainty is not None for f in factors)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*REQUIRED, *OPTIONAL, *gases])
+    writer.writerow([*REQUIRED, *OPTIONAL, *(UNCERTAINTY if spread else ()), *gases])
     for f in sorted(factors, key=lambda f: f.id):
         fields = {
             "illustrative": "true" if f.illustrative else "false",
@@ -36,6 +44,7 @@ def rows_csv(factors: Sequence[Factor]) -> str:
             "year": str(f.year),
         }
         row = [fields.get(k, getattr(f, k)) for k in (*REQUIRED, *OPTIONAL)]
+        row += uncertainty_cells(f) if spread else []
         row += [repr(float(f.emissions[g])) if g in f.emissions else "" for g in gases]
         writer.writerow(row)
     return out.getvalue()

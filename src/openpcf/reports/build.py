@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from openpcf import __version__
+from openpcf.electricity import generation_only
+from openpcf.electricity.scope import NOTE_PREFIX as SCOPE
 from openpcf.methods.gases import BY_ID, GAS_IDS
 from openpcf.model.compiler import StatedFactor
 from openpcf.model.schema import BOUNDARY_STAGES, STAGES, Process
@@ -46,6 +48,8 @@ from openpcf.reports.data import (
     ReportData,
     Section,
     SensitivityRow,
+    SobolRow,
+    SobolSection,
     SplitRow,
     StageRow,
 )
@@ -57,7 +61,14 @@ from openpcf.reports.numbers import (
     quantity,
     round_sig,
 )
-from openpcf.reports.sensitivity import Sensitivity, analyse, effective_overrides, propagate
+from openpcf.reports.sensitivity import (
+    SOBOL_TOP,
+    Sensitivity,
+    analyse,
+    effective_overrides,
+    global_indices,
+    propagate,
+)
 
 if TYPE_CHECKING:
     from openpcf.core.quality import Pedigree
@@ -67,6 +78,7 @@ if TYPE_CHECKING:
     from openpcf.model.compiler import CompiledModel
     from openpcf.model.conformance import Conformance
     from openpcf.model.montecarlo import Analytic
+    from openpcf.model.sobol import Sobol
 
 CO2E = "kg CO2e"
 TOP_CONTRIBUTORS = 10
@@ -144,6 +156,7 @@ def build_report_data(
         gwp_sensitivity=b.gwp_rows(sens),
         uncertainty=b.uncertainty_text(propagation, quality_label),
         uncertainty_chart=b.uncertainty_chart(propagation),
+        sobol=b.sobol_section(global_indices(compiled, propagation)),
         conclusions=b.conclusions(sens, quality_label),
         limitations=b.limitations(),
         notes=b.notes(),
@@ -773,6 +786,8 @@ class _Builder:
         for g in self.compiled.grid_choices:
             if g.fallback_note and not g.fallback_note.startswith("exact match"):
                 out.append(t["note_electricity"].format(text=self.grid_note(g)))
+        for f in generation_only(self.compiled.factors):
+            out.append(t["note_generation_only"].format(name=self.factor_name(f), id=f.id))
         for f in self.compiled.factors:
             if f.illustrative:
                 note = t["note_illustrative"].format(name=self.factor_name(f), id=f.id)
@@ -780,7 +795,7 @@ class _Builder:
         for f in self.compiled.factors:
             if f.id.startswith("supplier."):
                 out.append(self._supplier_note(f))
-        known = ("electricity: ", "warning: the system of processes is nearly singular")
+        known = ("electricity: ", "warning: the system of processes is nearly singular", SCOPE)
         for note in self.r.notes:
             if note.startswith(known[1]) and self.lang == "zh":
                 match = _CONDITIONING.match(note)
@@ -844,6 +859,42 @@ class _Builder:
         ranked = sorted(prop.contributions.items(), key=lambda kv: -kv[1])[:8]
         items = [(short_label(key), 100.0 * share) for key, share in ranked]
         return _chart("uncertainty", self.t["chart_uncertainty"], "%", items, scale=100.0)
+
+    def sobol_section(self, g: Sobol | None) -> SobolSection | None:
+        """The Sobol indices (table and paired S1/ST bars) and how to recompute them."""
+        if g is None:
+            return None
+        t = self.t
+        hidden = sum(g.screened_out.values())
+        screened = (
+            t["sobol_screened"].format(n=len(g.screened_out), share=f"{100 * hidden:.1f} %")
+            if g.screened_out
+            else ""
+        )
+        text = t["sobol_text"].format(
+            kept=len(g.indices),
+            screened=screened,
+            n=g.n,
+            evaluations=f"{g.evaluations:,}",
+            seed=g.seed,
+            top=SOBOL_TOP,
+        )
+        rows = tuple(
+            SobolRow(
+                input=short_label(i.key),
+                share=f"{100 * i.share:.1f} %",
+                s1=f"{i.s1:.2f} ± {i.s1_conf:.2f}",
+                st=f"{i.st:.2f} ± {i.st_conf:.2f}",
+            )
+            for i in g.indices
+        )
+        items = [  # to two decimals, as in the table
+            (f"{short_label(i.key)} · {name}", round(value, 2) + 0.0)
+            for i in g.indices
+            for name, value in (("S1", i.s1), ("ST", i.st))
+        ]
+        chart = _chart("sobol", t["chart_sobol"], t["sobol_unit"], items, scale=1.0, figures=2)
+        return SobolSection(seed=g.seed, n=g.n, text=text, rows=rows, chart=chart)
 
     def rules_text(self) -> str:
         """The rules applied: the standards, and the rule set when there is one."""

@@ -185,6 +185,28 @@ class SensitivityRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SobolRow:
+    """One input's Sobol indices: texts ``"0.69 ± 0.04"``; ``share`` its analytic share."""
+
+    input: str
+    share: str
+    s1: str
+    st: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SobolSection:
+    """Global sensitivity (:func:`openpcf.reports.sensitivity.global_indices`): the seed and
+    base sample that reproduce it, the indices by decreasing total index, and a chart."""
+
+    seed: int
+    n: int
+    text: str
+    rows: tuple[SobolRow, ...]
+    chart: Chart
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GwpRow:
     gwp: str
     name: str
@@ -265,6 +287,8 @@ class ReportData:
     #: the variance each uncertain input contributes (first-order propagation), when the model
     #: has distributions
     uncertainty_chart: Chart | None = None
+    #: Sobol indices of the most contributing uncertain inputs, when the model has some
+    sobol: SobolSection | None = None
     # 11 interpretation
     conclusions: tuple[str, ...]
     limitations: tuple[str, ...]

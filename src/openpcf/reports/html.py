@@ -38,5 +38,6 @@ def render_html(data: ReportData) -> str:
     template = _environment().get_template("report.html.j2")
     # charts.svg() escapes every label itself, so its output is safe markup
     shown = [*data.charts, *([data.uncertainty_chart] if data.uncertainty_chart else [])]
+    shown += [data.sobol.chart] if data.sobol else []
     svgs = {c.id: Markup(charts.svg(c)) for c in shown}
     return template.render(d=data, t=i18n.messages(data.lang), svg=svgs)

@@ -580,6 +580,16 @@ class _Document:
         self.para(d.uncertainty)
         if d.uncertainty_chart is not None:
             self.chart(d.uncertainty_chart)
+        if d.sobol is not None:
+            self.h3(t["sobol_title"])
+            self.para(d.sobol.text)
+            self.table(
+                (t["sobol_input"], t["sobol_share"], t["sobol_s1"], t["sobol_st"]),
+                [(r.input, r.share, r.s1, r.st) for r in d.sobol.rows],
+                (0.4, 0.2, 0.2, 0.2),
+                right=(1, 2, 3),
+            )
+            self.chart(d.sobol.chart)
         self.section(11)
         self.h3(t["conclusions"])
         self.bullets(d.conclusions)

@@ -12,10 +12,10 @@ calculation lives here and nowhere else:
   read once per process and version) and
   electricity claims checked against the certificate registry, under ``settings.home``;
   ``supplier_footprint:`` ids and URNs from the supplier footprints received over PACT, held in
-  the database (``settings.database_url``) for the organisation named like the model's
-  ``product.company_name`` (all organisations when none is; see
-  :mod:`openpcf.services.suppliers`); shipments and files referred to by path are read relative
-  to the model file;
+  the database (``settings.database_url``) for the organisation ``organisation`` names,
+  by default the one named like the model's ``product.company_name`` (all organisations
+  when none is; see :mod:`openpcf.services.suppliers`); shipments and files referred to by
+  path are read relative to the model file;
 * **GWP set, parameters, solver and ``background_electricity``** (``--background-electricity``,
   replacing the model's) as given;
 * **rule sets** (``rules``, else the model's ``rules:``; bundled, the user's in
@@ -25,10 +25,11 @@ calculation lives here and nowhere else:
   rule set's hash in its provenance (and so in its footprint id); ``methodology`` adds or
   overrides choices (``openpcf compare``);
 * **primary data from suppliers**: with ``settings``, the organisation's *accepted* data
-  requests for the model's product (``product.ids[0]``, organisation named like
-  ``product.company_name``) re-point their inputs to the supplier's footprint before the
-  model is compiled (:mod:`openpcf.suppliers.substitution`); the result's notes say which
-  figure replaced which material and its provenance carries ``supplier_substitutions``.
+  requests for the model's product (``product.ids[0]``; the organisation ``organisation``,
+  by default the one named like ``product.company_name``) re-point their inputs to the
+  supplier's footprint before the model is compiled (:mod:`openpcf.suppliers.substitution`);
+  the result's notes say which figure replaced which material and its provenance carries
+  ``supplier_substitutions``.
   Without settings, or without accepted requests, nothing changes;
 * **the audit record**: with ``audit=`` (a context such as ``{"command": "calc"}``) the
   calculation is appended to the trail in ``settings.home``.
@@ -36,6 +37,13 @@ calculation lives here and nowhere else:
 ``settings`` is the user's data folder, read by the edge (:func:`openpcf.settings.get_settings`)
 and passed down; without it only bundled and explicitly given data are used and nothing is
 recorded, which is what library users and tests that want isolation get.
+
+Design note, whose data a calculation reads. On the command line the model's
+``product.company_name`` names the data owner, which is the host operator's own choice. A
+model that arrives from elsewhere (the web editor) must never reach another organisation's
+supplier data by naming its company: its edge passes ``organisation=`` (the signed-in
+person's), and then only that organisation's accepted requests and received footprints are
+read, whatever the model names.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ from openpcf.core.solver import Backend
 from openpcf.db import repositories as repo
 from openpcf.db.engine import make_engine, session_scope
 from openpcf.db.errors import NotFoundError
-from openpcf.electricity import CertificateRegistry, electricity_factor
+from openpcf.electricity import CertificateRegistry, electricity_factor, with_scope_notes
 from openpcf.errors import InputError, ModelFileError
 from openpcf.exchange.supplier import supplier_factor
 from openpcf.factors import FactorSet, bundled_factor_set, load_factor_set
@@ -66,6 +74,7 @@ from openpcf.logistics import shipment_factor
 from openpcf.model.background import BackgroundDatabase
 from openpcf.model.calculation import Calculation
 from openpcf.model.compiler import Resolvers, compile_model
+from openpcf.model.database_uncertainty import stored_uncertainty
 from openpcf.model.loading import LoadedModel, load_model
 from openpcf.model.parameters import Value
 from openpcf.model.result import solve_compiled
@@ -113,6 +122,7 @@ def calculate(
     rule_files: Sequence[Path] = (),
     methodology: Methodology | None = None,
     supplier_data: Sequence[Substitution] | None = None,
+    organisation: str | None = None,
 ) -> Calculation:
     """Footprint of the product described by the model file ``model``.
 
@@ -147,14 +157,23 @@ def calculate(
     supplier_data
         The accepted supplier figures to substitute (coverage leaves some out to measure
         them); default: those of the database in ``settings`` (none without settings).
+    organisation
+        The data owner whose accepted supplier data and received supplier footprints are
+        read; default: the organisation named like the model's ``product.company_name``
+        (see the module's design note).
     """
     original = model if isinstance(model, LoadedModel) else load_model(model)
     if supplier_data is None:
-        supplier_data = accepted_supplier_data(settings, original) if settings else ()
+        supplier_data = (
+            accepted_supplier_data(settings, original, organisation=organisation)
+            if settings
+            else ()
+        )
     substituted = substitute(original, supplier_data)
     original = substituted.loaded
     if resolvers is None:
-        resolvers = user_resolvers(settings, organisation=original.model.product.company_name)
+        owner = organisation or original.model.product.company_name
+        resolvers = user_resolvers(settings, organisation=owner)
     ruleset = rule_set_for(original, rules, rule_files=rule_files, settings=settings)
     choices = from_rules(ruleset, original) if ruleset is not None else None
     chosen = merged(choices.methodology if choices else Methodology(), methodology)
@@ -194,6 +213,7 @@ def calculate(
         calculation = _under_rules(calculation, ruleset, chosen, choices, cut, loaded)
     if substituted.applied or substituted.unmatched:
         calculation = _with_supplier_data(calculation, substituted.applied, substituted.unmatched)
+    calculation = with_scope_notes(calculation)  # generation-only grid CO2 factors, named
     if audit is not None and settings is not None:
         record_calculation(calculation, trail=settings.audit_trail, kind=audit_kind, context=audit)
     return calculation
@@ -270,9 +290,12 @@ def _under_rules(
     return replace(calculation, result=result, conformance=conformance)
 
 
-def accepted_supplier_data(settings: Settings, loaded: LoadedModel) -> tuple[Substitution, ...]:
-    """The accepted data requests of the model's organisation (named like its
-    ``product.company_name``) for its product (``product.ids[0]``), as substitutions.
+def accepted_supplier_data(
+    settings: Settings, loaded: LoadedModel, *, organisation: str | None = None
+) -> tuple[Substitution, ...]:
+    """The accepted data requests of ``organisation`` (by default the one named like the
+    model's ``product.company_name``) for the model's product (``product.ids[0]``), as
+    substitutions.
 
     None when the database does not exist yet (a SQLite file never created) or predates data
     requests (not migrated to them: nothing can have been accepted).
@@ -289,13 +312,14 @@ def accepted_supplier_data(settings: Settings, loaded: LoadedModel) -> tuple[Sub
     if local and not Path(str(url.database)).expanduser().exists():
         return ()
     product = loaded.model.product
+    owner = organisation or product.company_name
     engine = make_engine(settings.database_url)
     try:
         if not inspect(engine).has_table("supplier_request"):
             return ()
         with session_scope(engine) as session:
             try:
-                org = repo.get_organisation(session, name=product.company_name)
+                org = repo.get_organisation(session, name=owner)
             except NotFoundError:
                 return ()
             rows = repo.list_supplier_requests(
@@ -316,7 +340,7 @@ def accepted_supplier_data(settings: Settings, loaded: LoadedModel) -> tuple[Sub
             )
     except SQLAlchemyError as e:
         raise InputError(
-            f"the accepted supplier data of {product.company_name!r} cannot be read from the "
+            f"the accepted supplier data of {owner!r} cannot be read from the "
             f"database ({type(e).__name__}); check OPENPCF_DATABASE_URL and that it is migrated "
             "(`openpcf storage upgrade`)"
         ) from None
@@ -433,6 +457,7 @@ def background_database(ref: str, *, store: DatabaseStore) -> BackgroundDatabase
         product_ids=tuple(c.product_id for c in columns),
         units=tuple(c.unit for c in columns),
         locations=tuple(c.location for c in columns),
+        uncertainty=stored_uncertainty(stored),
     )
     _DATABASES[key] = database
     while len(_DATABASES) > DATABASES_KEPT:

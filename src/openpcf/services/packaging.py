@@ -6,15 +6,18 @@ What a package holds, and its pure parts, are in :mod:`openpcf.package`.
 files (shipments, electricity claims, supplier footprint files, factor sets), the rows of the
 imported LCI databases its ``background:`` inputs use (``background/rows.json``) and the
 supplier footprints it names by footprint id or product URN, exactly as the supplier store held
-them (``suppliers/``).
+them (``suppliers/``). For a model with linked backgrounds it also packs the part of each linked
+database the model reaches (``background/databases/``, :mod:`openpcf.services.linked_packaging`),
+and its result is the one solved on that part.
 
 :func:`reproduce_package` recomputes from the zip alone: it checks every digest, rebuilds the
 factor set from ``factors/rows.csv`` only (never the bundled database), resolves ``background:``
-and received supplier references from the packed rows and documents only (never a database or
-supplier store of the verifier's), recompiles the packaged model and compares every number of
-the new result with ``result.json``, naming each number that differs and the factor rows or
-files that explain it. When the verifier has the same version of a background database, its
-rows are also recomputed from it and compared (a note or a problem says which).
+and received supplier references from the packed rows and documents only, and linked databases
+from their packed subsets (never a database or supplier store of the verifier's), recompiles
+the packaged model and compares every number of the new result with ``result.json``, naming
+each number that differs and the factor rows or files that explain it. When the verifier has
+the same version of a background database, its rows are also recomputed from it and compared,
+and a packed subset is cut again from it and compared (a note or a problem says which).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from openpcf.files.durable import atomic_write
 from openpcf.io.store import DatabaseStore, database_name
 from openpcf.logistics import shipment_factor
 from openpcf.model.compiler import Resolvers
-from openpcf.model.loading import load_model
+from openpcf.model.loading import LoadedModel, load_model
 from openpcf.model.result_json import result_to_dict
 from openpcf.package.archive import is_safe, read_zip, write_zip
 from openpcf.package.background import (
@@ -51,6 +54,11 @@ from openpcf.package.background import (
     PackedBackground,
     background_json,
     read_background,
+)
+from openpcf.package.background_subset import (
+    MAX_SUBSET_ENTRIES,
+    DatabaseSubset,
+    PackedDatabases,
 )
 from openpcf.package.compare import compare_rows, diff, explain, relocate, solver_backend
 from openpcf.package.format import (
@@ -75,6 +83,7 @@ from openpcf.package.layout import (
     layout,
     packaged_model,
     received_references,
+    side_files,
 )
 from openpcf.package.manifest import build_manifest, check_files, read_manifest
 from openpcf.package.results import Difference, Findings, PackageSummary, ReproductionReport
@@ -93,6 +102,12 @@ from openpcf.services.calculate import (
     supplier_store,
 )
 from openpcf.services.databases import background_factor
+from openpcf.services.linked_packaging import (
+    calculate_linked,
+    compare_with_local_subsets,
+    option_from_manifest,
+    packed_databases,
+)
 from openpcf.services.publishing import deliverable_footprint
 
 if TYPE_CHECKING:
@@ -102,13 +117,14 @@ if TYPE_CHECKING:
     from openpcf.factors import Factor
     from openpcf.model.calculation import Calculation
     from openpcf.model.compiler import CompiledModel
+    from openpcf.model.schema import BackgroundElectricity
     from openpcf.settings import Settings
 
 __all__ = ["build_package", "reproduce_package"]
 
 
 def build_package(
-    model: Path | str,
+    model: Path | str | LoadedModel,
     *,
     output: Path | str,
     certificate: bool | None = None,
@@ -118,6 +134,9 @@ def build_package(
     now: dt.datetime | None = None,
     engine: Engine | None = None,
     allow_illustrative: bool = False,
+    audit: Mapping[str, str] | None = None,
+    organisation: str | None = None,
+    max_background_entries: int = MAX_SUBSET_ENTRIES,
     **options: Unpack[CalculationOptions],
 ) -> PackageSummary:
     """Calculate ``model`` and write its verification package to ``output`` (atomically).
@@ -125,7 +144,10 @@ def build_package(
     Parameters
     ----------
     model
-        The product model file.
+        The product model file, or a model already loaded. A loaded model is packed from its
+        text under its file's name; one without a folder (a relative path, such as the web
+        editor's ``model.yaml``) may name no side files, and its manifest's ``model_dir`` is
+        ``.``, so the package records no folder of the server's.
     output
         The zip to write (replaced atomically: readers never see a half-written file).
     certificate
@@ -148,6 +170,18 @@ def build_package(
         Pack the PACT footprint (and certify it) although it uses illustrative factors; its
         ``comment`` then says so (:func:`openpcf.services.publishing.pact_document`). Without
         it such a model's package omits ``footprint.pact.json`` and says why.
+    audit
+        The context of the package's audit record; default ``{"package": output}``.
+    organisation
+        The data owner whose accepted supplier data and received supplier footprints the
+        calculation reads and the package carries (see
+        :func:`~openpcf.services.calculate.calculate`); default: the model's
+        ``product.company_name``.
+    max_background_entries
+        For a model with linked backgrounds: the most matrix entries and stored exchanges the
+        packed database subsets may hold together
+        (:data:`~openpcf.package.background_subset.MAX_SUBSET_ENTRIES` by default); a model
+        that reaches more is refused (see :mod:`openpcf.services.linked_packaging`).
     options
         As for :func:`openpcf.services.calculate.calculate`.
 
@@ -155,8 +189,9 @@ def build_package(
     ------
     PackageError
         An absolute or missing side-file path, factor rows that would not reload exactly, a
-        database or supplier footprint that changed while the package was built, or a model
-        with linked backgrounds (not packaged yet).
+        database or supplier footprint that changed while the package was built, or linked
+        databases that reach more than ``max_background_entries`` entries
+        (:class:`~openpcf.package.background_subset.SubsetTooLargeError`).
     KeyStoreError
         ``certificate=True`` without an active key.
     InputError
@@ -164,27 +199,44 @@ def build_package(
         footprint id or URN that is not in the supplier store, each naming the input.
     """
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
-    calculation = calculate(model, audit={"package": str(output)}, audit_kind="package", **options)
-    compiled, result = calculation.compiled, calculation.result
-    if compiled.linked is not None:
+    if isinstance(model, LoadedModel) and not model.path.is_absolute() and side_files(model):
         raise PackageError(
-            f"{compiled.loaded.path}: a model with linked backgrounds (background_linking: "
-            "linked or background_electricity:) cannot be packaged yet: a package carries each "
-            "background input as one precomputed row, so a verifier could not reproduce the "
-            "linked total. Package the model with background_linking: precomputed"
+            f"{model.path}: a model without a folder cannot read side files "
+            f"({', '.join(side_files(model))})"
         )
+    context = audit if audit is not None else {"package": str(output)}
+    calculation, database_files, databases = calculate_linked(
+        model,
+        audit=context,
+        organisation=organisation,
+        max_background_entries=max_background_entries,
+        **options,
+    )
+    compiled, result = calculation.compiled, calculation.result
     _, sources = layout(compiled.loaded)
-    files: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
-    model_name = next(n for n, p in sources.items() if p == compiled.loaded.path.resolve())
+    model_path = compiled.loaded.path.resolve()
+    model_name = next(n for n, p in sources.items() if p == model_path)
+    files: dict[str, bytes] = {
+        name: path.read_bytes() for name, path in sources.items() if name != model_name
+    }
+    files[model_name] = (
+        model.doc.text.encode("utf-8")
+        if isinstance(model, LoadedModel)
+        else model_path.read_bytes()
+    )
 
     settings = options.get("settings")
     background = _background_rows(compiled, settings)
-    received, supplier_files, origins = _received_footprints(compiled, settings)
+    owner = organisation or compiled.model.product.company_name
+    received, supplier_files, origins = _received_footprints(compiled, settings, owner)
     origins.update({row.factor.id: "background" for row in background})
     files.update(supplier_files)
     in_background = {row.factor.id for row in background}
+    supply = _supply_rows(compiled)
     set_and_side_rows = [f for f in compiled.factors if f.id not in in_background]
+    set_and_side_rows += [f for f in supply if f not in set_and_side_rows]
     files[ROWS] = checked_rows_csv(set_and_side_rows).encode("utf-8")
+    files.update(database_files)
     ruleset = rule_set_for(
         compiled.loaded,
         options.get("rules"),
@@ -238,6 +290,9 @@ def build_package(
         origins=origins,
         received=received,
         rules=options.get("rules"),
+        databases=databases,
+        background_electricity=_option_json(options.get("background_electricity")),
+        extra_rows=supply,
     )
     files[MANIFEST] = dumps(manifest)
     if store is not None:
@@ -254,7 +309,21 @@ def build_package(
         calculation=calculation,
         background_rows=tuple(sorted(in_background)),
         supplier_footprints=tuple(sorted(supplier_files)),
+        background_databases=tuple(sorted(databases)),
     )
+
+
+def _supply_rows(compiled: CompiledModel) -> list[Factor]:
+    """The factor-set row re-pointed background electricity takes (a grid row), if any."""
+    supply = compiled.linked.supply if compiled.linked is not None else None
+    if supply is None or supply.id not in compiled.factor_set:
+        return []  # none, or a claims file's row (recomputed from the packed file)
+    return [supply]
+
+
+def _option_json(option: BackgroundElectricity | None) -> dict[str, Any] | None:
+    """``--background-electricity`` as the manifest records it."""
+    return None if option is None else option.model_dump(mode="json", exclude_none=True)
 
 
 def _background_rows(compiled: CompiledModel, settings: Settings | None) -> list[BackgroundRow]:
@@ -297,16 +366,17 @@ def _background_rows(compiled: CompiledModel, settings: Settings | None) -> list
 
 
 def _received_footprints(
-    compiled: CompiledModel, settings: Settings | None
+    compiled: CompiledModel, settings: Settings | None, organisation: str
 ) -> tuple[dict[str, dict[str, str]], dict[str, bytes], dict[str, str]]:
     """For the supplier footprints the model names by id or URN: the manifest's
-    ``received_footprints``, the files of ``suppliers/`` and the origin of their rows."""
+    ``received_footprints``, the files of ``suppliers/`` (as ``organisation``'s store holds
+    them) and the origin of their rows."""
     refs = received_references(compiled.loaded)
     if not refs:
         return {}, {}, {}
     if settings is None:  # the calculation needed the supplier store: not reached in practice
         raise PackageError("supplier footprints by id or URN need the supplier store (settings)")
-    store = supplier_store(settings, organisation=compiled.model.product.company_name)
+    store = supplier_store(settings, organisation=organisation)
     used = {f.id: f for f in compiled.factors}
     entries: dict[str, dict[str, str]] = {}
     files: dict[str, bytes] = {}
@@ -347,13 +417,15 @@ def reproduce_package(
     *,
     jwks: Mapping[str, Any] | Path | None = None,
     databases: Path | None = None,
+    max_background_entries: int = MAX_SUBSET_ENTRIES,
 ) -> ReproductionReport:
     """Recompute a package from its own contents and compare with its result.
 
     Only the package is read: the model and side files are extracted to a fresh temporary
     folder, the factor set is built from ``factors/rows.csv`` alone, ``background:`` inputs
     are resolved from ``background/rows.json`` and supplier footprints named by id or URN from
-    ``suppliers/``, and nothing is fetched.
+    ``suppliers/``, linked databases from their subsets under ``background/databases/``, and
+    nothing is fetched.
     The zip's cost is bounded (:func:`openpcf.package.archive.read_zip`), and the model the
     manifest names and every file that model reads must be files of the package inside that
     folder (:func:`openpcf.package.layout.check_side_files`): a crafted package cannot make a
@@ -372,7 +444,12 @@ def reproduce_package(
         The verifier's imported databases (``$OPENPCF_HOME/databases``). Where it holds the
         very version of a database a background row comes from, the row is recomputed from it
         too and compared (a difference is a problem); the result is recomputed from the packed
-        rows in any case. A note says, for each database, which was done.
+        rows in any case. A note says, for each database, which was done. A packed subset of
+        a linked database is likewise cut again from that version and compared.
+    max_background_entries
+        The most entries a package's linked database subsets may declare
+        (:data:`~openpcf.package.background_subset.MAX_SUBSET_ENTRIES` by default); a package
+        beyond it is not reproduced (the problem names the bound).
 
     Raises
     ------
@@ -392,9 +469,16 @@ def reproduce_package(
     background = _packed_background(contents, manifest, found)
     rows = packaged_rows(contents, manifest, found, background or ())
     received = read_received(contents, manifest, found)
+    subsets = packed_databases(contents, manifest, found, limit=max_background_entries)
     if background:
         _compare_with_local_databases(background, databases, found)
-    resolvers = None if background is None else _packed_resolvers(background, received)
+    if subsets:
+        compare_with_local_subsets(subsets, databases, found)
+    resolvers = (
+        None
+        if background is None or subsets is None
+        else _packed_resolvers(background, received, subsets)
+    )
     packaged = read_json(contents, RESULT)
     total_packaged = packaged.get("kg_co2e") if isinstance(packaged, dict) else None
     with tempfile.TemporaryDirectory(prefix="openpcf-reproduce-") as tmp:
@@ -490,6 +574,7 @@ def _recompute(
             resolvers=resolvers,
             rules=manifest.get("rules"),
             rule_files=_packed_rules(tmp, contents),
+            background_electricity=option_from_manifest(manifest, f),
         )
     except OpenPCFError as e:
         f.problems.append(f"the packaged model cannot be recomputed from the package alone: {e}")
@@ -552,11 +637,14 @@ def _by_database(rows: list[BackgroundRow]) -> dict[str, int]:
 
 
 def _packed_resolvers(
-    background: list[BackgroundRow], received: Mapping[str, ReceivedFootprint]
+    background: list[BackgroundRow],
+    received: Mapping[str, ReceivedFootprint],
+    subsets: Mapping[str, DatabaseSubset],
 ) -> Resolvers:
     """Inputs outside the model file, resolved from the package's files only."""
     return Resolvers(
         background=PackedBackground(background),
+        background_database=PackedDatabases({r: s.database for r, s in subsets.items()}),
         shipment=shipment_factor,
         electricity_claim=electricity_factor,
         supplier_footprint=partial(supplier_factor, store=PackedFootprints(received)),

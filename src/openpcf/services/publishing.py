@@ -11,6 +11,11 @@ the same product and the same reference period:
   (``PublishedFootprint.new`` is ``False``);
 * otherwise the new footprint names it in ``precedingPfIds`` and it becomes Deprecated.
 
+**What is kept.** The calculation record keeps the result, its provenance and, for a
+self-contained model of at most the editor's size, the model's own text
+(:func:`kept_model_text`), from which the web product page recalculates its uncertainty and
+report.
+
 **What is published.** The PACT document is :func:`pact_document`: the cradle-to-gate part of
 the model by default (``pact_boundary``, see :func:`openpcf.exchange.pact.product_footprint`),
 refused when its numbers use illustrative (placeholder) factor rows unless
@@ -68,8 +73,11 @@ from openpcf.exchange.pact import (
     pact_part,
     product_footprint,
 )
+from openpcf.model.loading import LoadedModel
 from openpcf.model.result_json import result_to_dict
 from openpcf.services.calculate import CalculationOptions, calculate
+from openpcf.services.rules import outside_references
+from openpcf.services.web_rules import MAX_MODEL_BYTES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -103,7 +111,7 @@ class PublishedFootprint:
 
 
 def publish(
-    model_path: Path | str,
+    model_path: Path | str | LoadedModel,
     *,
     engine: Engine,
     organisation: str | None = None,
@@ -113,15 +121,21 @@ def publish(
     dry_run: bool = False,
     pact_boundary: str = DEFAULT_PACT_BOUNDARY,
     allow_illustrative: bool = False,
+    audit: Mapping[str, str] | None = None,
     **options: Unpack[CalculationOptions],
 ) -> PublishedFootprint:
-    """Calculate the model at ``model_path`` and publish its PACT v3 footprint.
+    """Calculate the model at ``model_path`` (or the model already loaded: the web editor's)
+    and publish its PACT v3 footprint.
 
-    ``organisation`` is the data owner's name; by default the model's ``product.company_name``.
+    ``organisation`` is the data owner's name, by default the model's
+    ``product.company_name``: the footprint is stored under it and the calculation reads its
+    accepted supplier data and received supplier footprints
+    (:func:`~openpcf.services.calculate.calculate`'s ``organisation``).
     ``scenario``, ``replace_live`` and ``dry_run``: see the module docstring;
-    ``pact_boundary`` and ``allow_illustrative``: see :func:`pact_document`. ``options`` are
-    those of :func:`~openpcf.services.calculate.calculate`. The database must be migrated
-    (:func:`openpcf.db.migrate.upgrade`).
+    ``pact_boundary`` and ``allow_illustrative``: see :func:`pact_document`; ``audit``: more
+    context for the audit record (who published, from where), over ``{"command": "publish"}``.
+    ``options`` are those of :func:`~openpcf.services.calculate.calculate`. The database must
+    be migrated (:func:`openpcf.db.migrate.upgrade`).
 
     Safe to run in parallel (processes, threads, hosts on one PostgreSQL): the storing runs
     in :func:`~openpcf.db.concurrency.write_transaction`. A publisher that loses a race (the
@@ -140,10 +154,12 @@ def publish(
         See :func:`pact_document`.
     """
     _check_choice(model_path, options.get("overrides"), scenario, replace_live=replace_live)
-    audit = {"command": "publish", **({"dry_run": "true"} if dry_run else {})}
+    context = {"command": "publish", **({"dry_run": "true"} if dry_run else {})}
     if scenario is not None:
-        audit["scenario"] = scenario
-    calculation = calculate(model_path, audit=audit, **options)
+        context["scenario"] = scenario
+    calculation = calculate(
+        model_path, audit={**context, **(audit or {})}, organisation=organisation, **options
+    )
     document = pact_document(
         calculation,
         pact_boundary=pact_boundary,
@@ -277,7 +293,7 @@ def pact_document(
 
 
 def _check_choice(
-    model_path: Path | str,
+    model_path: Path | str | LoadedModel,
     overrides: Mapping[str, Any] | None,
     scenario: str | None,
     *,
@@ -296,8 +312,9 @@ def _check_choice(
         )
     if overrides and scenario is None and not replace_live:
         changed = ", ".join(sorted(overrides))
+        where = model_path.path if isinstance(model_path, LoadedModel) else model_path
         raise ScenarioChoiceError(
-            f"{model_path}: publishing with changed parameters ({changed}) would replace the "
+            f"{where}: publishing with changed parameters ({changed}) would replace the "
             "live footprint that buyers pull. Choose: --scenario NAME stores it as a scenario "
             "that is never served and replaces nothing; --replace-live makes it the new live "
             "footprint (the current one becomes Deprecated); --dry-run shows the document"
@@ -336,7 +353,26 @@ def _record(session: Session, product: Any, calculation: Calculation) -> Any:
         product=product,
         result=result_to_dict(calculation.result),
         provenance=dict(calculation.result.provenance),
+        model_text=kept_model_text(calculation.compiled.loaded),
     )
+
+
+def kept_model_text(loaded: LoadedModel) -> str | None:
+    """The model text stored with a published calculation, or None when it is not kept.
+
+    Kept: the model's YAML exactly as loaded (its SHA-256 is the provenance's
+    ``model_sha256``), when it is at most the editor's
+    :data:`~openpcf.services.web_rules.MAX_MODEL_BYTES` and self-contained: it names no file
+    (factor set, shipment, electricity claim, supplier footprint file) and no imported database
+    (:func:`~openpcf.services.rules.outside_references`), as every model published from the web
+    editor. Such a text recalculates on its own wherever it is read (the product page's
+    uncertainty and report); a model with side files would not, and keeping their paths would
+    store the server's folders, so none of it is kept and its report still takes the file.
+    """
+    text = loaded.doc.text
+    if len(text.encode("utf-8")) > MAX_MODEL_BYTES or outside_references(loaded):
+        return None
+    return text
 
 
 def _live(

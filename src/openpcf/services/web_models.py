@@ -1,11 +1,12 @@
 """The web pages' model use cases: a new model from an uploaded BOM, and the model editor's
 live validation and recalculation.
 
-Everything here works on **bundled data only**, like the web rule check
-(:mod:`openpcf.services.web_rules`): factors are proposed from the bundled factor set, and a
-model typed into the editor is refused, before anything is calculated, when it names files or
-imported databases (:func:`openpcf.services.rules.outside_references`): a pasted model has
-no folder of its own, and a path in it would be read from the server's disk.
+Factors are proposed from the bundled factor set. A model typed into the editor is refused,
+before anything is calculated, when it names files or imported databases
+(:func:`openpcf.services.rules.outside_references`): a pasted model has no folder of its own,
+and a path in it would be read from the server's disk. It is calculated as publishing will
+calculate it: with the signed-in person's organisation's accepted supplier data
+(:mod:`openpcf.services.web_calculation`), and never recorded on the audit trail.
 
 Nothing here raises for bad input: every problem is a :class:`FieldError` for the form, at its
 line (and column) in the model text, or at its parameter field.
@@ -17,12 +18,10 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from openpcf.errors import OpenPCFError
-from openpcf.factors import FactorSet, bundled_factor_set
 from openpcf.model.bom import (
     Bom,
     BomError,
@@ -33,9 +32,10 @@ from openpcf.model.bom import (
     propose,
     read_bom,
 )
+from openpcf.model.calculation import Calculation
 from openpcf.model.loading import load_model
 from openpcf.services.bom import BomModel, model_from_choices
-from openpcf.services.calculate import calculate
+from openpcf.services.web_calculation import WebCaller, bundled, web_calculate
 from openpcf.services.web_rules import MAX_MODEL_BYTES, MODEL_NAME, FieldError, files_named
 from openpcf.services.web_rules import located_errors as _located
 
@@ -53,11 +53,6 @@ __all__ = [
     "model_from_form",
     "proposals_for_upload",
 ]
-
-
-@cache
-def _bundled() -> FactorSet:
-    return bundled_factor_set()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +83,7 @@ def proposals_for_upload(data: bytes, *, name: str, geography: str = "CN") -> Bo
                 "takes; use `openpcf model from-bom` for it",
             ),
         )
-    return BomUpload(bom=bom, proposals=propose(bom, _bundled(), geography=geography))
+    return BomUpload(bom=bom, proposals=propose(bom, bundled(), geography=geography))
 
 
 def model_from_form(
@@ -103,7 +98,7 @@ def model_from_form(
     try:
         records = json.loads(records_json)
         bom = bom_from_records(records, name=name)
-        proposals = propose(bom, _bundled(), geography=header.geography)
+        proposals = propose(bom, bundled(), geography=header.geography)
         return model_from_choices(bom, proposals, choices, header=header), ()
     except (ValueError, TypeError) as e:
         if isinstance(e, OpenPCFError):
@@ -138,6 +133,8 @@ class EditorOutcome:
     product: str = ""
     gwp: str = ""
     parameters: tuple[ParameterField, ...] = ()
+    #: the calculation shown (contributions, uncertainty: :mod:`~openpcf.services.web_analysis`)
+    calculation: Calculation | None = None
 
     @property
     def per_unit(self) -> float | None:
@@ -147,10 +144,14 @@ class EditorOutcome:
         return self.total / self.declared_amount
 
 
-def evaluate_model_text(text: str, overrides: Mapping[str, str] | None = None) -> EditorOutcome:
-    """Validate the model ``text`` and, when valid, calculate it on bundled data with the
-    parameter values ``overrides`` (name → number as typed; names the model does not have
-    are ignored, a value that is not a finite number is an error at its field)."""
+def evaluate_model_text(
+    text: str, overrides: Mapping[str, str] | None = None, *, caller: WebCaller | None = None
+) -> EditorOutcome:
+    """Validate the model ``text`` and, when valid, calculate it with the parameter values
+    ``overrides`` (name → number as typed; names the model does not have are ignored, a value
+    that is not a finite number is an error at its field), with the data of ``caller``'s
+    organisation (:func:`~openpcf.services.web_calculation.web_options`; bundled data only
+    without one). Nothing is recorded on the audit trail."""
     if len(text.encode("utf-8")) > MAX_MODEL_BYTES:
         return _refused(f"the model is larger than {MAX_MODEL_BYTES // 1000} kB")
     if not text.strip():
@@ -167,7 +168,7 @@ def evaluate_model_text(text: str, overrides: Mapping[str, str] | None = None) -
     if any(f.error for f in fields):
         return EditorOutcome(parameters=fields)
     try:
-        calculation = calculate(loaded, factors=_bundled(), overrides=given)
+        calculation = web_calculate(loaded, caller, overrides=given)
     except OpenPCFError as e:
         return EditorOutcome(errors=_located("model", str(e)), parameters=fields)
     result = calculation.result
@@ -182,6 +183,7 @@ def evaluate_model_text(text: str, overrides: Mapping[str, str] | None = None) -
             ParameterField(name=f.name, value=f.value or _number(resolved.get(f.name)))
             for f in fields
         ),
+        calculation=calculation,
     )
 
 

@@ -11,12 +11,15 @@ values the table shows taken out of the JSON columns *in SQL* (the PACT total, t
 unit, the rule set of the provenance), ``count(*) OVER ()`` for the number of pages, and
 ``LIMIT``/``OFFSET``. No document or calculation result is loaded for the list and no query
 runs per row. The filter ``organisation_id = ? AND status = 'Active'`` is served by
-``ix_footprint_organisation_stored``. Sorting by total sorts on the extracted PACT value; the
-PACT documents are v3 (``pcf.pcfExcludingBiogenicUptake``, ``pcf.declaredUnitOfMeasurement``)
-or v2 (``pcf.pcfExcludingBiogenic``, ``pcf.declaredUnit``), hence the ``coalesce``.
+``ix_footprint_organisation_stored_product`` (migration 0011). Sorting by total sorts on
+the extracted PACT value; the PACT documents are v3 (``pcf.pcfExcludingBiogenicUptake``,
+``pcf.declaredUnitOfMeasurement``) or v2 (``pcf.pcfExcludingBiogenic``,
+``pcf.declaredUnit``), hence the ``coalesce``.
 
 The product page (:func:`product_view`) reads the stored calculation record (the result as
 ``calc --json`` writes it and its provenance) and the PACT document: nothing is recalculated.
+Its analysis section (:func:`openpcf.services.web_analysis.product_analysis`) recalculates the
+uncertainty from the model text kept with the record, when it is (``model_kept``).
 """
 
 from __future__ import annotations
@@ -268,6 +271,7 @@ class ProductView:
     rules: str | None
     conformance: dict[str, Any] | None
     chart: dict[str, Any] = field(default_factory=dict)
+    model_kept: bool = False  # the model text is stored: uncertainty and report need no upload
 
 
 def _owned(session: Any, organisation_id: int, footprint_id: str) -> Footprint:
@@ -306,6 +310,7 @@ def product_view(engine: Engine, *, organisation_id: int, footprint_id: str) -> 
             product_ids=tuple(product.product_ids),
             result=dict(record.result) if record is not None else {},
             provenance=dict(record.provenance) if record is not None else {},
+            model_kept=record is not None and record.model_text is not None,
         )
 
 
@@ -330,6 +335,7 @@ def _view(
     product_ids: tuple[str, ...],
     result: dict[str, Any],
     provenance: dict[str, Any],
+    model_kept: bool = False,
 ) -> ProductView:
     doc = fp.document
     pcf = doc.get("pcf") or {}
@@ -404,6 +410,7 @@ def _view(
         rules=provenance.get("rules"),
         conformance=_conformance(result.get("conformance")),
         chart=_chart(by_stage, total),
+        model_kept=model_kept,
     )
 
 

@@ -18,7 +18,8 @@ Headers on every answer (OWASP Secure Headers):
 
 Errors become pages in the user's language (``error.html.j2``): 403 (role, CSRF), 404 (no
 such page, or another organisation's), 405; a missing session redirects to the login page
-(401 for htmx and JSON requests, with ``HX-Redirect`` so htmx goes there).
+(401 for htmx and JSON requests, with ``HX-Redirect`` so htmx goes there), and so does a
+session that has not chosen among its person's organisations, to ``/organisation``.
 """
 
 from __future__ import annotations
@@ -42,17 +43,23 @@ from openpcf.db.base import utcnow
 from openpcf.db.errors import NotFoundError
 from openpcf.web import (
     pages_account,
+    pages_analysis,
+    pages_deliverables,
     pages_factors,
     pages_models,
+    pages_pact,
+    pages_people,
     pages_products,
     pages_rules,
     pages_supplier,
+    pages_verifier,
     pages_verify,
 )
 from openpcf.web.auth import (
     LoginLimiter,
     LoginLimits,
     LoginRequired,
+    OrganisationChoiceRequired,
     PageRefused,
     WebState,
     wants_fragment,
@@ -136,6 +143,11 @@ def create_web_app(
         pages_models,
         pages_supplier,
         pages_verify,
+        pages_verifier,
+        pages_deliverables,
+        pages_pact,
+        pages_people,
+        pages_analysis,
     ):
         app.include_router(module.router)
     _install_handlers(app)
@@ -153,6 +165,16 @@ def _install_handlers(app: FastAPI) -> None:
                 "sign in first", status_code=401, headers={"HX-Redirect": login}
             )
         return RedirectResponse(login, status_code=303)
+
+    @app.exception_handler(OrganisationChoiceRequired)
+    async def choose_first(request: Request, exc: OrganisationChoiceRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        choice = f"/organisation?next={quote(target, safe='')}"
+        if wants_fragment(request):
+            return PlainTextResponse(
+                "choose an organisation first", status_code=401, headers={"HX-Redirect": choice}
+            )
+        return RedirectResponse(choice, status_code=303)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

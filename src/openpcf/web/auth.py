@@ -9,7 +9,10 @@ the answer sets the cookie :data:`SESSION_COOKIE` to a random token whose SHA-25
 Dependencies for routers:
 
 * :func:`current_user` → :class:`WebUser`; without a live session a page request is
-  redirected (303) to ``/login?next=<path>``, an htmx or JSON request is answered 401.
+  redirected (303) to ``/login?next=<path>``, an htmx or JSON request is answered 401. A
+  person with roles in several organisations who has not chosen one yet is sent to
+  ``/organisation?next=<path>`` (:class:`OrganisationChoiceRequired`) instead.
+* :func:`signed_in` → :class:`WebUser` before that choice (the choice page itself).
 * :func:`require_roles` ``("owner", "engineer")`` → the user, or a 403 page.
 * :func:`csrf_checked` for every POST: the form field ``csrf_token`` or the header
   ``X-CSRF-Token`` (htmx sends it, see ``base.html.j2``) must equal the session's token; before
@@ -43,7 +46,9 @@ from starlette.exceptions import HTTPException
 
 from openpcf.db import repositories as repo
 from openpcf.db.engine import session_scope
+from openpcf.db.repositories.web import count_memberships
 from openpcf.db.web_models import WEB_LANGS, WEB_ROLES
+from openpcf.services.web_calculation import WebCaller
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -70,6 +75,8 @@ class WebUser:
     organisation: str
     role: str
     lang: str
+    organisations: int = 1
+    """In how many organisations the person has a role (more than one: they may switch)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,16 +132,32 @@ def web_state(request: Request) -> WebState:
     return state
 
 
+def web_caller(request: Request, user: WebUser) -> WebCaller:
+    """Who a calculation is made for: ``user`` in their session's organisation, on this
+    application's database and home (:mod:`openpcf.services.web_calculation`)."""
+    state = web_state(request)
+    return WebCaller(
+        engine=state.engine, home=state.home, email=user.email, organisation=user.organisation
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Resolved:
     user: WebUser | None
     csrf_token: str | None
     expired: bool
     """A session cookie came with the request but names no live session."""
+    chosen: bool = True
+    """The person has chosen the session's organisation (or has only one)."""
 
 
 class LoginRequired(Exception):  # noqa: N818 - a signal to the handler, not a failure
     """No live session: the handler redirects to the login page (401 for htmx/JSON)."""
+
+
+class OrganisationChoiceRequired(Exception):  # noqa: N818 - a signal, like LoginRequired
+    """A person with several organisations has not chosen one: the handler redirects to
+    ``/organisation`` (401 with ``HX-Redirect`` for htmx/JSON)."""
 
 
 class PageRefused(HTTPException):
@@ -168,17 +191,28 @@ def resolve_session(request: Request) -> _Resolved:
                     organisation=login.organisation.name,
                     role=login.membership.role,
                     lang=login.account.lang,
+                    organisations=count_memberships(session, user_id=login.account.id),
                 )
-                resolved = _Resolved(user, row.csrf_token, False)
+                resolved = _Resolved(user, row.csrf_token, False, row.organisation_chosen)
     request.state.web_session = resolved
     return resolved
 
 
-def current_user(request: Request) -> WebUser:
-    """The signed-in person; :class:`LoginRequired` without a live session."""
+def signed_in(request: Request) -> WebUser:
+    """The signed-in person, chosen an organisation or not; :class:`LoginRequired` without
+    a live session."""
     user = resolve_session(request).user
     if user is None:
         raise LoginRequired
+    return user
+
+
+def current_user(request: Request) -> WebUser:
+    """The signed-in person in the organisation they chose; :class:`LoginRequired` without a
+    live session, :class:`OrganisationChoiceRequired` before choosing one of several."""
+    user = signed_in(request)
+    if not resolve_session(request).chosen:
+        raise OrganisationChoiceRequired
     return user
 
 

@@ -4,12 +4,15 @@
 most :data:`openpcf.model.bom.MAX_BYTES`) and shows each line's ranked factors in a select;
 ``POST /models/new/confirm`` writes the model for the chosen factors, as a download
 (``action=download``) or into the editor (``action=edit``). ``GET``/``POST /models/edit`` is
-the editor: a textarea whose text is validated on bundled data
+the editor: a textarea whose text is validated and calculated as publishing will calculate it,
+with the signed-in person's organisation's data, and never recorded on the audit trail
 (:func:`openpcf.services.web_models.evaluate_model_text`); ``static/models.js`` posts it to
 ``POST /models/validate`` (htmx) a moment after each change, and a changed parameter field
 posts to ``POST /models/calculate``. Without JavaScript the same forms post normally and the
 whole page comes back. Either way the text stays in the textarea and errors show at their
-lines.
+lines. The result carries the analysis (:mod:`openpcf.services.web_analysis`: contribution
+tree, uncertainty, scenario fields); ``POST /models/scenarios`` also compares the scenarios
+and ``POST /models/montecarlo`` runs a bounded Monte Carlo.
 
 Status codes as on the rule check: a plain post with errors answers 400, an htmx post 200
 (htmx swaps no 4xx answer). A body over its bound is refused (413) before it is read.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,6 +33,7 @@ from starlette.datastructures import UploadFile
 
 from openpcf.methods.gwp import gwp_set
 from openpcf.model.bom import MAX_BYTES, ModelHeader, slug
+from openpcf.services.web_analysis import EditorAnalysis, analyse_editor
 from openpcf.services.web_models import (
     MAX_MODEL_BYTES,
     BomUpload,
@@ -37,8 +42,9 @@ from openpcf.services.web_models import (
     model_from_form,
     proposals_for_upload,
 )
-from openpcf.web.auth import CsrfChecked, PageRefused, WebUser, require_roles
+from openpcf.web.auth import CsrfChecked, WebUser, require_roles, web_caller
 from openpcf.web.render import render
+from openpcf.web.uploads import bounded
 
 router = APIRouter()
 
@@ -50,17 +56,6 @@ MAX_UPLOAD_BODY = MAX_BYTES + 64 * 1024
 MAX_TEXT_BODY = 3 * MAX_MODEL_BYTES + 64 * 1024
 _SUFFIXES = (".csv", ".xlsx")
 _GEOGRAPHY = re.compile(r"^[A-Z]{2,3}(-[A-Z0-9]{1,3})?$|^GLO$")
-
-
-def _bounded(limit: int) -> Any:
-    def check(request: Request) -> None:
-        length = request.headers.get("content-length", "")
-        if not length.isdigit():
-            raise PageRefused(411, "models.length_required")
-        if int(length) > limit:
-            raise PageRefused(413, "models.too_large")
-
-    return Depends(check)
 
 
 async def _close_form(request: Request) -> AsyncIterator[None]:
@@ -96,7 +91,7 @@ def new_model(request: Request, user: Engineer) -> HTMLResponse:
 @router.post(
     "/models/new",
     response_class=HTMLResponse,
-    dependencies=[_bounded(MAX_UPLOAD_BODY), ClosedForm, CsrfChecked],
+    dependencies=[bounded(MAX_UPLOAD_BODY), ClosedForm, CsrfChecked],
 )
 async def upload_bom(request: Request, user: Engineer) -> HTMLResponse:
     form = await request.form()
@@ -141,7 +136,7 @@ async def upload_bom(request: Request, user: Engineer) -> HTMLResponse:
 
 @router.post(
     "/models/new/confirm",
-    dependencies=[_bounded(MAX_TEXT_BODY), CsrfChecked],
+    dependencies=[bounded(MAX_TEXT_BODY), CsrfChecked],
 )
 async def confirm_model(request: Request, user: Engineer) -> Response:
     form = await request.form()
@@ -177,8 +172,12 @@ async def confirm_model(request: Request, user: Engineer) -> Response:
         }
         return render(request, "models_new.html.j2", context, 400)
     if _text(form, "action") == "edit":
-        outcome = await run_in_threadpool(evaluate_model_text, written.text)
-        return render(request, "models_edit.html.j2", _editor(written.text, outcome))
+        caller = web_caller(request, user)
+        outcome = await run_in_threadpool(partial(evaluate_model_text, written.text, caller=caller))
+        analysis = await run_in_threadpool(
+            partial(analyse_editor, outcome, text=written.text, overrides={}, caller=caller)
+        )
+        return render(request, "models_edit.html.j2", _editor(written.text, outcome, analysis))
     filename = f"{slug(header.product)}.yaml"
     return Response(
         written.text.encode("utf-8"),
@@ -187,13 +186,16 @@ async def confirm_model(request: Request, user: Engineer) -> Response:
     )
 
 
-def _editor(text: str, outcome: EditorOutcome | None) -> dict[str, Any]:
+def _editor(
+    text: str, outcome: EditorOutcome | None, analysis: EditorAnalysis | None = None
+) -> dict[str, Any]:
     errors = outcome.errors if outcome else ()
     return {
         "model_text": text,
         "max_chars": MAX_MODEL_BYTES,
         "outcome": outcome,
         "model_errors": [e for e in errors if e.field == "model"],
+        "analysis": analysis,
     }
 
 
@@ -203,7 +205,14 @@ def edit_model(request: Request, user: Engineer) -> HTMLResponse:
     return render(request, "models_edit.html.j2", _editor("", None))
 
 
-async def _evaluate(request: Request, *, with_parameters: bool) -> HTMLResponse:
+async def _evaluate(
+    request: Request,
+    user: WebUser,
+    *,
+    with_parameters: bool,
+    compare: bool = False,
+    monte_carlo: bool = False,
+) -> HTMLResponse:
     form = await request.form()
     model = form.get("model")
     text = model.replace("\r\n", "\n") if isinstance(model, str) else ""
@@ -212,34 +221,73 @@ async def _evaluate(request: Request, *, with_parameters: bool) -> HTMLResponse:
         for key, value in form.multi_items():
             if key.startswith("param.") and isinstance(value, str):
                 overrides[key[6:][:100]] = value[:100]
-    outcome = await run_in_threadpool(evaluate_model_text, text, overrides)
-    failed = bool(outcome.errors) or any(p.error for p in outcome.parameters)
+    caller = web_caller(request, user)
+    outcome = await run_in_threadpool(partial(evaluate_model_text, text, overrides, caller=caller))
+    analysis = await run_in_threadpool(
+        partial(
+            analyse_editor,
+            outcome,
+            text=text,
+            overrides=overrides,
+            form=form.multi_items(),
+            compare=compare,
+            monte_carlo=monte_carlo,
+            caller=caller,
+        )
+    )
+    failed = (
+        bool(outcome.errors)
+        or any(p.error for p in outcome.parameters)
+        or any(s.errors for s in analysis.scenarios)
+        or bool(analysis.monte_carlo_request.errors)
+    )
     fragment = _fragment(request)
     status = 400 if failed and not fragment else 200
     template = "models_result.html.j2" if fragment else "models_edit.html.j2"
-    return await run_in_threadpool(render, request, template, _editor(text, outcome), status)
+    context = _editor(text, outcome, analysis)
+    return await run_in_threadpool(render, request, template, context, status)
 
 
 @router.post(
     "/models/edit",
     response_class=HTMLResponse,
-    dependencies=[_bounded(MAX_TEXT_BODY), CsrfChecked],
+    dependencies=[bounded(MAX_TEXT_BODY), CsrfChecked],
 )
 @router.post(
     "/models/validate",
     response_class=HTMLResponse,
-    dependencies=[_bounded(MAX_TEXT_BODY), CsrfChecked],
+    dependencies=[bounded(MAX_TEXT_BODY), CsrfChecked],
 )
 async def validate_model(request: Request, user: Engineer) -> HTMLResponse:
-    del user
-    return await _evaluate(request, with_parameters=False)
+    return await _evaluate(request, user, with_parameters=False)
 
 
 @router.post(
     "/models/calculate",
     response_class=HTMLResponse,
-    dependencies=[_bounded(MAX_TEXT_BODY), CsrfChecked],
+    dependencies=[bounded(MAX_TEXT_BODY), CsrfChecked],
 )
 async def calculate_model(request: Request, user: Engineer) -> HTMLResponse:
-    del user
-    return await _evaluate(request, with_parameters=True)
+    return await _evaluate(request, user, with_parameters=True)
+
+
+@router.post(
+    "/models/scenarios",
+    response_class=HTMLResponse,
+    dependencies=[bounded(MAX_TEXT_BODY), CsrfChecked],
+)
+async def compare_model_scenarios(request: Request, user: Engineer) -> HTMLResponse:
+    """The editor's result with its scenarios calculated side by side
+    (:func:`openpcf.services.web_scenarios.compare_scenarios`)."""
+    return await _evaluate(request, user, with_parameters=True, compare=True)
+
+
+@router.post(
+    "/models/montecarlo",
+    response_class=HTMLResponse,
+    dependencies=[bounded(MAX_TEXT_BODY), CsrfChecked],
+)
+async def monte_carlo_model(request: Request, user: Engineer) -> HTMLResponse:
+    """The editor's result with a bounded Monte Carlo run of its distributions
+    (:func:`openpcf.services.web_analysis.monte_carlo_view`)."""
+    return await _evaluate(request, user, with_parameters=True, monte_carlo=True)

@@ -1,6 +1,6 @@
 """The rule check page: paste a model, pick a rule set, see the findings and the clauses.
 
-``GET /rules`` (and ``/rules/check``) shows the form; ``POST /rules/check`` checks the model
+``GET /rule-check`` shows the form; ``POST /rule-check`` checks the model
 with :func:`openpcf.services.web_rules.check_model_text` (bundled data only, like the API's
 ``POST /rules/{id}/check``). The form posts with htmx (``hx-post``), which swaps the panel of
 form and result; without JavaScript the same form posts normally and the whole page comes
@@ -27,8 +27,9 @@ from openpcf.services.web_rules import (
     check_model_text,
     rule_set_choices,
 )
-from openpcf.web.auth import CsrfChecked, PageRefused, WebUser, require_roles, web_state
+from openpcf.web.auth import CsrfChecked, WebUser, require_roles, web_state
 from openpcf.web.render import render
+from openpcf.web.uploads import bounded
 
 router = APIRouter()
 
@@ -36,16 +37,6 @@ Engineer = Annotated[WebUser, Depends(require_roles("owner", "engineer"))]
 
 #: The largest form body: the model percent-encoded (up to 3 bytes per byte) and the rest.
 MAX_BODY = 3 * MAX_MODEL_BYTES + 64 * 1024
-
-
-def bounded_body(request: Request) -> None:
-    """Refuse (413) a form body over :data:`MAX_BODY` from its declared length, before
-    anything reads it (the server reads no more than the declared length)."""
-    length = request.headers.get("content-length", "")
-    if not length.isdigit():
-        raise PageRefused(411, "rules.length_required")
-    if int(length) > MAX_BODY:
-        raise PageRefused(413, "rules.too_large")
 
 
 def _context(
@@ -79,17 +70,16 @@ def _folders(request: Request) -> list[Any]:
     return [rules_dir] if rules_dir.is_dir() else []
 
 
-@router.get("/rules", response_class=HTMLResponse)
-@router.get("/rules/check", response_class=HTMLResponse)
+@router.get("/rule-check", response_class=HTMLResponse)
 def rules_form(request: Request, user: Engineer, rules: str = "") -> HTMLResponse:
     del user
     return render(request, "rules_check.html.j2", _context(request, chosen=rules[:200]))
 
 
 @router.post(
-    "/rules/check",
+    "/rule-check",
     response_class=HTMLResponse,
-    dependencies=[Depends(bounded_body), CsrfChecked],
+    dependencies=[bounded(MAX_BODY), CsrfChecked],
 )
 async def rules_check(request: Request, user: Engineer) -> HTMLResponse:
     del user

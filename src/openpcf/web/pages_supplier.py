@@ -9,6 +9,8 @@ route                             roles        what
                                                answer form and the workbook upload
 ``POST /inbox/{id}/answer``       supplier     the form answer (the workbook's checks)
 ``POST /inbox/{id}/workbook``     supplier     the answered workbook (multipart, ``.xlsx``)
+``POST /inbox/{id}/epd``          supplier     an EPD (multipart, ILCD+EPD ``.xml``), its
+                                               declared unit and mass per declared unit
 ``GET /requests``                 owner,       the organisation's requests, filtered by
                                   engineer     status, supplier and product
 ``POST /requests/{id}/decide``    owner,       accept, or reject with a reason
@@ -18,9 +20,9 @@ route                             roles        what
 A request that is not granted to the supplier (or not the engineer's organisation's) answers
 404, like an unknown id. Every POST needs the CSRF token. Bodies are bounded by their declared
 length before anything reads them (411 without one, 413 over :data:`MAX_FORM_BODY` or
-:data:`MAX_UPLOAD_BODY`; the server reads no more than the declared length), and the uploaded
-file again while it is read. A form with errors answers 400 and shows every value as typed,
-each problem next to its field.
+:data:`MAX_UPLOAD_BODY` or :data:`MAX_EPD_BODY`; the server reads no more than the declared
+length), and the uploaded file again while it is read. A form with errors answers 400 and
+shows every value as typed, each problem next to its field.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ from openpcf.suppliers.answer_form import (
     form_sections,
 )
 from openpcf.suppliers.answers import MAX_BYTES as MAX_WORKBOOK_BYTES
+from openpcf.suppliers.epd import MAX_BYTES as MAX_EPD_BYTES
 from openpcf.suppliers.template import ELECTRICITY_COLUMNS, ELECTRICITY_SOURCES
 from openpcf.web.auth import CsrfChecked, PageRefused, WebUser, require_roles, web_state
 from openpcf.web.render import render
+from openpcf.web.uploads import bounded
 
 router = APIRouter()
 
@@ -54,6 +58,9 @@ Engineer = Annotated[WebUser, Depends(require_roles("owner", "engineer"))]
 MAX_FORM_BODY = 256 * 1024
 #: The largest workbook upload body: the workbook and the multipart framing around it.
 MAX_UPLOAD_BODY = MAX_WORKBOOK_BYTES + 64 * 1024
+#: The largest EPD upload body: the EPD (at most what ``import-epd`` reads) and the framing.
+MAX_EPD_BODY = MAX_EPD_BYTES + 64 * 1024
+_XML_TYPES = ("application/xml", "text/xml", "application/octet-stream", "")
 _XLSX_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/octet-stream",
@@ -62,15 +69,9 @@ _XLSX_TYPES = (
 )
 
 
-def _bounded(limit: int) -> Any:
-    def check(request: Request) -> None:
-        length = request.headers.get("content-length", "")
-        if not length.isdigit():
-            raise PageRefused(411, "supplier.length_required")
-        if int(length) > limit:
-            raise PageRefused(413, "supplier.too_large")
-
-    return Depends(check)
+def _base_name(filename: str) -> str:
+    """The uploaded file's name without any folder the browser sent, at most 200 characters."""
+    return filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
 
 
 def _now(request: Request) -> Any:
@@ -101,6 +102,9 @@ def _request_page(
     errors: dict[str, list[str]] | None = None,
     upload_errors: list[str] | None = None,
     upload_key: str = "",
+    epd_values: dict[str, str] | None = None,
+    epd_errors: dict[str, list[str]] | None = None,
+    epd_key: str = "",
     status: int = 200,
 ) -> Response:
     view = svc.granted_request(
@@ -123,6 +127,11 @@ def _request_page(
         "electricity_sources": ELECTRICITY_SOURCES,
         "el_name": electricity_name,
         "max_upload_mib": MAX_WORKBOOK_BYTES // (1024 * 1024),
+        "epd_values": epd_values if epd_values is not None else svc.epd_defaults(view),
+        "epd_errors": epd_errors or {},
+        "epd_key": epd_key,
+        "epd_units": svc.EPD_UNITS,
+        "max_epd_mib": MAX_EPD_BYTES // (1024 * 1024),
     }
     return render(request, "supplier_request.html.j2", context, status)
 
@@ -132,7 +141,7 @@ def inbox_request(request: Request, user: Supplier, request_id: str) -> Response
     return _request_page(request, user, request_id)
 
 
-@router.post("/inbox/{request_id}/answer", dependencies=[_bounded(MAX_FORM_BODY), CsrfChecked])
+@router.post("/inbox/{request_id}/answer", dependencies=[bounded(MAX_FORM_BODY), CsrfChecked])
 async def answer(request: Request, user: Supplier, request_id: str) -> Response:
     form = await request.form(max_files=0, max_fields=200)
     values = {name: str(form.get(name) or "") for name in form_names()}
@@ -153,7 +162,7 @@ async def answer(request: Request, user: Supplier, request_id: str) -> Response:
     )
 
 
-@router.post("/inbox/{request_id}/workbook", dependencies=[_bounded(MAX_UPLOAD_BODY), CsrfChecked])
+@router.post("/inbox/{request_id}/workbook", dependencies=[bounded(MAX_UPLOAD_BODY), CsrfChecked])
 async def upload(request: Request, user: Supplier, request_id: str) -> Response:
     form = await request.form(max_files=1, max_fields=10)
     try:
@@ -167,7 +176,7 @@ async def _upload(request: Request, user: WebUser, request_id: str, file: Any) -
     if not isinstance(file, UploadFile) or not file.filename:
         problem = "supplier.upload.missing"
     else:
-        filename = file.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+        filename = _base_name(file.filename)
         content_type = (file.content_type or "").split(";")[0].strip().lower()
         data = await file.read(MAX_WORKBOOK_BYTES + 1)
         if len(data) > MAX_WORKBOOK_BYTES:
@@ -197,6 +206,62 @@ async def _upload(request: Request, user: WebUser, request_id: str, file: Any) -
         user,
         request_id,
         upload_errors=outcome.errors.get(GENERAL, []),
+        status=400,
+    )
+
+
+@router.post("/inbox/{request_id}/epd", dependencies=[bounded(MAX_EPD_BODY), CsrfChecked])
+async def upload_epd(request: Request, user: Supplier, request_id: str) -> Response:
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        values = {name: str(form.get(name) or "")[:40] for name in (svc.EPD_UNIT, svc.EPD_MASS)}
+        return await _upload_epd(request, user, request_id, form.get(svc.EPD_FILE), values)
+    finally:
+        await form.close()  # the spooled upload, also when the answer is an error
+
+
+async def _upload_epd(
+    request: Request, user: WebUser, request_id: str, file: Any, values: dict[str, str]
+) -> Response:
+    """Check the upload is an XML file of bounded size, then let the service read the EPD; a
+    problem answers 400 with the unit and mass as chosen and typed, each at its input."""
+    problem, data, filename = "", b"", ""
+    if not isinstance(file, UploadFile) or not file.filename:
+        problem = "supplier.epd.missing"
+    else:
+        filename = _base_name(file.filename)
+        content_type = (file.content_type or "").split(";")[0].strip().lower()
+        data = await file.read(MAX_EPD_BYTES + 1)
+        if len(data) > MAX_EPD_BYTES:
+            raise PageRefused(413, "supplier.epd.too_large")
+        named_xml = filename.lower().endswith(".xml") and content_type in _XML_TYPES
+        if not named_xml or not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            problem = "supplier.epd.not_xml"
+    if problem:
+        return await run_in_threadpool(
+            _request_page, request, user, request_id, epd_values=values, epd_key=problem, status=400
+        )
+    outcome = await run_in_threadpool(
+        svc.answer_with_epd,
+        web_state(request).engine,
+        user_id=user.user_id,
+        organisation_id=user.organisation_id,
+        request_id=request_id,
+        data=data,
+        filename=filename,
+        declared_unit=values[svc.EPD_UNIT],
+        mass_kg=values[svc.EPD_MASS],
+        now=_now(request),
+    )
+    if outcome.stored is not None:
+        return RedirectResponse(f"/inbox/{request_id}", status_code=303)
+    return await run_in_threadpool(
+        _request_page,
+        request,
+        user,
+        request_id,
+        epd_values=values,
+        epd_errors=outcome.errors,
         status=400,
     )
 
@@ -237,7 +302,7 @@ def requests_page(request: Request, user: Engineer) -> Response:
     return _requests_page(request, user)
 
 
-@router.post("/requests/{request_id}/decide", dependencies=[_bounded(MAX_FORM_BODY), CsrfChecked])
+@router.post("/requests/{request_id}/decide", dependencies=[bounded(MAX_FORM_BODY), CsrfChecked])
 async def decide(request: Request, user: Engineer, request_id: str) -> Response:
     form = await request.form(max_files=0, max_fields=10)
     decision = str(form.get("decision") or "")

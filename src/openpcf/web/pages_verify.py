@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,8 +50,9 @@ from openpcf.services.web_verify import (
     reproduce_upload,
     verify_certificate_inputs,
 )
-from openpcf.web.auth import CsrfChecked, PageRefused, WebUser, require_roles, web_state
+from openpcf.web.auth import CsrfChecked, WebUser, require_roles, web_state
 from openpcf.web.render import render
+from openpcf.web.uploads import bounded, copy_upload, form_reader
 
 router = APIRouter()
 
@@ -64,32 +64,6 @@ VERIFY_RATE = "30/minute"
 MAX_VERIFY_BODY = 2 * (MAX_CERTIFICATE_BYTES + MAX_FOOTPRINT_BYTES + MAX_KEYS_BYTES) + 64 * 1024
 #: Largest ``POST /packages`` body.
 MAX_PACKAGE_BODY = MAX_PACKAGE_BYTES + 64 * 1024
-_CHUNK = 1024 * 1024
-
-
-def _bounded(limit: int) -> Any:
-    def dependency(request: Request) -> None:
-        length = request.headers.get("content-length", "")
-        if not length.isdigit():
-            raise PageRefused(411, "verify.length_required")
-        if int(length) > limit:
-            raise PageRefused(413, "verify.body_too_large")
-
-    return Depends(dependency)
-
-
-def _form_reader(max_part: int) -> Any:
-    async def dependency(request: Request) -> AsyncIterator[None]:
-        # parsed here first (and cached on the request) so the CSRF check reads the same form
-        # with these limits, not Starlette's defaults; the uploads' temporary files are closed
-        # once the answer is made, whatever happened
-        try:
-            await request.form(max_files=4, max_fields=20, max_part_size=max_part)
-            yield
-        finally:
-            await request.close()
-
-    return Depends(dependency)
 
 
 def _retry_after(request: Request) -> int:
@@ -158,8 +132,8 @@ def verify_form(request: Request) -> HTMLResponse:
     "/verify",
     response_class=HTMLResponse,
     dependencies=[
-        _bounded(MAX_VERIFY_BODY),
-        _form_reader(MAX_FOOTPRINT_BYTES + 64 * 1024),
+        bounded(MAX_VERIFY_BODY),
+        form_reader(MAX_FOOTPRINT_BYTES + 64 * 1024),
         CsrfChecked,
     ],
 )
@@ -199,29 +173,33 @@ def packages_form(request: Request, user: Verifier) -> HTMLResponse:
     return render(request, "verify_packages.html.j2", context)
 
 
+async def receive_package(upload: object, target: Path) -> tuple[str, list[FieldError]]:
+    """Copy an uploaded verification package to ``target`` (at most
+    :data:`MAX_PACKAGE_BYTES`) and check that it is a zip: its short name and the field
+    errors (none when it is ready to read)."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return "", [FieldError("package", "verify.error.required")]
+    name = Path(upload.filename).name[:200]
+    size = await copy_upload(upload, target, MAX_PACKAGE_BYTES)
+    if size > MAX_PACKAGE_BYTES:
+        return name, [FieldError("package", "packages.too_large")]
+    if not name.lower().endswith(".zip") or not looks_like_zip(target):
+        return name, [FieldError("package", "verify.error.not_zip")]
+    return name, []
+
+
 @router.post(
     "/packages",
     response_class=HTMLResponse,
-    dependencies=[_bounded(MAX_PACKAGE_BODY), _form_reader(64 * 1024), CsrfChecked],
+    dependencies=[bounded(MAX_PACKAGE_BODY), form_reader(64 * 1024), CsrfChecked],
 )
 async def packages_post(request: Request, user: Verifier) -> HTMLResponse:
     del user
     form = await request.form()
-    upload = form.get("package")
-    errors: list[FieldError] = []
     report = None
-    name = ""
     with tempfile.TemporaryDirectory(prefix="openpcf-web-package-") as tmp:
         target = Path(tmp) / "package.zip"
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            errors.append(FieldError("package", "verify.error.required"))
-        else:
-            name = Path(upload.filename).name[:200]
-            size = await _copy(upload, target, MAX_PACKAGE_BYTES)
-            if size > MAX_PACKAGE_BYTES:
-                errors.append(FieldError("package", "packages.too_large"))
-            elif not name.lower().endswith(".zip") or not looks_like_zip(target):
-                errors.append(FieldError("package", "verify.error.not_zip"))
+        name, errors = await receive_package(form.get("package"), target)
         if not errors:
             databases = web_state(request).home / "databases"
             try:
@@ -246,19 +224,6 @@ async def packages_post(request: Request, user: Verifier) -> HTMLResponse:
     }
     status = 400 if errors else 200
     return await run_in_threadpool(render, request, "verify_packages.html.j2", context, status)
-
-
-async def _copy(upload: UploadFile, target: Path, limit: int) -> int:
-    """Copy the upload to ``target``, stopping after ``limit + 1`` bytes; the bytes copied."""
-    size = 0
-    with target.open("wb") as out:
-        while size <= limit:
-            chunk = await upload.read(min(_CHUNK, limit + 1 - size))
-            if not chunk:
-                break
-            out.write(chunk)
-            size += len(chunk)
-    return size
 
 
 __all__ = ["MAX_PACKAGE_BODY", "MAX_VERIFY_BODY", "VERIFY_RATE", "router"]

@@ -52,22 +52,32 @@ NAV: dict[str, tuple[tuple[str, str], ...]] = {
         ("/products", "nav.products"),
         ("/models/new", "nav.models"),
         ("/requests", "nav.requests"),
-        ("/rules", "nav.rules"),
+        ("/pact-requests", "nav.pact_requests"),
+        ("/rule-check", "nav.rules"),
         ("/factors", "nav.factors"),
         ("/verify", "nav.verify"),
+        ("/people", "nav.people"),
+        ("/verifier-grants", "nav.verifier_grants"),
     ),
     "engineer": (
         ("/products", "nav.products"),
         ("/models/new", "nav.models"),
         ("/requests", "nav.requests"),
-        ("/rules", "nav.rules"),
+        ("/pact-requests", "nav.pact_requests"),
+        ("/rule-check", "nav.rules"),
         ("/factors", "nav.factors"),
         ("/verify", "nav.verify"),
     ),
     "supplier": (("/inbox", "nav.inbox"),),
-    "verifier": (("/packages", "nav.packages"), ("/verify", "nav.verify")),
+    "verifier": (
+        ("/verifier", "nav.verifier"),
+        ("/packages", "nav.packages"),
+        ("/verify", "nav.verify"),
+    ),
 }
 ACCOUNT_NAV = ("/account", "nav.account")
+#: Shown to a person with roles in several organisations (``pages_people``).
+ORGANISATION_NAV = ("/organisation", "nav.organisation")
 
 
 class CatalogueError(OpenPCFError, ValueError):
@@ -139,9 +149,11 @@ def render(
     user = resolved.user
     root = str(request.scope.get("root_path", ""))
     nav: list[tuple[str, str]] = []
-    if user is not None:
+    if user is not None and resolved.chosen:
         nav = [item for item in NAV.get(user.role, ()) if serves(request, item[0])]
         nav.append(ACCOUNT_NAV)
+    if user is not None and user.organisations > 1:
+        nav.append(ORGANISATION_NAV)
     values: dict[str, Any] = {
         "request": request,
         "user": user,

@@ -49,8 +49,12 @@ def record_event(
     client: ApiClient | None = None,
     received: dt.datetime | None = None,
     quota: EventQuota | None = None,
+    held_for: str | None = None,
 ) -> Event:
     """Store an inbound CloudEvent; the same ``(source, id)`` again is a replay.
+
+    ``held_for``: store a RequestCreated event as ``pending`` (a person answers it,
+    :func:`mark_request_answered`), its answer to carry this CloudEvents source.
 
     Raises :class:`ReplayedEventError` for a replay, :class:`QuotaExceededError` when the
     event would take ``client`` past ``quota`` (default :data:`EVENT_QUOTA`, read at each
@@ -73,6 +77,8 @@ def record_event(
         payload=dict(payload),
         client_id=client.id if client else None,
         received=received or utcnow(),
+        answer_state=PENDING if held_for is not None else None,
+        answer_source=held_for,
     )
     try:
         with session.begin_nested():
@@ -116,6 +122,33 @@ def _check_quota(
         f"{quota.bytes:,} bytes in that time. Retry later, or ask the data owner",
         retry_after=max(1.0, (oldest + quota.window - now).total_seconds()),
     )
+
+
+#: ``Event.answer_state`` of a request held for a person, and of one a person has answered.
+PENDING, ANSWERED = "pending", "answered"
+
+
+def mark_request_answered(
+    session: Session, *, event: Event, by: str, now: dt.datetime | None = None
+) -> bool:
+    """Record that the pending request ``event`` is answered; ``False`` if it is not pending
+    (answered already, or never held).
+
+    Design note: one conditional ``UPDATE … WHERE id = ? AND answer_state = 'pending'`` whose
+    row count says whether this caller won, run in the transaction that queues the answer in
+    the outbox: of two people or processes answering at once exactly one changes the row and
+    queues its answer. On PostgreSQL the loser waits for the winner's row lock, then (READ
+    COMMITTED re-checks the WHERE clause) finds the row answered; on SQLite the write
+    transaction (``session_scope(write=True)``) runs them one after the other.
+    """
+    changed = session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.answer_state == PENDING)
+        .values(answer_state=ANSWERED, answered_at=now or utcnow(), answered_by=by[:320])
+        .execution_options(synchronize_session=False)
+    )
+    won: bool = changed.rowcount == 1  # type: ignore[attr-defined]
+    return won
 
 
 # --------------------------------------------------------------------------------------------

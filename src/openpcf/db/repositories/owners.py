@@ -332,14 +332,21 @@ def lock_organisation(session: Session, *, organisation: Organisation) -> None:
 
 
 def record_calculation(
-    session: Session, *, product: Product, result: Mapping[str, Any], provenance: Mapping[str, Any]
+    session: Session,
+    *,
+    product: Product,
+    result: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+    model_text: str | None = None,
 ) -> CalculationRecord:
-    """Store the result (JSON-ready data) and provenance a footprint is made from."""
+    """Store the result (JSON-ready data) and provenance a footprint is made from, and the
+    model's own text when the caller keeps it (``CalculationRecord.model_text``)."""
     record = CalculationRecord(
         product_id=product.id,
         model_sha256=str(provenance.get("model_sha256", "")),
         result=dict(result),
         provenance=dict(provenance),
+        model_text=model_text,
     )
     session.add(record)
     session.flush()

@@ -11,6 +11,14 @@ its SHA-256. :func:`get_web_session` ends (deletes) a session idle for more than
 :data:`SESSION_IDLE` or older than :data:`SESSION_MAX`, and otherwise records the request
 (``last_seen_at``, to the minute). Every function takes ``now`` where time matters, so
 tests inject a clock.
+
+Owners manage their organisation's people (:func:`set_membership_role`,
+:func:`remove_membership`). An organisation keeps at least one owner whose account is
+enabled: each change first locks the organisation's row (PostgreSQL ``SELECT … FOR UPDATE``;
+on SQLite the caller's write transaction, ``session_scope(write=True)``, holds the database),
+then counts the other owners and refuses with :class:`LastOwnerError`. Two owners demoting
+each other at the same moment therefore run one after the other, and the second sees the
+first's change (``tests/test_web_people.py`` runs them on two connections).
 """
 
 from __future__ import annotations
@@ -23,11 +31,12 @@ from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from openpcf.db.errors import DuplicateError, NotFoundError
+from openpcf.db.errors import DuplicateError, NotFoundError, StorageError
 from openpcf.db.models import Organisation
+from openpcf.db.repositories.owners import lock_organisation
 from openpcf.db.web_models import WEB_LANGS, WEB_ROLES, WebAccount, WebMembership, WebSession
 from openpcf.errors import InputError
 
@@ -204,6 +213,7 @@ def create_web_session(
         created_at=now,
         expires_at=now + SESSION_MAX,
         last_seen_at=now,
+        organisation_chosen=count_memberships(session, user_id=login.account.id) <= 1,
     )
     session.add(row)
     session.flush()
@@ -251,3 +261,148 @@ def delete_expired_web_sessions(session: Session, *, now: dt.datetime) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class LastOwnerError(StorageError, ValueError):
+    """The change would leave an organisation without an owner who can sign in."""
+
+
+def count_memberships(session: Session, *, user_id: int) -> int:
+    """In how many organisations the person has a role."""
+    query = select(func.count()).select_from(WebMembership).where(WebMembership.user_id == user_id)
+    return int(session.scalar(query) or 0)
+
+
+def memberships_of(session: Session, *, user_id: int) -> list[tuple[WebMembership, Organisation]]:
+    """The person's roles with their organisations, by organisation name."""
+    rows = session.execute(
+        select(WebMembership, Organisation)
+        .join(Organisation, Organisation.id == WebMembership.organisation_id)
+        .where(WebMembership.user_id == user_id)
+        .order_by(Organisation.name, Organisation.id)
+    )
+    return [(membership, organisation) for membership, organisation in rows]
+
+
+def organisation_members(
+    session: Session, *, organisation_id: int
+) -> list[tuple[WebMembership, WebAccount, dt.datetime | None]]:
+    """The organisation's memberships with their accounts and the latest request of a live
+    session in this organisation (None without one), by email."""
+    last_seen = (
+        select(WebSession.user_id, func.max(WebSession.last_seen_at).label("last_seen"))
+        .where(WebSession.organisation_id == organisation_id)
+        .group_by(WebSession.user_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(WebMembership, WebAccount, last_seen.c.last_seen)
+        .join(WebAccount, WebAccount.id == WebMembership.user_id)
+        .outerjoin(last_seen, last_seen.c.user_id == WebMembership.user_id)
+        .where(WebMembership.organisation_id == organisation_id)
+        .order_by(WebAccount.email)
+    )
+    return [(membership, account, seen) for membership, account, seen in rows]
+
+
+def _locked_membership(
+    session: Session, *, organisation_id: int, membership_id: int
+) -> WebMembership:
+    """The membership ``membership_id`` of ``organisation_id``, with the organisation locked;
+    :class:`NotFoundError` for another organisation's membership, as for none."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFoundError(f"no organisation {organisation_id}")
+    lock_organisation(session, organisation=organisation)
+    membership = session.scalar(
+        select(WebMembership).where(
+            WebMembership.id == membership_id, WebMembership.organisation_id == organisation_id
+        )
+    )
+    if membership is None:
+        raise NotFoundError(f"no membership {membership_id} in this organisation")
+    return membership
+
+
+def _keep_an_owner(session: Session, membership: WebMembership) -> None:
+    """Refuse to take ``membership`` away from the owners if no other enabled owner remains."""
+    if membership.role != "owner":
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(WebMembership)
+        .join(WebAccount, WebAccount.id == WebMembership.user_id)
+        .where(
+            WebMembership.organisation_id == membership.organisation_id,
+            WebMembership.role == "owner",
+            WebMembership.id != membership.id,
+            WebAccount.disabled.is_(False),
+        )
+    )
+    if not others:
+        raise LastOwnerError(
+            "the organisation's last owner cannot be removed or given another role; make "
+            "another person owner first"
+        )
+
+
+def set_membership_role(
+    session: Session, *, organisation_id: int, membership_id: int, role: str
+) -> WebMembership:
+    """Give the membership ``membership_id`` of ``organisation_id`` the role ``role``.
+
+    Call inside ``session_scope(write=True)``. :class:`LastOwnerError` if it would leave no
+    enabled owner; :class:`NotFoundError` for another organisation's membership.
+    """
+    if role not in WEB_ROLES:
+        raise InputError(f"role {role!r}: choose one of {', '.join(WEB_ROLES)}")
+    membership = _locked_membership(
+        session, organisation_id=organisation_id, membership_id=membership_id
+    )
+    if role != "owner":
+        _keep_an_owner(session, membership)
+    membership.role = role
+    session.flush()
+    return membership
+
+
+def remove_membership(session: Session, *, organisation_id: int, membership_id: int) -> WebAccount:
+    """Take the person of ``membership_id`` out of ``organisation_id``; their account stays
+    (it may have roles elsewhere), their sessions in this organisation end at once.
+
+    Call inside ``session_scope(write=True)``. :class:`LastOwnerError` if it would leave no
+    enabled owner; :class:`NotFoundError` for another organisation's membership.
+    """
+    membership = _locked_membership(
+        session, organisation_id=organisation_id, membership_id=membership_id
+    )
+    _keep_an_owner(session, membership)
+    account = get_web_user(session, user_id=membership.user_id)
+    session.execute(
+        delete(WebSession).where(
+            WebSession.user_id == membership.user_id,
+            WebSession.organisation_id == organisation_id,
+        )
+    )
+    session.delete(membership)
+    session.flush()
+    return account
+
+
+def choose_session_organisation(session: Session, *, token: str, organisation_id: int) -> None:
+    """Bind the session of ``token`` to ``organisation_id``, where its person has a role;
+    :class:`NotFoundError` otherwise (an organisation of someone else reads as none)."""
+    row = session.get(WebSession, _token_id(token))
+    if row is None:
+        raise NotFoundError("no such session")
+    membership = session.scalar(
+        select(WebMembership).where(
+            WebMembership.user_id == row.user_id,
+            WebMembership.organisation_id == organisation_id,
+        )
+    )
+    if membership is None:
+        raise NotFoundError(f"no organisation {organisation_id} for this person")
+    row.organisation_id = organisation_id
+    row.organisation_chosen = True
+    session.flush()

@@ -21,15 +21,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from openpcf.db import repositories as repo
 from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import ApiClient, Footprint
+from openpcf.db.repositories.footprints import ClientFacts, client_facts, shared_document
 from openpcf.exchange.criteria import FootprintFilter
 from openpcf.exchange.errors import (
     AccessDeniedError,
@@ -44,7 +46,7 @@ from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, gr
 from openpcf.services.pact.filter import V2Filter, parse_filter
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session
 
     from openpcf.services.pact.peers import PeerDirectory
@@ -68,6 +70,10 @@ FILTER_NAMES = {
         "status",
     )
 }
+
+
+#: The stored client (the ORM object) or only the facts the v3 routes read of it.
+_C = TypeVar("_C", ApiClient, ClientFacts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +137,42 @@ def _client(session: Session, claims: TokenClaims, scope: str | None) -> ApiClie
     try:
         client = repo.get_client(session, client_id=claims.client_id)
     except NotFoundError:
-        raise InvalidTokenError("the access token's client no longer exists") from None
+        client = None
+    return _admitted(client, claims, scope)
+
+
+def _admitted(client: _C | None, claims: TokenClaims, scope: str | None) -> _C:
+    """``client`` if the token's client exists, is enabled and the token holds ``scope``.
+
+    Raises
+    ------
+    InvalidTokenError
+        The client is gone or disabled (checked on every request: this is how a token is
+        revoked, :mod:`openpcf.services.pact.auth`).
+    AccessDeniedError
+        The token lacks ``scope``.
+    """
+    if client is None:
+        raise InvalidTokenError("the access token's client no longer exists")
     if client.disabled:
         raise InvalidTokenError("the access token's client has been disabled")
     if scope is not None and scope not in claims.scopes:
         raise AccessDeniedError(f"this access token lacks the scope {scope!r}")
     return client
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection that runs each statement on its own (autocommit) for the read-only v3
+    routes.
+
+    Design note: without ``BEGIN`` and ``COMMIT`` a GetFootprint is one round trip to the
+    database instead of four. Nothing is lost: the routes only read, and under PostgreSQL's
+    READ COMMITTED (the default) each statement took its own snapshot inside the transaction
+    as well.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,14 +209,20 @@ def list_footprints(
     if limit is not None and limit < 1:
         raise BadRequestError(f"limit must be a positive integer, not {limit}")
     size = min(limit or MAX_PAGE, MAX_PAGE)
+    if version == "3":
+        filters = FootprintFilter.from_query(v3_filter_query(params))
+        with _reading(engine) as connection:
+            facts = client_facts(connection, client_id=claims.client_id)
+            page = repo.list_document_texts(
+                connection,
+                client=_admitted(facts, claims, "footprint:list"),
+                filters=filters,
+                limit=size,
+                offset=offset,
+            )
+        return Page(page.texts, page.next_offset)
     with session_scope(engine) as session:
         client = _client(session, claims, "footprint:list")
-        if version == "3":
-            filters = FootprintFilter.from_query(v3_filter_query(params))
-            page = repo.list_document_texts(
-                session, client=client, filters=filters, limit=size, offset=offset
-            )
-            return Page(page.texts, page.next_offset)
         odata = [v for k, v in params if k == "$filter"]
         wanted = parse_filter(odata[-1]) if odata and odata[-1].strip() else None
         return _v2_page(session, client, wanted, size=size, offset=offset)
@@ -226,17 +268,23 @@ def _v2_page(
 def get_footprint(engine: Engine, *, claims: TokenClaims, version: Version, pf_id: str) -> str:
     """The footprint ``pf_id`` (in ``version``'s shape) as JSON text if the client may see it.
 
-    v3 answers the stored text as published (:func:`openpcf.db.repositories.
-    get_document_text`); v2.3 builds the view from the stored footprint.
+    v3 answers the stored text as published, read with the client check in one statement
+    (:func:`openpcf.db.repositories.footprints.shared_document`); v2.3 builds the view from
+    the stored footprint.
     """
     try:
         key = uuid.UUID(pf_id)
     except ValueError:
         raise BadRequestError(f"{pf_id!r} is not a footprint id (a UUID)") from None
+    if version == "3":
+        with _reading(engine) as connection:
+            facts, text = shared_document(connection, client_id=claims.client_id, pf_id=key)
+        _admitted(facts, claims, "footprint:read")
+        if text is None:
+            raise NotFoundError(f"no footprint {key}")
+        return text
     with session_scope(engine) as session:
         client = _client(session, claims, "footprint:read")
-        if version == "3":
-            return repo.get_document_text(session, client=client, pf_id=key)
         footprint = repo.get_footprint(session, client=client, pf_id=key)
         try:
             return _json_text(_v2(footprint))
@@ -291,7 +339,9 @@ def receive_event(
 
     * RequestCreated: needs ``footprint:read`` and a peer configured for the client whose
       ``base_url`` is the host named in the event's ``source``; queues one Fulfilled (with the
-      footprints matching the criteria) or Rejected (``NotFound``/``NoSuchFootprint``) event.
+      footprints matching the criteria) or Rejected (``NotFound``/``NoSuchFootprint``) event;
+      when the data owner's answer mode is ``review`` it is stored pending instead and a
+      person answers it later (:mod:`openpcf.services.pact.review`).
     * Fulfilled and Rejected: accepted only as the one answer to a request this host sent,
       from the peer it was sent to (:func:`openpcf.services.pact.answers.accept_answer`); the
       footprints of a Fulfilled event must validate and are stored in the organisation's
@@ -321,6 +371,7 @@ def receive_event(
                     f"event source {event.source!r} is not the host registered for this client "
                     f"({peer.base_url}); answers go only to the registered host"
                 )
+        held = event.kind == "created" and client.organisation.pact_answer_mode == "review"
         repo.record_event(
             session,
             event_id=event.id,
@@ -329,11 +380,12 @@ def receive_event(
             payload=event.raw,
             client=client,
             received=now,
+            held_for=source if held else None,
         )
         if event.kind in ("fulfilled", "rejected"):
             stored = accept_answer(session, client=client, event=event, now=now)
             return EventOutcome(event.kind, stored=stored)
-        if peer is None:
+        if peer is None or held:  # held: nothing queued until a person answers
             return EventOutcome(event.kind)
         answer = _answer(session, client, event, source=source, now=now)
         queued = repo.enqueue_outbox(
