@@ -44,6 +44,7 @@ from openpcf.db.errors import NotFoundError
 from openpcf.web import (
     pages_account,
     pages_analysis,
+    pages_databases,
     pages_deliverables,
     pages_factors,
     pages_models,
@@ -140,6 +141,7 @@ def create_web_app(
         pages_products,
         pages_rules,
         pages_factors,
+        pages_databases,
         pages_models,
         pages_supplier,
         pages_verify,
