@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures.boxed_widget import boxed_widget
 from openpcf.io.store import DatabaseStore
 from openpcf.services.databases import import_database
 from openpcf.services.uncertainty import uncertainty
@@ -35,27 +36,6 @@ US_GRID = FIXTURES / "jsonld_small" / "processes" / "ee000000-0000-4000-8000-000
 MEAN = 5.503
 SD = 16.0625 / 3.6 * 0.03  # 0.13385417
 SEED = 17
-
-MODEL = """\
-openpcf: 1
-product:
-  name: Boxed widget
-  ids: [urn:openpcf:product:boxed-widget]
-  declared_unit: piece
-  mass_per_declared_unit: 1
-  reference_period: {{start: 2024-01-01, end: 2024-12-31}}
-boundary: cradle-to-gate
-reference_process: boxing
-cutoff_percent: 0
-{extra}
-processes:
-  - id: boxing
-    name: Boxing
-    stage: production
-    output: {{product: boxed widget, amount: 1, unit: piece}}
-    inputs:
-      - {{background: "{db}:widget assembly", amount: {amount}, unit: kg}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +71,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 
 def model(tmp_path: Path, *, db: str = "small", amount: float = 1, extra: str = "") -> Path:
-    path = tmp_path / f"model-{db}-{amount}-{bool(extra)}.yaml"
-    path.write_text(MODEL.format(db=db, amount=amount, extra=extra), encoding="utf-8")
-    return path
+    name = f"model-{db}-{amount}-{bool(extra)}.yaml"
+    return boxed_widget(tmp_path, f"{db}:widget assembly", amount=amount, extra=extra, name=name)
 
 
 @pytest.mark.parametrize("extra", ["", "background_linking: linked"])
