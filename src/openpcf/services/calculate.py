@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from openpcf.audit import record_calculation
@@ -291,11 +291,16 @@ def _under_rules(
 
 
 def accepted_supplier_data(
-    settings: Settings, loaded: LoadedModel, *, organisation: str | None = None
+    settings: Settings,
+    loaded: LoadedModel,
+    *,
+    organisation: str | None = None,
+    engine: Engine | None = None,
 ) -> tuple[Substitution, ...]:
     """The accepted data requests of ``organisation`` (by default the one named like the
     model's ``product.company_name``) for the model's product (``product.ids[0]``), as
-    substitutions.
+    substitutions, read through ``engine`` (a long-lived one, such as the web application's,
+    left open) or else through an engine on ``settings.database_url`` made for this call.
 
     None when the database does not exist yet (a SQLite file never created) or predates data
     requests (not migrated to them: nothing can have been accepted).
@@ -307,13 +312,15 @@ def accepted_supplier_data(
         calculation that silently left accepted supplier data out would be a different
         footprint.
     """
-    url = make_url(settings.database_url)
-    local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if local and not Path(str(url.database)).expanduser().exists():
-        return ()
+    own_engine = engine is None
+    if engine is None:
+        url = make_url(settings.database_url)
+        local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        if local and not Path(str(url.database)).expanduser().exists():
+            return ()
+        engine = make_engine(settings.database_url)
     product = loaded.model.product
     owner = organisation or product.company_name
-    engine = make_engine(settings.database_url)
     try:
         if not inspect(engine).has_table("supplier_request"):
             return ()
@@ -345,7 +352,8 @@ def accepted_supplier_data(
             "(`openpcf storage upgrade`)"
         ) from None
     finally:
-        engine.dispose()
+        if own_engine:
+            engine.dispose()
 
 
 def _with_supplier_data(

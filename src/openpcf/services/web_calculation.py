@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
 from openpcf.factors import FactorSet, bundled_factor_set
-from openpcf.services.calculate import CalculationOptions, calculate
+from openpcf.services.calculate import CalculationOptions, accepted_supplier_data, calculate
 from openpcf.settings import Settings
 
 if TYPE_CHECKING:
@@ -100,6 +100,19 @@ def web_calculate(
         As :func:`~openpcf.services.calculate.calculate`.
     """
     audit = caller.audit(command) if caller is not None and command else None
+    # the organisation's accepted supplier data through the web's own engine: this runs on
+    # every change in the editor, where an engine made per call cost a connection each time
+    supplier_data = (
+        accepted_supplier_data(
+            caller.settings, loaded, organisation=caller.organisation, engine=caller.engine
+        )
+        if caller is not None
+        else None
+    )
     return calculate(
-        loaded, audit=audit, organisation=owner(caller), **web_options(caller, overrides=overrides)
+        loaded,
+        audit=audit,
+        organisation=owner(caller),
+        supplier_data=supplier_data,
+        **web_options(caller, overrides=overrides),
     )
