@@ -12,7 +12,8 @@ requests in flight) sends a fixed number of requests per measurement:
 
 * ``token``: ``POST /auth/token`` with Basic credentials (each one verifies an scrypt hash:
   n=2^14, r=8, so this is CPU-bound by design);
-* ``list``: ``GET /3/footprints?limit=100&offset=<random page>``;
+* ``list``: ``GET`` of a random page of 100, one of the ``next`` link targets found by walking
+  the list once before the measurement (the host pages by key: a page is named by its cursor);
 * ``get``: ``GET /3/footprints/<random id>``.
 
 Each measurement runs ``repeat`` times; the run with the median throughput is reported
@@ -29,6 +30,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import ssl
 import statistics
@@ -204,6 +206,7 @@ def _start_host(url: str, home: Path, port: int) -> tuple[subprocess.Popen[bytes
     raise RuntimeError("the PACT host did not start within 60 s")
 
 
+_NEXT = re.compile(r'<https?://[^/>]+(/[^>]*)>;\s*rel="next"')
 RequestMaker = Callable[[httpx.AsyncClient, int], Any]
 
 
@@ -236,12 +239,29 @@ async def _load(base: str, cert: Path, count: int, make: RequestMaker) -> dict[s
     }
 
 
+def _page_targets(base: str, cert: Path, client_id: str, secret: str) -> list[str]:
+    """The path and query of every ListFootprints page of 100, found by following the
+    ``next`` links from the first page."""
+    context = ssl.create_default_context(cafile=cert)
+    with httpx.Client(base_url=base, verify=context, timeout=60) as c:
+        grant = {"grant_type": "client_credentials"}
+        token = c.post("/auth/token", auth=(client_id, secret), data=grant).json()
+        headers = {"authorization": f"Bearer {token['access_token']}"}
+        targets, target = [], "/3/footprints?limit=100"
+        while target:
+            targets.append(target)
+            answer = c.get(target, headers=headers)
+            answer.raise_for_status()
+            found = _NEXT.search(answer.headers.get("link", ""))
+            target = found.group(1) if found else ""
+    return targets
+
+
 def _measurements(
-    client_id: str, secret: str, ids: list[str], rng: random.Random
+    client_id: str, secret: str, ids: list[str], pages: list[str], rng: random.Random
 ) -> dict[str, tuple[int, RequestMaker]]:
     grant = {"grant_type": "client_credentials"}
-    pages = max(1, len(ids) // 100)
-    offsets = [100 * rng.randrange(pages) for _ in range(REQUESTS["list"])]
+    targets = [rng.choice(pages) for _ in range(REQUESTS["list"])]
     picks = [rng.choice(ids) for _ in range(REQUESTS["get"])]
     token: dict[str, str] = {}
 
@@ -254,7 +274,7 @@ def _measurements(
         return answer
 
     async def do_list(c: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await c.get(f"/3/footprints?limit=100&offset={offsets[i]}", headers=bearer())
+        return await c.get(targets[i], headers=bearer())
 
     async def do_get(c: httpx.AsyncClient, i: int) -> httpx.Response:
         return await c.get(f"/3/footprints/{picks[i]}", headers=bearer())
@@ -288,7 +308,8 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
         process, cert = _start_host(url, work / "home", port)
         base = f"https://127.0.0.1:{port}"
         results: dict[str, Any] = {}
-        for name, (count, make) in _measurements(client_id, secret, ids, rng).items():
+        pages = _page_targets(base, cert, client_id, secret)
+        for name, (count, make) in _measurements(client_id, secret, ids, pages, rng).items():
             runs = [asyncio.run(_load(base, cert, count, make)) for _ in range(max(1, repeat))]
             runs.sort(key=lambda r: r["requests_per_s"])
             results[name] = {

@@ -46,6 +46,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import shlex
 import shutil
@@ -276,12 +277,15 @@ async def _drive(
     ids: list[str],
     rng: random.Random,
     *,
+    pages: list[str],
     seconds: float,
 ) -> dict[str, Any]:
-    """``concurrency`` loops sending ``action`` requests for ``seconds``; checks every answer."""
+    """``concurrency`` loops sending ``action`` requests for ``seconds``; checks every answer.
+
+    ``pages``: the targets of the list's pages that have a next page (:func:`_page_targets`).
+    """
     latencies: list[float] = []
     errors: list[str] = []
-    pages = max(1, len(ids) // PAGE)
     stop = time.perf_counter() + seconds
 
     async def loop(connection: Connection) -> None:
@@ -295,9 +299,9 @@ async def _drive(
                 latencies.append(time.perf_counter() - began)
                 _check(errors, _check_get, answer, pf_id, full=n % CHECK_EVERY == 0)
             else:
-                offset = PAGE * rng.randrange(pages - 1)  # a full page with a next page
+                target = rng.choice(pages)  # a full page with a next page
                 began = time.perf_counter()
-                answer = await connection.get(f"/3/footprints?limit={PAGE}&offset={offset}")
+                answer = await connection.get(target)
                 latencies.append(time.perf_counter() - began)
                 _check(errors, _check_list, answer, full=n % CHECK_EVERY == 0)
 
@@ -351,6 +355,25 @@ def _check_list(answer: Answer, *, full: bool) -> None:
             raise LoadError(f"GET {answer.target}: no next link")
 
 
+_NEXT = re.compile(r'<https?://[^/>]+(/[^>]*)>;\s*rel="next"')
+
+
+async def _page_targets(connection: Connection) -> list[str]:
+    """The targets (path and query) of every ListFootprints page of ``PAGE`` that has a next
+    page, found by following the ``next`` links from the first page: a page is named by the
+    cursor in its link (keyset pagination), so a random page is one of these."""
+    targets: list[str] = []
+    target = f"/3/footprints?limit={PAGE}"
+    while True:
+        answer = await connection.get(target)
+        _check_list(answer, full=False)
+        found = _NEXT.search(answer.headers.get("link", ""))
+        if found is None:
+            return targets
+        targets.append(target)
+        target = found.group(1)
+
+
 async def _measure(
     port: int,
     cert: Path,
@@ -368,12 +391,13 @@ async def _measure(
         await Connection.open("127.0.0.1", port, context, token) for _ in range(CONCURRENCY)
     ]
     try:
+        pages = await _page_targets(connections[0])
         for action in ("get", "list"):
-            await _drive(connections, action, ids, rng, seconds=WARMUP_S)
+            await _drive(connections, action, ids, rng, pages=pages, seconds=WARMUP_S)
             runs = []
             for _ in range(max(1, repeat)):
                 host_cpu, pg_cpu = _group_cpu_s(pgid), _postgres_cpu_s(postmaster)
-                r = await _drive(connections, action, ids, rng, seconds=DURATION_S)
+                r = await _drive(connections, action, ids, rng, pages=pages, seconds=DURATION_S)
                 r["host_cpu_s"] = _group_cpu_s(pgid) - host_cpu
                 pg_after = _postgres_cpu_s(postmaster)
                 r["postgres_cpu_s"] = None if pg_after is None else pg_after - (pg_cpu or 0.0)

@@ -46,9 +46,11 @@ e. Monte Carlo of the 50-process model with its own amounts uncertain (every inp
    is the reference.
 f. Monte Carlo with every background entry uncertain (inputs of ``A`` and all of ``B``; the
    production amounts on the diagonal fixed, as in ecoinvent), the model's amounts fixed.
-   OpenPCF: :meth:`DatabaseSampler.draw_from` (vectorised draws, warm-started BiCGSTAB with
-   the Jacobi preconditioner of ``A`` at the means, true-residual check, LU fall-back) and the
-   model's total from the drawn ``λ``. bw2calc: ``IterativeLCA`` (BiCGSTAB + Jacobi, warm
+   OpenPCF: :meth:`DatabaseSampler.draw_from` (vectorised draws; BiCGSTAB with the Jacobi
+   preconditioner of ``A`` at the means, started from ``λ`` at the means; a worker thread
+   draws the next draw and takes it to a relative residual of 1e-3 while the main thread
+   finishes this one, true-residual check, LU fall-back) and the model's total from the drawn
+   ``λ``. bw2calc: ``IterativeLCA`` (BiCGSTAB + Jacobi, warm
    start, forward-error check with its reference PARDISO factorisation), ``next()`` +
    ``score``. Both ask BiCGSTAB for a relative residual of :data:`MC_TOLERANCE`. The peak
    memory of a few OpenPCF draws (tracemalloc, which sees numpy's buffers) is compared with
@@ -890,8 +892,10 @@ def monte_carlo(
             ours,
             xs,
             peers,
-            "OpenPCF: DatabaseSampler.draw_from (vectorised inverse CDF, warm-started "
-            "BiCGSTAB + Jacobi of A at the means, residual check, LU fall-back); bw2calc: "
+            "OpenPCF: DatabaseSampler.draw_from (vectorised draws, BiCGSTAB + Jacobi of A at "
+            "the means started from lambda at the means; the next draw drawn and taken to "
+            "1e-3 by a worker thread while this one is finished; residual check, LU "
+            "fall-back); bw2calc: "
             "IterativeLCA next() + score (BiCGSTAB + Jacobi, warm start, forward error check "
             "with its reference factorisation)",
             {

@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "audit": "bench.audit",
     "v2_filter": "bench.v2_filter",
     "batch": "bench.batch",
+    "parameters": "bench.parameters",
     "web": "bench.web_pages",
 }
 

@@ -41,10 +41,13 @@ EXPORT_PER_T = 800 * HGV + 19500 * CONTAINER  # = 76.016 + 302.835 = 378.851
 #: - Hydrogen, alkaline electrolysis on the Inner Mongolia grid, per kg: 25-55. The IEA
 #:   (Future of Hydrogen 2019) and IRENA (2020) give 48-78 kWh/kg for alkaline systems; at
 #:   0.6849 kg CO2/kWh that is 33-53 kg CO2 before allocation, less with an energy share < 1.
-#: - LFP pack, per kWh of capacity, cradle-to-grave: 60-200. Peters et al. (2017), Renewable and
-#:   Sustainable Energy Reviews 67: 491-506, review Li-ion production studies with an average
-#:   near 110 kg CO2e/kWh; use-stage losses and end of life add some tens of kg.
-#: The electrolyser stack has no published reference here: it is checked against its hand sum
+#:   J. Gerhardt-Mörsdorf, "Life Cycle Assessment of a 5 MW Polymer Exchange Membrane Water
+#:   Electrolysis Plant" (abstract): 34 kg CO2-eq per kg H2 on the German grid mix.
+#: - LFP pack, per kWh of capacity, cradle-to-grave: 60-200. Aichberger and Jungmeier, Energies
+#:   13 (2020) 6345 (abstract, 50 LCAs): pack production median 120 kg CO2-eq/kWh, quartiles
+#:   70-175; Ankathi et al., World Electr. Veh. J. 15 (2024) 245 (abstract): LFP 34-246;
+#:   use-stage losses and end of life add some tens of kg.
+#: The electrolyser stack has no published total here: it is checked against its hand sum
 #: (:func:`test_stack_equals_hand_computation`).
 RANGES = {
     "hot_rolled_coil_hebei.yaml": (1800.0, 2600.0),
@@ -80,7 +83,7 @@ def header(path: Path) -> str:
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_example_calculates_in_range_and_adds_up(name):
+def test_example_calculates_in_range_and_adds_up(name: str) -> None:
     """Every example validates and calculates; the total is in its published range (where
     there is one); stage totals sum to the total; it uses exactly the illustrative factors of
     :data:`ILLUSTRATIVE`, and the header comment names each of them and says how to run the
@@ -101,7 +104,7 @@ def test_example_calculates_in_range_and_adds_up(name):
     assert not missing, f"{name}: header does not list illustrative factors {missing}"
 
 
-def test_steel_stages_and_levers():
+def test_steel_stages_and_levers() -> None:
     """Cradle-to-gate: only raw material acquisition and production. More scrap in the BOF
     (cut-off: burden-free) lowers the footprint; more coke raises it; less surplus BF gas
     (a smaller natural-gas credit) raises it."""
@@ -114,7 +117,7 @@ def test_steel_stages_and_levers():
     assert total(STEEL, bfg_export_gj="1.0") > base
 
 
-def test_hydrogen_equals_hand_computation():
+def test_hydrogen_equals_hand_computation() -> None:
     """Per kg H2, before allocation (AR6; every factor here is CO2 or CO2e):
 
     - electricity 53 kWh x 0.6849 (MEE/NBS 2022, Inner Mongolia)         = 36.2997
@@ -124,6 +127,9 @@ def test_hydrogen_equals_hand_computation():
     Energy allocation: hydrogen 1 kg x 120 MJ, oxygen 0 MJ, heat 10 MJ x 1 -> share 120/130.
     Footprint = 36.3062 x 120 / 130 = 33.51341538 kg CO2e/kg H2 (33.52172692 before the
     rework, with 0.00500417 for water and 0.004 for KOH from placeholder factors).
+    With the published electrode nickel of the stack inventory (Gerloff 2021 via premise),
+    2,884.9 / 3,085,961.12 = 0.000934847 kg: 36.2997 + 0.0121530 = 36.3118530, x 120 / 130 =
+    33.51863354.
     """
     before = 53 * 0.6849 + 0.0005 * 13
     expected = before * 120 / 130
@@ -131,9 +137,12 @@ def test_hydrogen_equals_hand_computation():
     result = calculate(HYDROGEN).result
     np.testing.assert_allclose(result.total, expected, rtol=1e-9)
     np.testing.assert_allclose(result.by_stage["production"], expected, rtol=1e-9)
+    sourced = (53 * 0.6849 + 2884.9 / 3085961.12 * 13) * 120 / 130
+    np.testing.assert_allclose(sourced, 33.51863354, rtol=1e-9)
+    np.testing.assert_allclose(total(HYDROGEN, nickel_kg="2884.9 / 3085961.12"), sourced, rtol=1e-9)
 
 
-def test_hydrogen_levers():
+def test_hydrogen_levers() -> None:
     """More electricity per kg raises the footprint; recovering 20 MJ of heat instead of 10
     moves the hydrogen share from 120/130 to 120/140."""
     base = total(HYDROGEN)
@@ -141,7 +150,7 @@ def test_hydrogen_levers():
     np.testing.assert_allclose(total(HYDROGEN, heat_recovered_mj="20"), base * 130 / 140, rtol=1e-9)
 
 
-def test_hydrogen_switch_to_substitution(tmp_path):
+def test_hydrogen_switch_to_substitution(tmp_path: Path) -> None:
     """The header's recipe: replace 'method: energy' with 'method: substitution'.
 
     Burden 36.3062 (above), minus credits: oxygen 15.999 / 2.016 = 7.93601 kg x 0.0975899 kg
@@ -162,7 +171,7 @@ def test_hydrogen_switch_to_substitution(tmp_path):
     np.testing.assert_allclose(total(path), burden - credit, rtol=1e-6)
 
 
-def test_battery_stages_by_hand():
+def test_battery_stages_by_hand() -> None:
     """Per kWh of capacity (pack of 100 kWh, 676 kg):
 
     distribution = 0.676 t x 378.851 kg CO2e/t (:data:`EXPORT_PER_T`, the shipment file with
@@ -187,7 +196,7 @@ def test_battery_stages_by_hand():
     np.testing.assert_allclose(stages["end_of_life"], 6.63160, rtol=1e-6)
 
 
-def test_battery_levers():
+def test_battery_levers() -> None:
     """More cell-production electricity or a worse round-trip efficiency raise the footprint;
     a bigger pack with the same per-kWh inputs but the same housing lowers it per kWh."""
     base = total(BATTERY)
@@ -196,7 +205,7 @@ def test_battery_levers():
     assert total(BATTERY, pack_kwh="120") < base
 
 
-def test_cli_param_override_direction():
+def test_cli_param_override_direction() -> None:
     """``openpcf calc --param`` reaches the model: a higher scrap share lowers the steel
     footprint, through the real command line and its JSON output."""
 
@@ -210,7 +219,7 @@ def test_cli_param_override_direction():
     assert cli_total("--param", "scrap_share=0.3") < base
 
 
-def test_demo_runs():
+def test_demo_runs() -> None:
     """``python -m openpcf.demo`` (what ``make demo`` runs) exits 0 and names all products."""
     out = subprocess.run(
         [sys.executable, "-m", "openpcf.demo"],
@@ -229,7 +238,9 @@ def test_demo_runs():
         assert out.stdout.count(product) >= 2, product  # its table and its summary line
 
 
-def test_demo_finds_examples_from_elsewhere(tmp_path, monkeypatch):
+def test_demo_finds_examples_from_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """From a folder without ``examples/`` the demo falls back to the repository's."""
     monkeypatch.chdir(tmp_path)
     assert examples_dir().resolve() == EXAMPLES_DIR
@@ -237,28 +248,37 @@ def test_demo_finds_examples_from_elsewhere(tmp_path, monkeypatch):
     assert examples_dir() == Path("examples")
 
 
-def test_stack_equals_hand_computation():
-    """One 5 MW stack, cradle-to-gate (AR6):
+def test_stack_equals_hand_computation() -> None:
+    """One 5 MW stack, cradle-to-gate (AR6). Bill of materials: Gerloff (2021), 1 MW alkaline
+    stack as transcribed in premise (lci-hydrogen-electrolysis.xlsx, "electrolyzer production,
+    1MWe, AEC, Stack"; its cells hold 3 stacks, so one stack is a third), scaled by 5:
 
-    - nickel 800 kg/MW x 5 = 4,000 kg x 13 (illustrative)                 = 52,000
-    - carbon steel 28,000 kg x 2.552117 (TianGong hot-rolled coil:
-      1.889 CO2 + 0.002429 N2O x 273)                                      = 71,459.276
-    - stainless 304 2,000 kg x 7.786149 (USLCI: 7.40526 CO2 + 0.0141341 CH4
-      x 29.8 + 0.000143423 N2O x 273 - 0.0794614 uptake)                   = 15,572.299
-    - assembly electricity 30,000 kWh x 0.5978 (MEE/NBS 2022, Jiangsu)     = 17,934
-      per stack                                                            = 156,965.57
-      per MW = 156,965.57 / 5                                              =  31,393.11
-    Export freight (outside the model): 34.7 t x 378.851 = 13,146.13 per stack.
+    - nickel 2,884.9 / 3 x 5 = 4,808.1667 kg x 13 (illustrative)          =  62,506.167
+    - stainless (chromium steel 18/8) 20,194.4 / 3 x 5 = 33,657.333 kg
+      x 7.786149 (USLCI 304 coil: 7.40526 CO2 + 0.0141341 CH4 x 29.8
+      + 0.000143423 N2O x 273 - 0.0794614 uptake)                        = 262,061.021
+    - assembly electricity 95,553.31568 / 3 x 5 = 159,255.526 kWh
+      x 0.5978 (MEE/NBS 2022, Jiangsu)                                   =  95,202.954
+      per stack                                                          = 419,770.141
+      per MW = 419,770.141 / 5                                           =  83,954.028
+    Not counted (no open factor): PTFE 144.2, polysulfone 48.8 and ZrO2 73 kg per 3 stacks.
+    Mass = (2,884.9 + 20,194.4 + 144.2 + 48.8 + 73) / 3 x 5 = 38,908.833 kg; export freight
+    (outside the model): 38.908833 t x 378.851 = 14,740.650 per stack. (The earlier example
+    bill of materials gave 156,965.57 per stack.)
     """
-    steel = 1.889 + 0.002429 * 273
     stainless = 7.40526 + 0.0141341 * 29.8 + 0.000143423 * 273 - 0.0794614
-    per_stack = 4000 * 13 + 28000 * steel + 2000 * stainless + 30000 * 0.5978
-    np.testing.assert_allclose(per_stack, 156965.57, rtol=1e-6)
-    np.testing.assert_allclose(per_stack / 5, 31393.11, rtol=1e-6)
-    result = calculate(STACK).result
-    np.testing.assert_allclose(result.total, per_stack, rtol=1e-6)
-    np.testing.assert_allclose(result.by_stage["production"], 17934, rtol=1e-9)
-    np.testing.assert_allclose(total(STACK, stack_mw="1") / 1, per_stack - 4 * 800 * 13, rtol=1e-6)
+    per_mw = 2884.9 / 3 * 13 + 20194.4 / 3 * stainless + 95553.31568 / 3 * 0.5978
+    per_stack = 5 * per_mw
+    np.testing.assert_allclose(per_stack, 419770.141, rtol=1e-8)
+    np.testing.assert_allclose(per_mw, 83954.028, rtol=1e-8)
+    calculation = calculate(STACK)
+    result = calculation.result
+    np.testing.assert_allclose(result.total, per_stack, rtol=1e-9)
+    np.testing.assert_allclose(result.by_stage["production"], 95202.954, rtol=1e-8)
+    np.testing.assert_allclose(total(STACK, stack_mw="1"), per_mw, rtol=1e-9)
+    mass_t = (2884.9 + 20194.4 + 144.2 + 48.8 + 73) / 3 * 5 / 1000
+    np.testing.assert_allclose(mass_t, 38.908833, rtol=1e-7)
+    np.testing.assert_allclose(calculation.compiled.parameters["stack_kg"], mass_t * 1000)
     # the export freight the header quotes, from the shipment file it names
     out = openpcf(
         "transport",
@@ -270,10 +290,10 @@ def test_stack_equals_hand_computation():
     out.check_returncode()
     per_t = json.loads(out.stdout)["total"]["wtw_kg"]
     np.testing.assert_allclose(per_t, EXPORT_PER_T, rtol=1e-9)
-    np.testing.assert_allclose(34.7 * per_t, 13146.13, rtol=1e-6)
+    np.testing.assert_allclose(mass_t * per_t, 14740.650, rtol=1e-7)
 
 
-def test_docs_first_model_equals_its_text(tmp_path):
+def test_docs_first_model_equals_its_text(tmp_path: Path) -> None:
     """``docs/models.md`` "A first model": 1.2 kg x 2.552117 (TianGong hot-rolled coil) +
     1.08 kWh x 0.5978 (Jiangsu 2022) + 0.05 kg x 1.045080 (TianGong corrugated board: 1.04099
     CO2 + 9.00002e-06 CH4 x 29.8 + 1.4e-05 N2O x 273) = 3.062540 + 0.645624 + 0.052254 = 3.760418,

@@ -46,6 +46,33 @@ def test_transport_calc_table() -> None:
     assert "Sources" in result.output
 
 
+def test_transport_calc_table_prints_the_notes() -> None:
+    """The notes of the JSON (GLEC uplift quote, generation-only grid) are printed under the
+    table, each line prefixed with its element, after the totals and before the methods."""
+    examples = Path(__file__).parent.parent / "examples" / "logistics"
+    wide = {"COLUMNS": "400"}  # one line per note, so that the test can find each whole
+    uplift = runner.invoke(
+        transport.app, ["calc", str(examples / "china_road_uplift.yaml")], env=wide
+    )
+    assert uplift.exit_code == 0, uplift.output
+    out = uplift.output
+    assert out.index("Total: WTW") < out.index("Notes") < out.index("Methods")
+    notes = out[out.index("Notes") : out.index("Methods")].splitlines()[1:]
+    assert len(notes) == 3
+    assert notes[0].startswith("  - leg 1: glec3.road.artic-34-40t.diesel.eu-sa × 1.22: ")
+    assert "p. 94" in notes[0]
+    assert notes[1].startswith("  - leg 2: electricity cn.electricity.footprint.2023.national")
+    grid = runner.invoke(
+        transport.app, ["calc", str(examples / "suzhou_to_rotterdam.yaml")], env=wide
+    )
+    assert grid.exit_code == 0, grid.output
+    assert "  - hub 2: electricity cn.grid.co2.2022.province.shanghai is generation-only" in (
+        grid.output
+    )
+    plain = runner.invoke(transport.app, ["calc", str(FIXTURES / "logistics_export_chain.yaml")])
+    assert "Notes" not in plain.output  # no notes, no heading
+
+
 def test_transport_order_book() -> None:
     path = FIXTURES / "logistics_order_book.csv"
     result = runner.invoke(transport.app, ["calc", str(path), "--format", "json"])

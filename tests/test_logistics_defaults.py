@@ -138,7 +138,7 @@ def test_bundled_defaults_cover_the_modes() -> None:
     # GLEC gives no per-tonne reefer hub value: only the maritime container terminal, per container
     assert [r.activity_unit for r in lib.defaults_for("hub", "reefer")] == ["container"]
     glec_rows = [r for r in lib.defaults.values() if "GLEC_FRAMEWORK_v3" in r.source]
-    assert len(glec_rows) == 321
+    assert len(glec_rows) == 330  # 321 emission rows + 9 battery-electric energy rows (p. 93)
     assert all(" p. " in r.source and "Table " in r.source for r in glec_rows)
 
 

@@ -127,20 +127,26 @@ def test_document_pages_are_the_orm_pages(
     engine: Engine, seeded: Seeded, filters: FootprintFilter, count: int
 ) -> None:
     """Every page of 1 and of 2 (and the unpaged list) holds the documents of the ORM path,
-    in its order, with the same next offset."""
+    in its order, with the same next key; following the keys lists each footprint once."""
     with session_scope(engine) as s:
         client = repo.get_client(s, client_id=seeded.creds["A"][0])
         assert len(repo.list_document_texts(s, client=client, filters=filters).texts) == count
         for limit in (None, 1, 2):
-            for offset in range(4):
+            after, listed = None, 0
+            while True:
                 orm = repo.list_footprints(
-                    s, client=client, filters=filters, limit=limit, offset=offset
+                    s, client=client, filters=filters, limit=limit, after=after
                 )
                 texts = repo.list_document_texts(
-                    s, client=client, filters=filters, limit=limit, offset=offset
+                    s, client=client, filters=filters, limit=limit, after=after
                 )
                 assert [json.loads(t) for t in texts.texts] == [f.document for f in orm.items]
-                assert texts.next_offset == orm.next_offset
+                assert texts.next_key == orm.next_key
+                listed += len(orm.items)
+                if orm.next_key is None:
+                    break
+                after = orm.next_key
+            assert listed == count
 
 
 def test_a_disabled_client_lists_nothing_even_by_the_repository(

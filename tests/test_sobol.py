@@ -132,7 +132,16 @@ def test_cli_json_and_clear_errors(tmp_path: Path) -> None:
     assert doc["evaluations"] == 32 * 5
     assert isinstance(doc["seed"], int)
     assert [i["input"] for i in doc["indices"]] == list(KEYS)
-    assert set(doc["indices"][0]) == {"input", "analytic_share", "S1", "S1_conf", "ST", "ST_conf"}
+    assert set(doc["indices"][0]) == {
+        "input",
+        "label",
+        "analytic_share",
+        "S1",
+        "S1_conf",
+        "ST",
+        "ST_conf",
+    }
+    assert doc["indices"][0]["label"] == KEYS[0]  # the model's own inputs: their key
     bad = runner.invoke(app, ["uncertainty", path, "--sobol", "--sobol-n", "100"])
     assert bad.exit_code != 0
     assert isinstance(bad.exception, InputError)

@@ -56,6 +56,16 @@ def test_solver_option_accepts_iterative() -> None:
         options._backend("cholesky")
 
 
+def test_solver_pardiso_without_pypardiso_is_a_bad_parameter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--solver pardiso`` without pypardiso: refused as a bad option (exit 2), not an
+    ImportError that the CLI would report as an internal error."""
+    monkeypatch.setattr(solver, "pardiso_available", lambda: False)
+    with pytest.raises(typer.BadParameter, match=r"openpcf\[pardiso\]"):
+        options._backend("pardiso")
+
+
 def test_provenance_names_the_iterative_solver(calc, write_model) -> None:
     path = write_model(
         """

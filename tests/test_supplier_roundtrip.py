@@ -1,22 +1,24 @@
 """The round trip of issue 15 on a bundled example: request → questionnaire workbook → the
 supplier's answer → import → accept → recalculate (SQLite and PostgreSQL).
 
-The example: ``examples/alkaline_electrolyser_stack.yaml`` (one 5 MW stack), whose nickel
-(4,000 kg) still uses the one illustrative factor, ``material.nickel.class1`` = 13 kg CO2e/kg;
-the copy here names its supplier (``supplier: Example Nickel Co``). Before: total
-156,965.574518 kg CO2e, of which nickel 4,000 x 13 = 52,000; no exchange is primary data
-(primary-data share 0 %).
+The example: ``examples/alkaline_electrolyser_stack.yaml`` (one 5 MW stack; bill of materials
+of Gerloff 2021 via premise, one stack = a third of each cell, x 5), whose nickel
+(2,884.9 / 3 x 5 = 4,808.1667 kg) still uses the one illustrative factor,
+``material.nickel.class1`` = 13 kg CO2e/kg; the copy here names its supplier (``supplier:
+Example Nickel Co``). Before: total 419,770.141182 kg CO2e, of which nickel 4,808.1667 x 13 =
+62,506.1667; no exchange is primary data (primary-data share 0 %).
 
 The supplier answers 9.5 kg CO2e per kg of nickel (all fossil), 80 % primary data. Accepted,
 its figure replaces the factor:
 
-* nickel: 4,000 x 9.5 = 38,000; total 156,965.574518 − 52,000 + 38,000 = 142,965.574518;
+* nickel: 4,808.1667 x 9.5 = 45,677.5833; total 419,770.141182 − 62,506.1667 + 45,677.5833 =
+  402,941.557849 (a change of 4,808.1667 x (9.5 − 13) = −16,828.5833);
 * primary-data share by emissions, of the PCF excluding biogenic uptake (PACT's
-  ``primaryDataShare``; the steel factors carry 158.9228 kg CO2e of uptake, so that PCF is
-  157,124.497318 before and 143,124.497318 after): 38,000 x 0.80 / 143,124.497318 =
-  21.24025 %;
-* by mass: the purchased inputs in kg are nickel 4,000, steel 28,000 and stainless steel
-  2,000 = 34,000 kg; primary 4,000 x 0.80 = 3,200 kg: 9.411765 %.
+  ``primaryDataShare``; the stainless steel factor carries 0.0794614 x 33,657.333 = 2,674.4588
+  kg CO2e of uptake, so that PCF is 405,616.016676 after): 45,677.5833 x 0.80 /
+  405,616.016676 = 9.009030 %;
+* by mass: the purchased inputs in kg are nickel 4,808.1667 and stainless steel 33,657.3333 =
+  38,465.5 kg; primary 4,808.1667 x 0.80 = 3,846.5333 kg: 9.999957 %.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from openpcf.suppliers import template as t
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "alkaline_electrolyser_stack.yaml"
 NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
-BEFORE = 156_965.574518
-AFTER = BEFORE - 4000 * 13 + 4000 * 9.5
+NICKEL = 2884.9 / 3 * 5
+BEFORE = 419_770.141182
+AFTER = BEFORE - NICKEL * 13 + NICKEL * 9.5
 
 ANSWER = {
     "product_name": "Nickel cathode, class 1",
@@ -110,12 +113,12 @@ def test_questionnaire_round_trip_on_the_electrolyser_stack(engine: Engine, tmp_
     decide(engine, request_id=created.request_id, status="accepted", now=NOW)
     after = calculate(model, settings=settings)
     assert after.result.total == pytest.approx(AFTER, rel=1e-9)
-    assert after.result.total == pytest.approx(142_965.574518, rel=1e-9)
-    excluding_uptake = AFTER + 158.9228
+    assert after.result.total == pytest.approx(402_941.557849, rel=1e-9)
+    excluding_uptake = AFTER + 2674.458827
     assert after.result.primary_data_share == pytest.approx(
-        100 * 38_000 * 0.8 / excluding_uptake, rel=1e-9
+        100 * NICKEL * 9.5 * 0.8 / excluding_uptake, rel=1e-9
     )
-    assert after.result.primary_data_share == pytest.approx(21.24025, abs=1e-5)
+    assert after.result.primary_data_share == pytest.approx(9.009030, abs=1e-5)
     assert any(
         "Example Nickel Co" in n and "material.nickel.class1" in n for n in after.result.notes
     )
@@ -123,6 +126,8 @@ def test_questionnaire_round_trip_on_the_electrolyser_stack(engine: Engine, tmp_
 
     cov = coverage(model, settings=settings, engine=engine, today=NOW.date())
     assert cov.total_without_supplier_data == pytest.approx(BEFORE, rel=1e-9)
-    assert cov.by_mass.share == pytest.approx(100 * 3200 / 34_000, rel=1e-9)
+    assert cov.by_mass.share == pytest.approx(
+        100 * NICKEL * 0.8 / (NICKEL + 20194.4 / 3 * 5), rel=1e-9
+    )
     (effect,) = cov.substitutions
-    assert effect.total_with - effect.total_without == pytest.approx(-14_000, rel=1e-9)
+    assert effect.total_with - effect.total_without == pytest.approx(-16_828.583333, rel=1e-9)

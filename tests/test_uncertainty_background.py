@@ -27,6 +27,8 @@ import pytest
 
 from fixtures.boxed_widget import boxed_widget
 from openpcf.io.store import DatabaseStore
+from openpcf.model.database_inputs import shared_database_inputs
+from openpcf.services.calculate import calculate
 from openpcf.services.databases import import_database
 from openpcf.services.uncertainty import uncertainty
 from openpcf.settings import Settings, get_settings
@@ -121,18 +123,37 @@ def test_same_seed_same_samples_and_common_background(tmp_path: Path, settings: 
     assert not np.array_equal(different.monte_carlo.samples, first.monte_carlo.samples)
 
 
-def test_no_background_samples_nothing(tmp_path: Path, settings: Settings) -> None:
+def test_compared_models_share_one_sampler(tmp_path: Path, settings: Settings) -> None:
+    """Two models on the precomputed ``small`` get one sampler of it (each draw solved once
+    for both), made for the one activity they use, with its one distribution; the second
+    model's line is the first's."""
+    one, two = (calculate(model(tmp_path, amount=a), settings=settings).compiled for a in (1, 2))
+    first, second = shared_database_inputs([one, two])
+    (sampler,) = first.samplers
+    assert second.samplers == (sampler,)
+    assert (len(sampler.activities), sampler.entries) == (1, 1)
+    assert first.uses == second.uses
+    assert first.uses[0].ref.startswith("small@")
+
+
+@pytest.mark.parametrize("extra", ["", "background_linking: linked"])
+def test_no_background_samples_nothing(tmp_path: Path, settings: Settings, extra: str) -> None:
     """``background=False``: the database's is the only uncertainty, so sd 0 and mean 5.503;
-    the report still counts the stored distribution, sampled 0."""
+    the report still counts the stored distribution, sampled 0 (precomputed and linked)."""
     result = uncertainty(
-        model(tmp_path), monte_carlo=True, seed=SEED, background=False, settings=settings
+        model(tmp_path, extra=extra),
+        monte_carlo=True,
+        seed=SEED,
+        background=False,
+        settings=settings,
     )
     assert result.monte_carlo is not None
     assert result.monte_carlo.sd == 0.0
     assert result.monte_carlo.mean == pytest.approx(MEAN, rel=1e-12)
     (db,) = result.databases
     assert (db.entries, db.sampled) == (1, 0)
-    assert "not sampled" in db.note
+    assert db.note == "not sampled (--no-background)"
+    assert result.analytic.ignored == {db.ref: 1}
 
 
 def test_version_without_uncertainty_file(tmp_path: Path, settings: Settings) -> None:

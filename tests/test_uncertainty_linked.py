@@ -129,13 +129,15 @@ def test_analytic_by_hand_and_against_monte_carlo(
 def test_report_propagation_includes_the_linked_database(
     tmp_path: Path, settings: Settings
 ) -> None:
-    """The report's :func:`propagate` gives the same analytic sd for a linked model; for a
-    precomputed one (no distributions of its own) it has nothing to propagate."""
+    """The report's :func:`propagate` gives the same analytic sd for a linked model, and for a
+    precomputed one (its database read through the calculation's store)."""
     linked = calculate(model(tmp_path, "grid", LINKED), settings=settings)
     found = propagate(linked.compiled)
     assert found is not None
     assert found.sd == pytest.approx(SD, rel=1e-9)
-    assert propagate(calculate(model(tmp_path, "grid"), settings=settings).compiled) is None
+    stored = propagate(calculate(model(tmp_path, "grid"), settings=settings).compiled)
+    assert stored is not None
+    assert stored.sd == pytest.approx(SD, rel=1e-9)
 
 
 @pytest.mark.parametrize(("extra", "per_mj"), [(LINKED, 0.1), (REPOINTED, JS / 3.6)])

@@ -38,13 +38,19 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from fixtures.boxed_widget import boxed_widget
 from fixtures.browser import Person, Server
+from fixtures.uncertain_grid import import_uncertain_grid
 from fixtures.web import csrf_token
-from openpcf.services import web_analysis
+from openpcf.io.store import DatabaseStore
+from openpcf.model.loading import LoadedModel, load_model
+from openpcf.services import web_analysis, web_scenarios
+from openpcf.services.calculate import calculate
 from openpcf.services.publishing import publish
 from openpcf.services.web_analysis import MAX_TREE_NODES, analyse_editor, contribution_tree
 from openpcf.services.web_models import evaluate_model_text
 from openpcf.services.web_scenarios import MAX_SCENARIOS, scenarios_from_form
+from openpcf.settings import get_settings
 from openpcf.web.auth import WebUser
 
 ROOT = Path(__file__).parents[1]
@@ -135,6 +141,61 @@ def test_contribution_tree_and_uncertainty_by_hand() -> None:
     plain = analyse_editor(evaluate_model_text(TEXT), text=TEXT, overrides={})
     assert plain.contributions is not None
     assert plain.uncertainty is None
+
+
+def test_database_entries_are_named_in_the_chart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A boxed widget on the grid database of ``tests/fixtures/uncertain_grid.py`` (``T =
+    5.503 + w (X / a − 0.1)``, worked out in ``tests/test_uncertainty_linked.py``): the
+    variance shares are ``(4.4562318 x 0.03)² / 0.1559303² = 0.0178722 / 0.0243142 = 73.51 %``
+    (the grid's CO2 ``X``) and ``0.0064420 / 0.0243142 = 26.49 %`` (its output ``a``); the
+    chart names them ``database › process › flow`` as the report does (the process name cut to
+    fit 60 characters, the flow whole), the table keeps the keys."""
+    monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+        ref = import_uncertain_grid(tmp_path, DatabaseStore(settings.databases_dir))
+        calc = calculate(boxed_widget(tmp_path, "grid:widget assembly"), settings=settings)
+        u = web_analysis.uncertainty_view(calc)
+    finally:
+        get_settings.cache_clear()
+    assert u is not None
+    assert [k for k, _ in u.shares] == [f"db:{ref}:B:0:0", f"db:{ref}:A:0:0"]
+    assert [s for _, s in u.shares] == pytest.approx([0.7351, 0.2649], abs=5e-5)
+    chart = u.chart("rest")
+    assert chart["labels"] == [
+        f"{ref} › electricity production, US… › CO2-fossil",
+        f"{ref} › electricity… › electricity, medium voltage",
+    ]
+    assert chart["values"] == pytest.approx([73.51, 26.49], abs=5e-3)
+
+
+def test_scenarios_parse_the_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six scenarios with the editor's outcome given parse the model text once (the design
+    note of ``web_scenarios``) and give the totals by hand: power ``k`` kWh and sheet ``k / 2``
+    kg make ``2 (k / 2) + 0.7252 k + 0.0298 = 1.7252 k + 0.0298`` kg CO2e."""
+    base = evaluate_model_text(TEXT)
+    parsed: list[str] = []
+
+    def counted(path: Path, *, text: str) -> LoadedModel:
+        parsed.append(text)
+        return load_model(path, text=text)
+
+    monkeypatch.setattr("openpcf.services.web_scenarios.load_model", counted)
+    scenarios = [
+        web_scenarios.ScenarioInput(
+            number=k, name=f"S{k}", values={"power": str(k), "sheet_mass": str(k / 2)}
+        )
+        for k in range(1, 7)
+    ]
+    comparison, marked = web_scenarios.compare_scenarios(TEXT, {}, scenarios, base=base)
+    assert comparison is not None
+    assert len(parsed) == 1
+    assert not any(s.errors for s in marked)
+    expected = [6.2054, *(1.7252 * k + 0.0298 for k in range(1, 7))]
+    assert comparison.total.values == pytest.approx(expected, rel=1e-12)
 
 
 def test_tree_is_bounded_and_damaged_records_are_refused() -> None:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from openpcf.api.deps import Body, Claims, EventClaims, State, in_database
 from openpcf.api.schemas import PACT_ERRORS, FootprintListPublic, FootprintPublic
 from openpcf.api.security import public_base
+from openpcf.exchange.errors import BadRequestError
 from openpcf.exchange.events import Version, parse_event
 from openpcf.services.pact import host as pact_host
 
@@ -47,21 +48,26 @@ _FILTERS_V3 = (
     "case): productId, companyId, geography, classification, validOn, validAfter, "
     "validBefore, status. Unknown values give an empty list."
 )
+_CURSOR = (
+    'Where the page starts: copied from the rel="next" Link of the previous page, opaque, '
+    "valid only with that link's filters."
+)
 
 
-def next_link(request: Request, *, limit: int | None, offset: int) -> str:
-    """The absolute ``Link`` target of the next page: the same query, a new offset.
+def next_link(request: Request, *, limit: int | None, cursor: str) -> str:
+    """The absolute ``Link`` target of the next page: the same query, a new cursor.
 
     The link names the host's public base URL (:func:`openpcf.api.security.public_base`,
     never a client-chosen ``Host`` header) and carries the filters, so it returns the same
-    page whenever it is called: pages are offsets into the list ordered by (stored time, id),
-    where new footprints land at the end, so a link stays valid far longer than the 180 s
+    page whenever it is called: the cursor names the last footprint of this page in the list
+    ordered by (stored time, id), where new footprints land at the end
+    (:mod:`openpcf.services.pact.cursor`), so a link stays valid far longer than the 180 s
     PACT asks for.
     """
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit")]
     if limit is not None:
         params.append(("limit", str(limit)))
-    params.append(("offset", str(offset)))
+    params.append(("cursor", cursor))
     return f"{public_base(request)}{request.url.path}?{urlencode(params)}"
 
 
@@ -86,8 +92,13 @@ def make_router(version: Version) -> APIRouter:
         state: State,
         claims: Claims,
         limit: Annotated[int | None, Query(ge=1)] = None,
-        offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+        cursor: Annotated[str | None, Query(description=_CURSOR)] = None,
     ) -> Response:
+        if "offset" in request.query_params:
+            raise BadRequestError(
+                "offset is not a parameter of this host: pages are reached by following the "
+                'rel="next" Link of the previous page (its cursor= marks where a page starts)'
+            )
         page = await in_database(
             state,
             pact_host.list_footprints,
@@ -96,11 +107,11 @@ def make_router(version: Version) -> APIRouter:
             version=version,
             params=request.query_params.multi_items(),
             limit=limit,
-            offset=offset,
+            cursor=cursor,
         )
         headers = {}
-        if page.next_offset is not None:
-            target = next_link(request, limit=limit, offset=page.next_offset)
+        if page.next_cursor is not None:
+            target = next_link(request, limit=limit, cursor=page.next_cursor)
             headers["link"] = f'<{target}>; rel="next"'
         return Response(page.body(), media_type="application/json", headers=headers)
 

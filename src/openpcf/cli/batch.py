@@ -1,8 +1,9 @@
 """``openpcf batch``: many models or parameter sets, in processes or on a Dask cluster.
 
-See ``docs/batch.md`` and :mod:`openpcf.services.batch`. The exit code is 0 when every item was
-calculated and 1 when any failed (each failure is listed); a batch that cannot start (no such
-file, no scheduler answering) is an error with exit code 2.
+See ``docs/batch.md``, :mod:`openpcf.services.batch` and, for ``--slurm``,
+:mod:`openpcf.services.batch_slurm`. The exit code is 0 when every item was calculated and 1
+when any failed (each failure is listed); a batch that cannot start (no such file, no scheduler
+answering, no SLURM workers within the timeout) is an error with exit code 2.
 """
 
 from __future__ import annotations
@@ -52,9 +53,33 @@ def batch(
             "dask extra.",
         ),
     ] = None,
+    slurm: Annotated[
+        int | None,
+        typer.Option(
+            "--slurm",
+            help="Start this many SLURM jobs of Dask workers through dask-jobqueue, calculate "
+            "on them and cancel them; needs the dask extra and sbatch.",
+            show_default=False,
+        ),
+    ] = None,
+    slurm_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--slurm-config",
+            help="YAML file of the jobs' partition, account, walltime, cores, memory, "
+            "prologue, interface/host (docs/batch.md).",
+            show_default=False,
+        ),
+    ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for the scheduler to answer.")
-    ] = 10.0,
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait for the scheduler to answer (default 10), or for every "
+            "--slurm worker to connect (default 300).",
+            show_default=False,
+        ),
+    ] = None,
     gwp: GwpOpt = None,
     factors: FactorsOpt = None,
     solver: SolverOpt = "auto",
@@ -65,12 +90,20 @@ def batch(
 ) -> None:
     """Calculate many models or parameter sets; results in input order."""
     from openpcf.services.batch import BatchOptions, read_batch, run_batch
+    from openpcf.services.batch_slurm import read_slurm_config, run_batch_on_slurm
 
-    if scheduler is not None and workers is not None:
+    if scheduler is not None and slurm is not None:
         raise typer.BadParameter(
-            "--workers is for processes on this machine; drop it with "
-            "--scheduler (the cluster has its own workers)"
+            "--scheduler uses a running Dask cluster and --slurm starts one; give one of them"
         )
+    cluster = "--scheduler" if scheduler is not None else "--slurm" if slurm is not None else None
+    if cluster is not None and workers is not None:
+        raise typer.BadParameter(
+            f"--workers is for processes on this machine; drop it with {cluster} (the "
+            "cluster has its own workers; with --slurm, set cores per job in --slurm-config)"
+        )
+    if slurm_config is not None and slurm is None:
+        raise typer.BadParameter("--slurm-config describes the jobs of --slurm N; add --slurm")
     items = read_batch(source, default_model=model)
     shared = calculation_options(gwp, None, factors, solver)
     options = BatchOptions(
@@ -79,15 +112,17 @@ def batch(
         backend=shared.get("backend", "auto"),
         settings=shared.get("settings"),
     )
+    job_config = None if slurm_config is None else read_slurm_config(slurm_config)
+    wait = {} if timeout is None else {"timeout": timeout}  # each executor has its default
     with progress_bar(f"{len(items)} items", enabled=not as_json) as progress:
-        result = run_batch(
-            items,
-            options,
-            workers=workers,
-            scheduler=scheduler,
-            timeout=timeout,
-            progress=progress,
-        )
+        if slurm is not None:
+            result = run_batch_on_slurm(
+                items, options, jobs=slurm, config=job_config, progress=progress, **wait
+            )
+        else:
+            result = run_batch(
+                items, options, workers=workers, scheduler=scheduler, progress=progress, **wait
+            )
     if csv_out is not None:
         write_csv(result, csv_out)
     if as_json:

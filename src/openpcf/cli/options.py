@@ -12,6 +12,7 @@ PACT document share ``--pact-boundary`` and, where it is published or certified,
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,8 +46,9 @@ SolverOpt = Annotated[
     str,
     typer.Option(
         "--solver",
-        help="Sparse solver: auto (PARDISO for large systems), superlu, pardiso or iterative "
-        "(BiCGSTAB, falling back to SuperLU when it does not converge).",
+        help="Sparse solver: auto (PARDISO for large systems), superlu, pardiso, iterative "
+        "(BiCGSTAB, falling back to SuperLU when it does not converge) or gpu (the same on a "
+        "CUDA device; needs openpcf[gpu]; auto means gpu when OPENPCF_GPU=1).",
     ),
 ]
 BackgroundElectricityOpt = Annotated[
@@ -154,8 +156,31 @@ def parse_background_electricity(text: str | None) -> BackgroundElectricity | No
 
 
 def _backend(solver: str) -> Backend:
-    if solver not in ("auto", "superlu", "pardiso", "iterative"):
-        raise typer.BadParameter(f"--solver {solver!r}: use auto, superlu, pardiso or iterative")
+    """``--solver``, checked; ``auto`` is ``gpu`` when ``OPENPCF_GPU=1`` is set (never
+    otherwise: see :mod:`openpcf.core.gpu`), and ``gpu`` is refused here, before any work,
+    where CuPy or a CUDA device is missing."""
+    if solver not in ("auto", "superlu", "pardiso", "iterative", "gpu"):
+        raise typer.BadParameter(
+            f"--solver {solver!r}: use auto, superlu, pardiso or iterative (or gpu, with "
+            "openpcf[gpu] and a CUDA device)"
+        )
+    asked = solver
+    if solver == "auto" and os.environ.get("OPENPCF_GPU") == "1":
+        solver, asked = "gpu", "auto with OPENPCF_GPU=1"
+    if solver == "pardiso":
+        from openpcf.core.solver import pardiso_available
+
+        if not pardiso_available():
+            raise typer.BadParameter(
+                "--solver pardiso needs pypardiso: pip install 'openpcf[pardiso]'"
+            )
+    if solver == "gpu":
+        from openpcf.core.gpu import GPUUnavailableError, device_namespaces
+
+        try:
+            device_namespaces()
+        except GPUUnavailableError as e:
+            raise typer.BadParameter(f"--solver {asked}: {e}") from None
     return cast("Backend", solver)
 
 

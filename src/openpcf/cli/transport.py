@@ -102,6 +102,10 @@ def _print(result: ShipmentResult, *, title: str) -> None:
         f"TTW {_kg(result.ttw_kg)})",
         markup=False,
     )
+    if result.notes:  # what was done to a source's value: an uplift, a region, a grid's scope
+        console.print("[bold]Notes[/]")
+        for note in result.notes:
+            console.print(f"  - {note}", markup=False)
     console.print("[bold]Methods[/]")
     for method in result.methods:
         console.print(f"  - {method}", markup=False)

@@ -9,9 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from openpcf.cli.options import FactorsOpt, GwpOpt, ModelArg, ParamOpt, calculation_options
+from openpcf.cli.options import (
+    FactorsOpt,
+    GwpOpt,
+    ModelArg,
+    ParamOpt,
+    SolverOpt,
+    calculation_options,
+)
 
 if TYPE_CHECKING:
+    from openpcf.model.compiler import CompiledModel
     from openpcf.model.sobol import Sobol
     from openpcf.services.uncertainty import UncertaintyResult
 
@@ -31,8 +39,9 @@ def uncertainty(
         bool,
         typer.Option(
             "--background/--no-background",
-            help="Monte Carlo: also sample the distributions stored with the databases that "
-            "background: inputs come from.",
+            help="Also propagate the distributions stored with the databases that background: "
+            "inputs come from (analytic, --monte-carlo, and --sobol, which ranks their "
+            "entries with the model's own inputs); --no-background leaves them out.",
         ),
     ] = True,
     sobol: Annotated[
@@ -53,6 +62,7 @@ def uncertainty(
     gwp: GwpOpt = None,
     param: ParamOpt = None,
     factors: FactorsOpt = None,
+    solver: SolverOpt = "auto",
 ) -> None:
     """Uncertainty of a product's footprint from its uncertainty: data (docs/uncertainty.md)."""
     from openpcf.services.uncertainty import uncertainty as propagate
@@ -68,7 +78,7 @@ def uncertainty(
         sobol_indices=sobol,
         sobol_n=sobol_n,
         top=top,
-        **calculation_options(gwp, param, factors, "auto", None),
+        **calculation_options(gwp, param, factors, solver, None),
     )
     doc = to_dict(result)
     if as_json:
@@ -130,7 +140,7 @@ def to_dict(result: UncertaintyResult) -> dict[str, Any]:
     if mc is not None:
         out["monte_carlo"] = _mc(mc)
     if result.sobol is not None:
-        out["sobol"] = _sobol(result.sobol)
+        out["sobol"] = _sobol(result.sobol, result.calculation.compiled)
     if result.other is not None and result.comparison is not None:
         out["compared"] = to_dict(result.other)
         c = result.comparison
@@ -149,11 +159,11 @@ def _echo_sobol(doc: dict[str, Any]) -> None:
         f"  Sobol indices (SALib, Saltelli N={doc['n']}, {doc['evaluations']} evaluations, "
         f"seed {doc['seed']}; ± 95% bootstrap):"
     )
-    width = max(len("input"), *(len(i["input"]) for i in doc["indices"]))
+    width = max(len("input"), *(len(i["label"]) for i in doc["indices"]))
     typer.echo(f"  {'input':<{width}}  {'share':>7}  {'S1':>16}  {'ST':>16}")
     for i in doc["indices"]:
         typer.echo(
-            f"  {i['input']:<{width}}  {i['analytic_share']:>7.3f}  "
+            f"  {i['label']:<{width}}  {i['analytic_share']:>7.3f}  "
             f"{i['S1']:>7.3f} ± {i['S1_conf']:<6.3f}  {i['ST']:>7.3f} ± {i['ST_conf']:.3f}"
         )
     out = doc["screened_out"]
@@ -165,7 +175,11 @@ def _echo_sobol(doc: dict[str, Any]) -> None:
         )
 
 
-def _sobol(g: Sobol) -> dict[str, Any]:
+def _sobol(g: Sobol, compiled: CompiledModel) -> dict[str, Any]:
+    """The indices as JSON; each input with its key and its label (a database entry as
+    ``database › process › flow``)."""
+    from openpcf.model.database_inputs import input_label
+
     return {
         "method": "Saltelli sampling, SALib sobol analyze (first order and total)",
         "seed": g.seed,
@@ -176,6 +190,7 @@ def _sobol(g: Sobol) -> dict[str, Any]:
         "indices": [
             {
                 "input": i.key,
+                "label": input_label(compiled, i.key),
                 "analytic_share": i.share,
                 "S1": i.s1,
                 "S1_conf": i.s1_conf,

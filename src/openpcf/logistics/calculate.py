@@ -16,7 +16,7 @@ Each leg is also checked against the bundled defaults' range
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openpcf.core.units import convert
@@ -34,7 +34,16 @@ from openpcf.logistics.intensity import HUB_UNITS, MASS_UNITS, Intensity, alloca
 from openpcf.logistics.library import DefaultIntensity, FuelFactor, Library, bundled_library
 from openpcf.logistics.plausibility import plausibility_warnings
 from openpcf.logistics.ports import find_port
-from openpcf.logistics.schema import Cargo, Hub, Leg, Operation, Place, ShipmentSpec
+from openpcf.logistics.regions import LegRegion, leg_region
+from openpcf.logistics.schema import (
+    Cargo,
+    DefaultMethod,
+    Hub,
+    Leg,
+    Operation,
+    Place,
+    ShipmentSpec,
+)
 
 Where = Callable[[tuple[str | int, ...]], str]
 
@@ -100,6 +109,11 @@ class ShipmentResult:
         return tuple(dict.fromkeys(s for e in self.elements for s in e.intensity.sources))
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """What was done to a source's value (uplifts, grid scope), prefixed with its element."""
+        return tuple(f"{e.kind} {e.index}: {n}" for e in self.elements for n in e.intensity.notes)
+
+    @property
     def warnings(self) -> tuple[str, ...]:
         """Plausibility warnings, each prefixed with its element."""
         return tuple(f"{e.kind} {e.index}: {w}" for e in self.elements for w in e.warnings)
@@ -118,6 +132,7 @@ class ShipmentResult:
             "unit": "kg CO2e",
             "methods": list(self.methods),
             "sources": list(self.sources),
+            "notes": list(self.notes),
             "warnings": list(self.warnings),
         }
 
@@ -141,6 +156,7 @@ def _element_dict(e: ElementResult) -> dict[str, Any]:
         "ttw_kg": e.ttw_kg,
         "wtw_kg": e.wtw_kg,
         "sources": list(i.sources),
+        "notes": list(i.notes),
         "warnings": list(e.warnings),
     }
 
@@ -193,10 +209,12 @@ def _element(
     lib: Library,
     factors: FactorSet | None,
 ) -> ElementResult:
+    where = LegRegion(region=None)
     if isinstance(element, Leg):
         mode: str = element.mode
         operation = element.operation
         distance: Distance | None = leg_distance(element)
+        where = _leg_region(element, lib)
         category = ", ".join(
             x
             for x in (
@@ -212,8 +230,16 @@ def _element(
         mode, operation, distance = "hub", Operation(temperature=element.temperature), None
         category = element.category
     intensity = resolve(
-        element.intensity, mode=mode, operation=operation, library=lib, factors=factors
+        element.intensity,
+        mode=mode,
+        operation=operation,
+        library=lib,
+        factors=factors,
+        region=where.region,
+        region_said=where.said,
     )
+    if where.note:
+        intensity = replace(intensity, notes=(where.note, *intensity.notes))
     if (distance is None) != (intensity.unit in HUB_UNITS):
         want = "t, TEU or container" if distance is None else "tkm or TEU-km"
         raise ShipmentError(f"intensity is per {intensity.unit}; a {mode} element needs {want}")
@@ -259,6 +285,13 @@ def _element(
         wtw_kg=activity * intensity.wtw,
         warnings=warnings,
     )
+
+
+def _leg_region(leg: Leg, lib: Library) -> LegRegion:
+    """Where ``leg`` runs, for GLEC's road regions (:mod:`openpcf.logistics.regions`)."""
+    method = leg.intensity
+    row = lib.default(method.toc) if isinstance(method, DefaultMethod) else None
+    return leg_region(leg, row)
 
 
 def _position(ref: str | Place | None, end: str) -> tuple[float, float, str]:

@@ -5,7 +5,10 @@ An intensity is kg CO2e per activity unit (``tkm``, ``TEU-km`` for legs; ``t``, 
 ``WTW = WTT + TTW``.
 
 - **default**: the TOC/HOC row's values; a row without a known WTW is refused (absent, not
-  guessed). A row with WTW and one part gives the other part as ``WTW - part``.
+  guessed). A row with WTW and one part gives the other part as ``WTW - part``. A
+  battery-electric row gives energy ``k`` (kWh/tkm): ``WTT = WTW = k · g`` at the grid factor
+  ``g`` the leg names, ``TTW = 0``. A road leg in Asia or Africa, or temperature-controlled, on a
+  GLEC Europe/South America row is scaled by GLEC's uplifts (:mod:`openpcf.logistics.uplifts`).
 - **fuel**: ``q = c (1 + e) / (C · LF)`` kg fuel per tkm (or TEU-km) from consumption ``c``
   (kg/km loaded), empty running ``e``, capacity ``C`` and load factor ``LF``; then
   ``WTT = q · f_WTT``, ``TTW = q · f_TTW`` with the fuel factors in kg CO2e/kg. ``C`` is in TEU
@@ -26,12 +29,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from openpcf.core.units import convert
+from openpcf.electricity.scope import scope_of
 from openpcf.factors import FactorSet, bundled_factor_set, grid_electricity
 from openpcf.logistics.errors import MissingDefaultError, ShipmentError
-from openpcf.logistics.library import Library
+from openpcf.logistics.library import DefaultIntensity, Library
 from openpcf.logistics.schema import CarrierMethod, DefaultMethod, FuelMethod, Operation
 from openpcf.logistics.teu import LOADED_TEU
+from openpcf.logistics.uplifts import Uplift, not_uplifted, road_uplifts
 from openpcf.methods.gwp import gwp_set
+from openpcf.model.schema import GridRef
 
 MASS_UNITS = {"tkm": "mass", "t": "mass", "TEU-km": "teu", "TEU": "teu", "container": "container"}
 """The allocation basis of each activity unit."""
@@ -43,7 +49,11 @@ _SHOWN = 8
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Intensity:
-    """kg CO2e per ``unit`` of activity; ``wtt``/``ttw`` are ``None`` without a sourced split."""
+    """kg CO2e per ``unit`` of activity; ``wtt``/``ttw`` are ``None`` without a sourced split.
+
+    ``notes``: what was done to the source's value, one line each (GLEC uplifts with factor
+    and page; a grid factor's scope, e.g. generation-only).
+    """
 
     wtt: float | None
     ttw: float | None
@@ -52,6 +62,7 @@ class Intensity:
     method: str
     description: str
     sources: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 def resolve(
@@ -61,18 +72,34 @@ def resolve(
     operation: Operation,
     library: Library,
     factors: FactorSet | None,
+    region: str | None = None,
+    region_said: str = "",
 ) -> Intensity:
-    """The intensity ``spec`` describes, for an element of ``mode`` ("hub" for hubs)."""
+    """The intensity ``spec`` describes, for an element of ``mode`` ("hub" for hubs) that runs
+    in ``region`` (a road leg's GLEC region, or ``None``; ``region_said``: how messages name
+    it, :class:`~openpcf.logistics.regions.LegRegion`)."""
     if isinstance(spec, DefaultMethod):
-        return _default(spec, mode, operation, library)
+        return _default(spec, mode, operation, (region, region_said), library, factors)
     if isinstance(spec, FuelMethod):
         return _fuel(spec, mode, operation, library)
     return _carrier(spec, library, factors)
 
 
-def _default(spec: DefaultMethod, mode: str, operation: Operation, library: Library) -> Intensity:
+def _default(
+    spec: DefaultMethod,
+    mode: str,
+    operation: Operation,
+    where: tuple[str | None, str],
+    library: Library,
+    factors: FactorSet | None,
+) -> Intensity:
     row = library.default(spec.toc)
-    if row.mode != mode or row.temperature != operation.temperature:
+    region, said = where
+    uplifts = road_uplifts(
+        row, mode=mode, region=region, temperature=operation.temperature, said=said
+    )
+    cooled = any(u.condition == "temperature" for u in uplifts)
+    if row.mode != mode or (row.temperature != operation.temperature and not cooled):
         fitting = [r.toc for r in library.defaults_for(mode, operation.temperature)]
         field = "temperature" if mode == "hub" else "operation.temperature"
         more = f", … ({len(fitting)} in all)" if len(fitting) > _SHOWN else ""
@@ -85,10 +112,29 @@ def _default(spec: DefaultMethod, mode: str, operation: Operation, library: Libr
         marks = f"'{field}: reefer' marks temperature control"
         if mode == "hub":
             marks += ", 'mixed' a site with ambient and temperature-controlled areas"
+        if mode == "road" and operation.temperature == "reefer":
+            marks += (
+                "; GLEC's + 12 % (vans + 15 %) for temperature control (v3.0 p. 94) applies to "
+                "its Europe and South America rows, glec3.road.*.eu-sa"
+            )
         raise ShipmentError(
             f"default {spec.toc!r} is for {row.temperature} {row.mode} transport, but the "
             f"element is {operation.temperature} {mode} ({marks}); {offer}"
         )
+    if row.kwh is not None:
+        base = _electric(row, spec.grid, factors)
+    elif spec.grid is not None:
+        raise ShipmentError(
+            f"'grid' is for a battery-electric default (kWh per unit, e.g. "
+            f"glec3.road.rigid-26-40t.electric.eu-sa); {spec.toc!r} gives emissions: remove 'grid'"
+        )
+    else:
+        base = _emission_row(row)
+    return _uplifted(base, uplifts, row.toc) if uplifts else _noted(base, not_uplifted(row, region))
+
+
+def _emission_row(row: DefaultIntensity) -> Intensity:
+    """A row's published WTT/TTW/WTW (a missing part derived from the other two)."""
     if not row.complete:
         given = ", ".join(
             f"{n} {v:g} kg CO2e/{row.activity_unit}"
@@ -96,7 +142,7 @@ def _default(spec: DefaultMethod, mode: str, operation: Operation, library: Libr
             if v is not None
         )
         raise MissingDefaultError(
-            f"the sourced default for TOC {spec.toc!r} gives only {given} ({row.source}); "
+            f"the sourced default for TOC {row.toc!r} gives only {given} ({row.source}); "
             f"no sourced {row.missing()} default is bundled: give carrier data or fuel "
             "consumption, or add a complete default with its source under 'defaults:'"
         )
@@ -116,8 +162,106 @@ def _default(spec: DefaultMethod, mode: str, operation: Operation, library: Libr
         unit=row.activity_unit,
         method="default intensity",
         description=f"default {row.toc}: {row.name}",
-        sources=(f"{row.toc}: {row.source} ({row.year}; GWP {row.gwp_basis or 'unstated'})",),
+        sources=(_row_source(row),),
     )
+
+
+def _row_source(row: DefaultIntensity) -> str:
+    return f"{row.toc}: {row.source} ({row.year}; GWP {row.gwp_basis or 'unstated'})"
+
+
+def _electric(row: DefaultIntensity, grid: GridRef | None, factors: FactorSet | None) -> Intensity:
+    """``WTT = WTW = k · g``, ``TTW = 0``: a battery-electric truck emits nothing at the wheel."""
+    assert row.kwh is not None
+    unit = row.activity_unit
+    if grid is None:
+        raise MissingDefaultError(
+            f"default {row.toc!r} gives energy, {row.kwh:g} kWh/{unit} ({row.source}), not "
+            "emissions: name the electricity under the leg's intensity, e.g. 'grid: {geography: "
+            "CN, year: 2023, basis: footprint}' (basis 'co2' is generation-only)"
+        )
+    use = _grid(grid, factors)
+    k = row.kwh * use.g
+    grid_text = f"{use.g:g} kg CO2e/kWh ({use.factor_id}, {use.scope})"
+    return Intensity(
+        wtt=k,
+        ttw=0.0,
+        wtw=k,
+        unit=unit,
+        method="default intensity (electric)",
+        description=f"default {row.toc}: {row.name}; {row.kwh:g} kWh/{unit} × {grid_text}",
+        sources=(_row_source(row), use.source),
+        notes=(use.note,),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Grid:
+    """A grid factor ``g`` (kg CO2e/kWh, AR6) as used: id, scope, source line, scope note."""
+
+    g: float
+    factor_id: str
+    scope: str
+    source: str
+    note: str
+
+
+def _grid(grid: GridRef, factors: FactorSet | None) -> _Grid:
+    """The grid factor of ``grid``, saying whether it is generation-only (electricity.scope)."""
+    choice = grid_electricity(
+        geography=grid.geography,
+        year=grid.year,
+        factors=factors if factors is not None else bundled_factor_set(),
+        basis=grid.basis,
+    )
+    g = choice.factor.co2e(gwp_set("AR6").values)
+    scope = scope_of(choice.factor)
+    if scope is None:
+        short, said = "scope not known", "scope not known here (see its notes)"
+    elif scope.scope == "generation":
+        short = "generation-only"
+        said = (
+            f"is generation-only ({scope.covers}); ISO 14067 counts the life cycle: "
+            "'basis: footprint' where a footprint factor exists"
+        )
+    else:
+        short, said = "life cycle", f"life cycle ({scope.covers})"
+    source = (
+        f"electricity {choice.factor.id}: {g:g} kg/kWh, {short}, {choice.factor.source} "
+        f"({choice.fallback_note}; counted WTT)"
+    )
+    return _Grid(
+        g=g,
+        factor_id=choice.factor.id,
+        scope=short,
+        source=source,
+        note=f"electricity {choice.factor.id} {said}",
+    )
+
+
+def _uplifted(base: Intensity, uplifts: tuple[Uplift, ...], toc: str) -> Intensity:
+    """``base`` × each GLEC p. 94 uplift; the description shows the row and the factors."""
+    f = 1.0
+    for u in uplifts:
+        f *= u.factor
+    times = " × ".join(f"{u.factor:g} ({u.label})" for u in uplifts)
+
+    def scale(x: float | None) -> float | None:
+        return None if x is None else x * f
+
+    return replace(
+        base,
+        wtt=scale(base.wtt),
+        ttw=scale(base.ttw),
+        wtw=base.wtw * f,
+        description=f"{base.description}; × {times}: GLEC v3.0 p. 94 uplift",
+        sources=(*base.sources, *(u.note for u in uplifts)),
+        notes=(*base.notes, *(f"{toc} {u.note}" for u in uplifts)),
+    )
+
+
+def _noted(base: Intensity, note: str) -> Intensity:
+    return replace(base, notes=(*base.notes, note)) if note else base
 
 
 def capacity_unit(spec: FuelMethod, mode: str, operation: Operation) -> tuple[str, str]:
@@ -187,19 +331,12 @@ def _carrier(spec: CarrierMethod, library: Library, factors: FactorSet | None) -
         wtt += kg * fuel.wtt
         ttw += kg * fuel.ttw
         sources.append(_fuel_source(fuel.id, library))
+    notes: tuple[str, ...] = ()
     if spec.electricity_kwh is not None and spec.grid is not None:
-        choice = grid_electricity(
-            geography=spec.grid.geography,
-            year=spec.grid.year,
-            factors=factors if factors is not None else bundled_factor_set(),
-            basis=spec.grid.basis,
-        )
-        g = choice.factor.co2e(gwp_set("AR6").values)
-        wtt += spec.electricity_kwh * g
-        sources.append(
-            f"electricity {choice.factor.id}: {g:g} kg/kWh, {choice.factor.source} "
-            f"({choice.fallback_note}; counted WTT)"
-        )
+        grid = _grid(spec.grid, factors)
+        wtt += spec.electricity_kwh * grid.g
+        sources.append(grid.source)
+        notes = (grid.note,)
     return Intensity(
         wtt=wtt / spec.activity,
         ttw=ttw / spec.activity,
@@ -208,6 +345,7 @@ def _carrier(spec: CarrierMethod, library: Library, factors: FactorSet | None) -
         method="carrier primary data",
         description=f"carrier energy use / {spec.activity:g} {spec.activity_unit} carried",
         sources=tuple(sources),
+        notes=notes,
     )
 
 

@@ -11,7 +11,8 @@ Two bundled tables live in ``logistics/data/`` (see its README for sources):
   its document, table or sheet row, page where there is one, and year. Hub rows (mode ``hub``)
   are per ``t`` handled, or per ``container`` for GLEC's maritime container terminals; their
   ``temperature`` is ``ambient``, ``reefer`` or ``mixed`` (GLEC's sites with both ambient and
-  temperature-controlled areas).
+  temperature-controlled areas). Battery-electric truck rows give energy, ``kwh_per_unit``
+  (kWh/tkm), instead of emissions; the leg names the grid.
 
 Users add their own rows (e.g. from a licensed copy of the GLEC Framework) in the shipment
 file; an id may not shadow a bundled one. Nothing here is guessed: a TOC or fuel without a
@@ -90,6 +91,13 @@ class DefaultIntensity:
     rounding_step : float
         The step of the published figures, kg CO2e per activity unit (default
         :data:`ROUNDING_STEP`, 0.1 g; 0.001 for GLEC's road tables in whole grams).
+    region : str
+        The region the source gives the values for ("Europe; South America" for GLEC's road
+        Tables 7-11), read by :mod:`openpcf.logistics.uplifts`.
+    kwh : float or None
+        An *energy* intensity, kWh of electricity per ``activity_unit`` (GLEC v3.0 Tables
+        10-11, battery-electric trucks). Such a row has no ``wtt``/``ttw``/``wtw``: its
+        emissions come from the grid factor the leg names (``intensity.grid``).
     """
 
     toc: str
@@ -106,11 +114,21 @@ class DefaultIntensity:
     notes: str = ""
     vehicle: str = ""
     rounding_step: float = ROUNDING_STEP
+    region: str = ""
+    kwh: float | None = None
 
     def __post_init__(self) -> None:
         parts = [p for p in (self.wtt, self.ttw, self.wtw) if p is not None]
-        if not parts:
-            raise ShipmentError(f"default TOC {self.toc!r}: give at least one of wtt, ttw, wtw")
+        if self.kwh is not None:
+            if parts or not (math.isfinite(self.kwh) and self.kwh > 0):
+                raise ShipmentError(
+                    f"default TOC {self.toc!r}: an energy intensity (kwh > 0 per "
+                    f"{self.activity_unit}) stands alone; leave wtt, ttw and wtw empty"
+                )
+        elif not parts:
+            raise ShipmentError(
+                f"default TOC {self.toc!r}: give at least one of wtt, ttw, wtw (or kwh)"
+            )
         if any(not math.isfinite(p) or p < 0 for p in parts):
             raise ShipmentError(f"default TOC {self.toc!r}: intensities must be finite and >= 0")
         if not (math.isfinite(self.rounding_step) and self.rounding_step > 0):
@@ -256,6 +274,8 @@ def bundled_library() -> Library:
             notes=row["notes"],
             vehicle=row["vehicle"],
             rounding_step=_number(row["rounding_step"]) or ROUNDING_STEP,
+            region=row["region"],
+            kwh=_number(row["kwh_per_unit"]),
         )
         for row in csv.DictReader(text.splitlines())
     ]

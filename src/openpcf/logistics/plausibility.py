@@ -88,6 +88,10 @@ def plausibility_warnings(
     if intensity.unit not in ("tkm", "TEU-km"):
         return ()
     peers = library.defaults_for(mode, operation.temperature)
+    if mode == "road" and operation.temperature == "reefer":
+        # GLEC v3.0 p. 94 makes each ambient Europe/South America road row a reefer default
+        # (× 1.12, vans × 1.15): the reefer range spans the ambient rows (vans up to 0.959 kg)
+        peers += library.defaults_for(mode, "ambient")
     what = f"{operation.temperature} {mode}"
     kind = vessel_type(f"{operation.vessel} {operation.category} {operation.vehicle}")
     if mode == "sea" and kind is not None:

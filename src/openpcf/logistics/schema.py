@@ -27,6 +27,9 @@ Mode = Literal["road", "rail", "sea", "inland_waterway", "air"]
 ActivityUnit = Literal["tkm", "TEU-km", "t", "TEU", "container"]
 """``container``: hubs only, per container handled (GLEC v3.0 Table 3, maritime container
 terminals); it needs ``cargo.containers`` and is never converted to t or TEU."""
+Region = Literal["europe", "south-america", "north-america", "asia", "africa"]
+"""The regions GLEC v3.0 names for road (Module 2, pp. 90-94): a road leg's ``region`` selects
+GLEC's Asia and Africa uplift (:mod:`openpcf.logistics.uplifts`)."""
 Temperature = Literal["ambient", "reefer", "mixed"]
 """``reefer``: temperature-controlled; ``mixed``: a hub site with ambient and temperature-controlled
 areas (GLEC Framework v3.0, Module 2 Table 3). Legs are ``ambient`` or ``reefer``."""
@@ -114,10 +117,15 @@ class FuelUse(Strict):
 
 
 class DefaultMethod(Strict):
-    """Use a sourced default intensity of a TOC/HOC."""
+    """Use a sourced default intensity of a TOC/HOC.
+
+    ``grid``: the electricity of a battery-electric default, whose row gives kWh per tkm
+    (GLEC v3.0 Tables 10-11), not emissions; it is required there and refused elsewhere.
+    """
 
     method: Literal["default"]
     toc: str
+    grid: GridRef | None = None
 
 
 class FuelMethod(Strict):
@@ -179,7 +187,13 @@ Intensity = Annotated[DefaultMethod | FuelMethod | CarrierMethod, Field(discrimi
 
 
 class Leg(Strict):
-    """A transport leg: mode, operation category, distance inputs and intensity method."""
+    """A transport leg: mode, operation category, distance inputs and intensity method.
+
+    ``region`` (road only): where the leg runs, in GLEC's road regions; ``asia`` or ``africa``
+    applies GLEC v3.0's p. 94 uplift to a Europe/South America default. Without it, a GLEC
+    road default infers it from the UN M49 region of the ports' countries, or notes that it
+    could not; a stated region the ports contradict is an error (:mod:`openpcf.logistics.regions`).
+    """
 
     type: Literal["leg"]
     name: str = ""
@@ -190,6 +204,7 @@ class Leg(Strict):
     great_circle_km: float | None = None
     adjustment_factor: float | None = Field(None, gt=0)
     adjustment_source: str = ""
+    region: Region | None = None
     operation: Operation = Operation()
     intensity: Intensity
     allocation: Literal["mass", "teu"] | None = None
@@ -214,6 +229,11 @@ class Leg(Strict):
             raise ValueError("'adjustment_factor' needs its 'adjustment_source'")
         if self.t_per_teu is not None and not self.t_per_teu_source:
             raise ValueError("'t_per_teu' needs its 't_per_teu_source'")
+        if self.region is not None and self.mode != "road":
+            raise ValueError(
+                f"'region' selects GLEC's road uplifts (Asia and Africa, GLEC v3.0 p. 94) and is "
+                f"for road legs only; remove it from this {self.mode} leg"
+            )
         if self.operation.temperature == "mixed":
             raise ValueError(
                 "'mixed' describes a hub site; a leg's operation.temperature is 'ambient' or "
@@ -263,7 +283,8 @@ class DefaultRow(Strict):
     """A user default intensity of a TOC (legs) or HOC (hubs: activity unit t, TEU or container).
 
     ``rounding_step``: the step of the published figures (kg CO2e per unit; 0.1 g by default),
-    within 1.5 × which ``wtt + ttw`` must equal a given ``wtw``.
+    within 1.5 × which ``wtt + ttw`` must equal a given ``wtw``. ``kwh``: an electric
+    vehicle's energy per activity unit instead of ``wtt``/``ttw``/``wtw``; the leg names the grid.
     """
 
     toc: str
@@ -273,6 +294,7 @@ class DefaultRow(Strict):
     wtt: float | None = Field(None, ge=0)
     ttw: float | None = Field(None, ge=0)
     wtw: float | None = Field(None, ge=0)
+    kwh: float | None = Field(None, gt=0)
     temperature: Temperature = "ambient"
     year: int
     source: str = Field(min_length=1)

@@ -1,34 +1,42 @@
 """Global sensitivity of a compiled model's total: Sobol indices by SALib, screening first.
 
+**Inputs.** The model's own distributions (exchanges' ``uncertainty:``, ``parameter:<name>``,
+``factor:<id>``) and those stored with the imported databases its sampler carries (linked, or
+read from the store for precomputed rows: each entry ``db:<name>@<version>:<A|B>:<row>:<col>``,
+:mod:`openpcf.model.database_uncertainty`). A sampler built without databases (``openpcf
+uncertainty --no-background``) leaves the databases' entries out of both steps.
+
 **Screening.** The analytic first-order variance shares (:func:`openpcf.model.montecarlo.
-analytic`) rank the model's uncertain inputs (exchanges' keys and ``parameter:<name>``); the
-``top`` largest are kept, the others are held at their median (quantile 0.5) and reported with
-their share, so the cost stays ``N (D + 2)`` evaluations for ``D ≤ top`` kept inputs.
+analytic`; a database entry's from the adjoint, :meth:`DatabaseSampler.gradient`) rank all of
+them together; the ``top`` largest are kept, the others are held at their median (quantile 0.5)
+and reported with their share, so the cost stays ``N (D + 2)`` evaluations for ``D ≤ top``
+kept inputs.
 
 **Sobol indices.** Saltelli's scheme (SALib ``sample.sobol.sample``, scrambled Sobol'
 sequence, ``calc_second_order=False``, seeded) draws ``N (D + 2)`` points of the unit
 hypercube ``[0, 1)^D``; each coordinate is turned into its input's value by that input's
-inverse CDF (:meth:`Distribution.ppf`, so any stats_arrays distribution works) through the
-same evaluation path as the Monte Carlo run (:meth:`Sampler.totals`). SALib
-``analyze.sobol.analyze`` gives the first-order index ``S1_i = Var(E[T | X_i]) / Var T`` and
-the total index ``ST_i = E[Var(T | X_~i)] / Var T`` with bootstrap 95 % confidence half-widths.
-For an additive model ``T = Σ a_i X_i`` of independent inputs both equal
-``a_i² Var X_i / Σ_j a_j² Var X_j``; ``ST_i − S1_i`` is the share of interactions.
-Only the model's own distributions are sampled (and screened), not those stored with imported
-databases.
+inverse CDF (:meth:`Distribution.ppf`, so any stats_arrays distribution works; a database
+entry's by the same formulas, :meth:`DatabaseSampler.draw`) through the same evaluation path as
+the Monte Carlo run (:meth:`Sampler.totals`). A database with a kept entry is solved once per
+point (``Aᵀ λ = Bᵀ c`` with its kept entries drawn and the others at their medians); one
+without is solved once, at its medians. SALib ``analyze.sobol.analyze`` gives the first-order
+index ``S1_i = Var(E[T | X_i]) / Var T`` and the total index ``ST_i = E[Var(T | X_~i)] / Var
+T`` with bootstrap 95 % confidence half-widths. For an additive model ``T = Σ a_i X_i`` of
+independent inputs both equal ``a_i² Var X_i / Σ_j a_j² Var X_j``; ``ST_i − S1_i`` is the
+share of interactions.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from openpcf.errors import InputError
-from openpcf.model.montecarlo import BATCH, Analytic, Sampler, analytic, inputs
+from openpcf.model.montecarlo import BATCH, Analytic, DatabaseSampler, Sampler, analytic, inputs
 
 #: Default base sample size N (a power of 2) and number of inputs kept by the screening.
 DEFAULT_N = 1024
@@ -100,11 +108,12 @@ def sobol(
     (module docstring); ``first`` the analytic result to screen with (computed if None)."""
     if n < 2 or n & (n - 1):
         raise InputError(f"--sobol-n must be a power of 2, at least 2 (got {n})")
-    every = inputs(sampler.base.compiled)
+    every = set(sampler.keys)
     if not every:
         raise InputError(
-            "the model has no uncertain inputs (uncertainty: on an exchange or "
-            "parameter_uncertainty:), so there are no Sobol indices to compute"
+            "the model has no uncertain inputs (uncertainty: on an exchange, "
+            "parameter_uncertainty:, or distributions stored with the databases its "
+            "background: inputs come from), so there are no Sobol indices to compute"
         )
     first = analytic(sampler) if first is None else first
     kept, dropped = screen(first, top, among=every)
@@ -161,13 +170,45 @@ def sobol(
 
 def _evaluate(sampler: Sampler, kept: list[str], points: np.ndarray) -> np.ndarray:
     """The total at each point (rows of uniforms for ``kept``; other inputs at quantile 0.5),
-    in batches (each batch stacks one matrix per point)."""
+    in batches (each batch stacks one matrix per point); each database solved per point when
+    one of its entries is kept, else once at its medians."""
     rows = points.shape[0]
     out = np.empty(rows)
+    column = {key: j for j, key in enumerate(kept)}
+    own = list(inputs(sampler.base.compiled))
+    varied: dict[DatabaseSampler, dict[str, int]] = {}
+    fixed: dict[DatabaseSampler, np.ndarray] = {}
+    for d in sampler.databases:
+        mine = {key: column[key] for key in d.keys if key in column}
+        if mine:
+            varied[d] = mine
+        else:
+            fixed[d] = d.draw(_AtMedian({}, 1), 1)
     for start in range(0, rows, BATCH):
         chunk = points[start : start + BATCH]
         m = chunk.shape[0]
-        uniforms = {key: np.full(m, 0.5) for key in sampler.keys}
-        uniforms.update({key: chunk[:, j] for j, key in enumerate(kept)})
-        out[start : start + m] = sampler.totals(uniforms, m)
+        uniforms = {key: np.full(m, 0.5) for key in own}
+        uniforms.update({key: chunk[:, column[key]] for key in own if key in column})
+        drawn = {d: np.broadcast_to(x, (m, x.shape[1])) for d, x in fixed.items()}
+        for d, mine in varied.items():
+            drawn[d] = d.draw(_AtMedian({k: chunk[:, j] for k, j in mine.items()}, m), m)
+        out[start : start + m] = sampler.totals(uniforms, m, drawn)
     return out
+
+
+class _AtMedian(Mapping[str, np.ndarray]):
+    """Uniforms per key for a database's draw: the given ones, 0.5 (the median) for every
+    other key, without an array per entry (a database may have hundreds of thousands)."""
+
+    def __init__(self, given: dict[str, np.ndarray], n: int) -> None:
+        self.given = given
+        self.half = np.full(n, 0.5)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.given.get(key, self.half)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.given)
+
+    def __len__(self) -> int:
+        return len(self.given)

@@ -27,6 +27,7 @@ from openpcf.electricity import generation_only
 from openpcf.electricity.scope import NOTE_PREFIX as SCOPE
 from openpcf.methods.gases import BY_ID, GAS_IDS
 from openpcf.model.compiler import StatedFactor
+from openpcf.model.database_inputs import input_label
 from openpcf.model.schema import BOUNDARY_STAGES, STAGES, Process
 from openpcf.reports import i18n
 from openpcf.reports.data import (
@@ -63,11 +64,12 @@ from openpcf.reports.numbers import (
 )
 from openpcf.reports.sensitivity import (
     SOBOL_TOP,
+    Propagation,
     Sensitivity,
     analyse,
     effective_overrides,
     global_indices,
-    propagate,
+    propagation,
 )
 
 if TYPE_CHECKING:
@@ -110,7 +112,7 @@ def build_report_data(
     t = i18n.messages(lang)
     compiled, r = calculation.compiled, calculation.result
     sens = sensitivity or analyse(compiled, r.total)
-    propagation = propagate(compiled)
+    found = propagation(compiled)
     b = _Builder(t=t, lang=lang, compiled=compiled, r=r, ruled=calculation.conformance)
     quality_label = t[f"quality_{r.quality.label}"]
     data = ReportData(
@@ -154,9 +156,13 @@ def build_report_data(
         sensitivity_intro=b.sensitivity_intro(sens),
         sensitivity=b.sensitivity_rows(sens),
         gwp_sensitivity=b.gwp_rows(sens),
-        uncertainty=b.uncertainty_text(propagation, quality_label),
-        uncertainty_chart=b.uncertainty_chart(propagation),
-        sobol=b.sobol_section(global_indices(compiled, propagation)),
+        uncertainty=b.uncertainty_text(found, quality_label),
+        uncertainty_chart=b.uncertainty_chart(found.analytic),
+        sobol=b.sobol_section(
+            global_indices(compiled, found.analytic, sampler=found.sampler)
+            if found.analytic is not None
+            else None
+        ),
         conclusions=b.conclusions(sens, quality_label),
         limitations=b.limitations(),
         notes=b.notes(),
@@ -831,17 +837,19 @@ class _Builder:
             parts=parts,
         )
 
-    def uncertainty_text(self, prop: Analytic | None, quality_label: str) -> str:
-        """The quantitative statement when the model has distributions, and the qualitative
-        one from the data quality rating."""
-        t, r = self.t, self.r
+    def uncertainty_text(self, found: Propagation, quality_label: str) -> str:
+        """The quantitative statement when the model has distributions, which databases'
+        stored distributions it includes and which it leaves out, and the qualitative one
+        from the data quality rating."""
+        t, r, prop = self.t, self.r, found.analytic
         quality = t["uncertainty_text" if prop is None else "uncertainty_quality"].format(
             label=quality_label,
             value=f"{r.quality.overall:.2f}",
             coverage=f"{100 * r.quality.coverage:.1f} %",
         )
+        databases = self.databases_text(found)
         if prop is None:
-            return quality
+            return f"{databases} {quality}" if databases else quality
         stated = t["propagation_text"].format(
             mean=number_text(prop.mean, 4),
             sd=number_text(prop.sd, 3),
@@ -850,15 +858,37 @@ class _Builder:
             per=self.per_unit,
             n=len(prop.contributions),
         )
-        return f"{stated} {quality}"
+        return " ".join(part for part in (stated, databases, quality) if part)
+
+    def databases_text(self, found: Propagation) -> str:
+        """Which imported databases' stored distributions the propagation includes (how many
+        each), and which it leaves out and why; empty when the model draws on none."""
+        t = self.t
+        parts = []
+        included = [u for u in found.databases if u.included]
+        if included:
+            items = t["propagation_database_separator"].join(
+                t["propagation_database"].format(ref=u.ref, n=u.distributions) for u in included
+            )
+            parts.append(t["propagation_databases"].format(items=items))
+        for u in found.databases:
+            if not u.included:
+                parts.append(t["propagation_left_out"].format(ref=u.ref, why=u.note))
+        return " ".join(parts)
 
     def uncertainty_chart(self, prop: Analytic | None) -> Chart | None:
         """The inputs' shares of the variance (the largest eight), in percent."""
         if prop is None or not prop.contributions:
             return None
         ranked = sorted(prop.contributions.items(), key=lambda kv: -kv[1])[:8]
-        items = [(short_label(key), 100.0 * share) for key, share in ranked]
+        items = [(self.input_label(key), 100.0 * share) for key, share in ranked]
         return _chart("uncertainty", self.t["chart_uncertainty"], "%", items, scale=100.0)
+
+    def input_label(self, key: str) -> str:
+        """An uncertain input as the report names it, at most :data:`LABEL_CHARS`: a database
+        entry as ``database › process › flow`` (the process name cut first,
+        :func:`openpcf.model.database_inputs.input_label`), others by key."""
+        return short_label(input_label(self.compiled, key, width=LABEL_CHARS))
 
     def sobol_section(self, g: Sobol | None) -> SobolSection | None:
         """The Sobol indices (table and paired S1/ST bars) and how to recompute them."""
@@ -881,7 +911,7 @@ class _Builder:
         )
         rows = tuple(
             SobolRow(
-                input=short_label(i.key),
+                input=self.input_label(i.key),
                 share=f"{100 * i.share:.1f} %",
                 s1=f"{i.s1:.2f} ± {i.s1_conf:.2f}",
                 st=f"{i.st:.2f} ± {i.st_conf:.2f}",
@@ -889,7 +919,7 @@ class _Builder:
             for i in g.indices
         )
         items = [  # to two decimals, as in the table
-            (f"{short_label(i.key)} · {name}", round(value, 2) + 0.0)
+            (f"{self.input_label(i.key)} · {name}", round(value, 2) + 0.0)
             for i in g.indices
             for name, value in (("S1", i.s1), ("ST", i.st))
         ]

@@ -14,7 +14,8 @@ A batch is a list of :class:`BatchItem` (an id, a model file and parameter overr
 :func:`run_batch` calculates each item with :func:`openpcf.services.calculate.calculate` on an
 executor: a :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` processes on this
 machine (the default), or a Dask cluster (``scheduler="tcp://host:port"``, needs the ``dask``
-extra). Factorisations do not pickle, so none is sent: the items go to the workers in contiguous
+extra; SLURM jobs started for the batch are :mod:`openpcf.services.batch_slurm`).
+Factorisations do not pickle, so none is sent: the items go to the workers in contiguous
 chunks, and each worker process keeps the factorisations it made in the engine's process-wide
 cache (``openpcf.core.solver.DEFAULT_CACHE``, keyed by the matrix's content), so a worker
 factorises each distinct system once and reuses it for every later chunk. Every item is
@@ -35,13 +36,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpcf.core.solver import Backend
 from openpcf.errors import InputError, OpenPCFError
 from openpcf.model.loading import LoadedModel
 from openpcf.model.parameters import Value
 from openpcf.settings import Settings
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: Model file types a folder batch reads.
 MODEL_SUFFIXES = frozenset({".yaml", ".yml"})
@@ -238,9 +242,13 @@ def _failed(base: ItemResult, message: str) -> ItemResult:
 
 
 def calculate_chunk(items: Sequence[BatchItem], options: BatchOptions) -> list[ItemResult]:
-    """A worker's task: a run of items, sharing the worker's factorisation cache."""
+    """A worker's task: a run of items, sharing the worker's factorisation cache and, for
+    items on the same background, its intensities (:mod:`openpcf.model.recalculation`)."""
+    from openpcf.model.recalculation import recalculating
+
     loaded: dict[Path, LoadedModel] = {}
-    return [calculate_item(item, options, loaded) for item in items]
+    with recalculating():
+        return [calculate_item(item, options, loaded) for item in items]
 
 
 def chunks(items: Sequence[BatchItem], workers: int) -> list[list[BatchItem]]:
@@ -315,7 +323,6 @@ def _run_dask(
 ) -> BatchResult:
     try:
         from distributed import Client
-        from distributed import as_completed as dask_as_completed
     except ImportError:
         raise BatchError(
             "--scheduler needs Dask: install OpenPCF with the dask extra "
@@ -329,25 +336,45 @@ def _run_dask(
             f"({type(e).__name__}); check the address and that `dask scheduler` runs there"
         ) from None
     try:
-        n = max(1, len(client.scheduler_info().get("workers", {})))
-        parts = chunks(items, n)
-        batch = uuid.uuid4().hex  # keys of concurrent batches on one cluster must not collide
-        futures = [
-            client.submit(calculate_chunk, part, options, pure=False, key=f"batch-{batch}-{k}")
-            for k, part in enumerate(parts)
-        ]
-        index = {f.key: k for k, f in enumerate(futures)}
-        results: list[list[ItemResult] | None] = [None] * len(parts)
-        finished = 0
-        if progress is not None:
-            progress(0, len(items))
-        with client.as_current():  # as_completed looks for the current client
-            for future in dask_as_completed(futures):  # type: ignore[no-untyped-call]
-                part = future.result()
-                results[index[future.key]] = part
-                finished += len(part)
-                if progress is not None:
-                    progress(finished, len(items))
-        return BatchResult(items=_flatten(results), executor=f"dask {scheduler}", workers=n)
+        return run_on_client(
+            client, items, options, executor=f"dask {scheduler}", progress=progress
+        )
     finally:
         client.close()  # type: ignore[no-untyped-call]
+
+
+def run_on_client(
+    client: Client,
+    items: Sequence[BatchItem],
+    options: BatchOptions,
+    *,
+    executor: str,
+    progress: Progress | None,
+) -> BatchResult:
+    """Calculate ``items`` on the workers of a connected ``distributed.Client``.
+
+    The one Dask path, shared by ``--scheduler`` and ``--slurm``
+    (:mod:`openpcf.services.batch_slurm`); the caller owns the client and closes it.
+    """
+    from distributed import as_completed as dask_as_completed
+
+    n = max(1, len(client.scheduler_info().get("workers", {})))
+    parts = chunks(items, n)
+    batch = uuid.uuid4().hex  # keys of concurrent batches on one cluster must not collide
+    futures = [
+        client.submit(calculate_chunk, part, options, pure=False, key=f"batch-{batch}-{k}")
+        for k, part in enumerate(parts)
+    ]
+    index = {f.key: k for k, f in enumerate(futures)}
+    results: list[list[ItemResult] | None] = [None] * len(parts)
+    finished = 0
+    if progress is not None:
+        progress(0, len(items))
+    with client.as_current():  # as_completed looks for the current client
+        for future in dask_as_completed(futures):  # type: ignore[no-untyped-call]
+            part = future.result()
+            results[index[future.key]] = part
+            finished += len(part)
+            if progress is not None:
+                progress(finished, len(items))
+    return BatchResult(items=_flatten(results), executor=executor, workers=n)

@@ -5,7 +5,9 @@ order, one at a time from A, plus interaction); this use case supplies its footp
 each variant is one :func:`~openpcf.services.calculate.calculate` of the model with that
 variant's :class:`~openpcf.rules.apply.Methodology`, the boundary evaluated on the result's
 stages (:func:`~openpcf.rules.apply.boundary_total`; ``calculate`` does not apply it), and
-identical variants calculated once.
+identical variants calculated once, all of them inside one
+:func:`~openpcf.model.recalculation.recalculating` block (variants on the same background
+reuse its work; the results are those of fresh calculations).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Unpack
 
 from openpcf.model.loading import LoadedModel, load_model
+from openpcf.model.recalculation import recalculating
 from openpcf.rules.apply import Methodology, boundary_total, from_rules
 from openpcf.rules.compare import Comparison, Side, as_written, decompose, describe, parse_side
 from openpcf.services.calculate import CalculationOptions, calculate, rule_set_for
@@ -80,17 +83,18 @@ def compare_methodologies(
             )
         return cache[key]
 
-    return decompose(
-        m_a,
-        m_b,
-        f,
-        a_label=side_a.label,
-        b_label=side_b.label,
-        a_description=_description(side_a, m_a),
-        b_description=_description(side_b, m_b),
-        as_written=as_written(original),
-        unit=unit,
-    )
+    with recalculating():
+        return decompose(
+            m_a,
+            m_b,
+            f,
+            a_label=side_a.label,
+            b_label=side_b.label,
+            a_description=_description(side_a, m_a),
+            b_description=_description(side_b, m_b),
+            as_written=as_written(original),
+            unit=unit,
+        )
 
 
 def _side(spec: SideSpec, label: str) -> Side:

@@ -2,8 +2,8 @@
 request, and the comparison of two models with the same draws for their shared inputs
 (:mod:`openpcf.model.montecarlo`; ``docs/uncertainty.md``), including the stored distributions
 of the imported databases the models' ``background:`` inputs come from (precomputed, or linked
-and perhaps re-pointed: :mod:`openpcf.model.database_uncertainty`), and Sobol indices on
-request (:mod:`openpcf.model.sobol`)."""
+and perhaps re-pointed: :mod:`openpcf.model.database_inputs`, as the report reads them), and
+Sobol indices on request (:mod:`openpcf.model.sobol`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Unpack
 
-import numpy as np
-
-from openpcf.core.uncertainty import NO_UNCERTAINTY
-from openpcf.io.store import DatabaseNotFoundError, DatabaseStore, StoredVersion
-from openpcf.io.uncertainty import MatrixUncertainty
-from openpcf.methods.gwp import characterisation_vector
+from openpcf.core.solver import Backend
 from openpcf.model.calculation import Calculation
-from openpcf.model.database_uncertainty import DatabaseSampler, database_rows, linked_samplers
+from openpcf.model.database_inputs import DatabaseUse, shared_database_inputs
+from openpcf.model.database_uncertainty import DatabaseSampler, database_rows
 from openpcf.model.loading import LoadedModel
 from openpcf.model.montecarlo import (
     Analytic,
@@ -33,6 +29,7 @@ from openpcf.model.montecarlo import (
     run,
     summary,
 )
+from openpcf.model.recalculation import recalculating
 from openpcf.model.sobol import DEFAULT_N, DEFAULT_TOP, Sobol, sobol
 from openpcf.services.calculate import CalculationOptions, calculate
 
@@ -85,11 +82,12 @@ def uncertainty(
     ``sobol_indices``: also Sobol indices (:func:`openpcf.model.sobol.sobol`) of each model
     over its ``top`` most contributing inputs, base sample ``sobol_n``, seeded by ``seed``."""
     models = [m for m in (model, compare) if m is not None]
-    calcs = [calculate(m, **options) for m in models]
+    with recalculating():  # two models on one background: its work done once
+        calcs = [calculate(m, **options) for m in models]
     overrides = options.get("overrides")
-    settings = options.get("settings")
-    store = DatabaseStore(settings.databases_dir) if settings is not None else None
-    databases, report = _databases(calcs, store, background=background)
+    # the databases' draws: BiCGSTAB on the CPU, or on the GPU when that backend was chosen
+    sampling: Backend = "gpu" if options.get("backend") == "gpu" else "iterative"
+    databases, report = _databases(calcs, background=background, backend=sampling)
     samplers = [
         Sampler(c.compiled, recompiler(c.compiled, overrides), d)
         for c, d in zip(calcs, databases, strict=True)
@@ -145,62 +143,35 @@ def uncertainty(
 
 
 def _databases(
-    calcs: Sequence[Calculation], store: DatabaseStore | None, *, background: bool
+    calcs: Sequence[Calculation], *, background: bool, backend: Backend
 ) -> tuple[list[list[DatabaseSampler]], tuple[DatabaseSampling, ...]]:
     """Per model, a :class:`DatabaseSampler` for each database with distributions that it draws
-    on (when ``background``): a linked one as the model links it (re-pointed electricity
-    included), the others from the store, shared by the models; and a report line per
-    database."""
-    linked = [{d.ref: d for d in linked_samplers(c.compiled)} if background else {} for c in calcs]
+    on (none without ``background``), as :func:`shared_database_inputs` gives them (linked ones
+    as the model links them, precomputed ones shared by the models); and a line per database
+    the models draw on."""
+    leave_out = "" if background else "--no-background"
+    found = shared_database_inputs(
+        [c.compiled for c in calcs], leave_out=leave_out, backend=backend
+    )
     lines: dict[str, DatabaseSampling] = {}
-    used: dict[str, dict[str, None]] = {}
-    for calc, mine in zip(calcs, linked, strict=True):
-        dbs = calc.compiled.linked.databases if calc.compiled.linked is not None else ()
-        for db in dbs:
-            params = db.uncertainty.params if db.uncertainty is not None else None
-            lines[db.ref] = _line(db.ref, params, background=background, found=db.ref in mine)
-        for ref, activity in database_rows(calc.compiled).values():
-            if not any(db.ref == ref for db in dbs):
-                used.setdefault(ref, {})[activity] = None
-    shared: list[DatabaseSampler] = []
-    for ref, activities in used.items():
-        stored = _stored(store, ref)
-        if stored is None:
-            continue  # a factor set whose ids look like a database's
-        params = stored.uncertainty()
-        lines[ref] = _line(ref, params, background=background, found=True)
-        if lines[ref].propagated and params is not None:
-            system = stored.system()
-            c = characterisation_vector(calcs[0].compiled.gwp, system.flows)
-            shared.append(DatabaseSampler(ref, system, params, c, list(activities)))
-    samplers = [[*mine.values(), *shared] for mine in linked]
-    return samplers, tuple(lines.values())
+    for calc, inputs in zip(calcs, found, strict=True):
+        for ref, _ in database_rows(calc.compiled).values():
+            lines.setdefault(ref, _line(ref, None))
+        for use in inputs.uses:
+            lines[use.ref] = _line(use.ref, use)
+    return [list(inputs.samplers) for inputs in found], tuple(lines.values())
 
 
-def _line(
-    ref: str, params: MatrixUncertainty | None, *, background: bool, found: bool
-) -> DatabaseSampling:
-    """The report line of one database before a run: its entries with a distribution, and
-    whether they are propagated (``sampled`` is set by a Monte Carlo run)."""
-    entries = 0 if params is None else _count(params.A) + _count(params.B)
-    if not entries:
-        why = "not sampled: this version stores no distributions (no uncertainty.npz)"
-    elif not background:
-        why = "not sampled (--no-background)"
+def _line(ref: str, use: DatabaseUse | None) -> DatabaseSampling:
+    """The line of one database before a run (``use`` None: it stores no distributions):
+    its entries with a distribution, and whether they are propagated (``sampled`` is set by a
+    Monte Carlo run)."""
+    if use is None:
+        note = "not sampled: this version stores no distributions (no uncertainty.npz)"
+    elif not use.included:
+        note = f"not sampled ({use.note})"
     else:
-        why = "" if found else "not sampled"
-    note = why or "propagated by the analytic method (sampled with --monte-carlo)"
-    return DatabaseSampling(ref=ref, entries=entries, sampled=0, note=note, propagated=not why)
-
-
-def _stored(store: DatabaseStore | None, ref: str) -> StoredVersion | None:
-    if store is None:
-        return None
-    try:
-        return store.get(ref)
-    except DatabaseNotFoundError:
-        return None
-
-
-def _count(params: np.ndarray) -> int:
-    return int((params["uncertainty_type"] > NO_UNCERTAINTY).sum())
+        note = "propagated by the analytic method (sampled with --monte-carlo)"
+    entries = use.distributions if use is not None else 0
+    included = use is not None and use.included
+    return DatabaseSampling(ref=ref, entries=entries, sampled=0, note=note, propagated=included)

@@ -40,8 +40,10 @@ from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import CalculationRecord, Footprint, Product
 from openpcf.errors import OpenPCFError
+from openpcf.model.database_inputs import input_label
 from openpcf.model.montecarlo import recompiler
 from openpcf.model.result_json import result_to_dict
+from openpcf.reports.build import LABEL_CHARS
 from openpcf.reports.sensitivity import effective_overrides, propagate
 from openpcf.services.uncertainty import uncertainty
 from openpcf.services.web_calculation import WebCaller, owner, web_options
@@ -224,6 +226,9 @@ class UncertaintyView:
     rest: float  # the share of the inputs beyond the first TOP_INPUTS
     ignored: Mapping[str, int]  # database ref -> distributions left out (Monte Carlo only)
     unit: str
+    #: a shown input's key -> its name in the chart (a database entry ``database › process ›
+    #: flow``, :func:`openpcf.model.database_inputs.input_label`, as the report names it)
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def relative_sd(self) -> float:
@@ -232,7 +237,7 @@ class UncertaintyView:
 
     def chart(self, rest_label: str) -> dict[str, Any]:
         """The variance shares (percent) as a horizontal bar chart for ``static/analysis.js``."""
-        labels = [key for key, _ in self.shares]
+        labels = [self.labels.get(key, key) for key, _ in self.shares]
         values = [round(100.0 * share, 6) for _, share in self.shares]
         if self.rest > 0:
             labels.append(rest_label)
@@ -247,6 +252,8 @@ def uncertainty_view(calculation: Calculation) -> UncertaintyView | None:
     if found is None:
         return None
     ranked = sorted(found.contributions.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ranked[:TOP_INPUTS]
+    compiled = calculation.compiled
     result = calculation.result
     return UncertaintyView(
         deterministic=found.deterministic,
@@ -255,10 +262,11 @@ def uncertainty_view(calculation: Calculation) -> UncertaintyView | None:
         p2_5=found.p2_5,
         p97_5=found.p97_5,
         inputs=len(ranked),
-        shares=tuple(ranked[:TOP_INPUTS]),
+        shares=tuple(shown),
         rest=sum(share for _, share in ranked[TOP_INPUTS:]),
         ignored=dict(found.ignored),
         unit=basis(result.declared_amount, result.declared_unit),
+        labels={key: input_label(compiled, key, width=LABEL_CHARS) for key, _ in shown},
     )
 
 

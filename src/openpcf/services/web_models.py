@@ -187,6 +187,15 @@ def evaluate_model_text(
     )
 
 
+def finite_number(typed: str) -> float | None:
+    """A parameter value typed in a form as a finite number, or None when it is not one."""
+    try:
+        value = float(typed)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _overrides(
     declared: Mapping[str, Any], overrides: Mapping[str, str]
 ) -> tuple[dict[str, float], tuple[ParameterField, ...]]:
@@ -197,11 +206,8 @@ def _overrides(
         if not typed:
             fields.append(ParameterField(name=name, value=""))
             continue
-        try:
-            value = float(typed)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
+        value = finite_number(typed)
+        if value is None:
             fields.append(ParameterField(name=name, value=typed, error="enter a finite number"))
             continue
         given[name] = value

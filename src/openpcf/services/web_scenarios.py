@@ -7,6 +7,12 @@ with their differences from the editor's current result (the first column). The 
 has no ``scenarios:`` section (``docs/models.md``); ``openpcf batch`` takes a CSV of parameter
 sets for many at once, and ``openpcf publish --scenario`` stores one.
 
+Design note: the text is parsed once and each scenario's values are its parameter overrides
+(``calculate(..., overrides=)``, as ``--param``), solved inside one
+:func:`~openpcf.model.recalculation.recalculating` block; each column is exactly the result the
+editor gives for those values. Parsing the text again for each scenario took 58 % of a
+comparison (``bench/parameters.py``, web scenarios row).
+
 Bounds: at most :data:`MAX_SCENARIOS` scenarios, names and values cut at
 :data:`MAX_NAME_CHARS` and :data:`MAX_VALUE_CHARS`. Nothing here raises for bad input:
 problems are messages at their fields.
@@ -17,11 +23,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from openpcf.errors import OpenPCFError
+from openpcf.model.calculation import Calculation
+from openpcf.model.loading import LoadedModel, load_model
+from openpcf.model.recalculation import recalculating
 from openpcf.model.schema import STAGES
-from openpcf.services.web_calculation import WebCaller
-from openpcf.services.web_models import EditorOutcome, FieldError, evaluate_model_text
+from openpcf.services.web_calculation import WebCaller, web_calculate
+from openpcf.services.web_models import (
+    EditorOutcome,
+    FieldError,
+    evaluate_model_text,
+    finite_number,
+)
+from openpcf.services.web_rules import MODEL_NAME, located_errors
 
 #: The most scenarios the editor compares at once (besides its current result).
 MAX_SCENARIOS = 6
@@ -179,17 +196,27 @@ def compare_scenarios(
     checked = tuple(scenarios)
     if first.calculation is None:
         return None, checked
-    columns = [_column("", first)]
+    try:
+        loaded = load_model(Path(MODEL_NAME), text=text)  # parsed once for every scenario
+    except OpenPCFError:  # not the text ``base`` was calculated from
+        return None, checked
+    declared = tuple(loaded.model.parameters)
+    given: list[dict[str, float]] = []
     marked: list[ScenarioInput] = []
     for scenario in checked:
-        outcome = evaluate_model_text(text, {**overrides, **scenario.values}, caller=caller)
-        errors = dict(scenario.errors)
-        errors.update({p.name: p.error for p in outcome.parameters if p.error})
+        values, bad = _numbers(declared, {**overrides, **scenario.values})
+        errors = {**scenario.errors, **bad}
         marked.append(scenario if errors == scenario.errors else _with_errors(scenario, errors))
-        columns.append(_column(scenario.name, outcome))
+        given.append(values)
     marked_t = tuple(marked)
     if any(s.errors for s in marked_t):
         return None, marked_t
+    columns = [_column("", first.calculation)]
+    with recalculating():
+        columns.extend(
+            _scenario(s.name, loaded, values, caller)
+            for s, values in zip(marked_t, given, strict=True)
+        )
     result = first.calculation.result
     present = {s for c in columns for s in c.stages}
     stages = tuple(
@@ -222,20 +249,43 @@ def _with_errors(scenario: ScenarioInput, errors: Mapping[str, str]) -> Scenario
     )
 
 
-def _column(name: str, outcome: EditorOutcome) -> ScenarioColumn:
-    calc = outcome.calculation
-    if calc is None:
-        return ScenarioColumn(
-            name=name,
-            parameters={},
-            total=None,
-            stages={},
-            errors=outcome.errors,
-        )
-    result = calc.result
+def _numbers(
+    declared: Iterable[str], typed: Mapping[str, str]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The values typed for the model's parameters as numbers (names the model does not have
+    are ignored), and the fields whose value is not a finite number, as the editor checks its
+    parameter fields (:func:`~openpcf.services.web_models.evaluate_model_text`)."""
+    values: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for name in declared:
+        text = (typed.get(name) or "").strip()
+        if not text:
+            continue
+        value = finite_number(text)
+        if value is None:
+            errors[name] = "enter a finite number"
+        else:
+            values[name] = value
+    return values, errors
+
+
+def _scenario(
+    name: str, loaded: LoadedModel, values: Mapping[str, float], caller: WebCaller | None
+) -> ScenarioColumn:
+    """The column of one scenario: ``loaded`` calculated as the editor calculates it, with
+    ``values`` as the parameters' overrides; failed at the model's lines when it does not."""
+    try:
+        calc = web_calculate(loaded, caller, overrides=values)
+    except OpenPCFError as e:
+        errors = located_errors("model", str(e))
+        return ScenarioColumn(name=name, parameters={}, total=None, stages={}, errors=errors)
+    return _column(name, calc)
+
+
+def _column(name: str, calc: Calculation) -> ScenarioColumn:
     return ScenarioColumn(
         name=name,
         parameters=dict(calc.compiled.parameters),
-        total=result.total,
-        stages=dict(result.by_stage),
+        total=calc.result.total,
+        stages=dict(calc.result.by_stage),
     )

@@ -26,7 +26,9 @@ from sqlalchemy import (
     cast,
     exists,
     false,
+    func,
     select,
+    tuple_,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,6 +55,7 @@ from openpcf.db.models import (
     Organisation,
     Product,
 )
+from openpcf.db.repositories.owners import lock_organisation
 from openpcf.errors import InputError
 from openpcf.exchange.criteria import FootprintFilter, parse_datetime
 from openpcf.exchange.errors import FootprintDocumentError
@@ -213,6 +216,8 @@ def publish_footprint(
             f"footprint {facts.id} exists already; a changed footprint needs a new id"
         )
     read_active = frozenset(p.id for p in preceding or [] if p.status == ACTIVE)
+    begin_write(session.connection())  # SQLite: the write lock first; a savepoint needs it too
+    stored_at = _listing_stamp(session, organisation)
     predecessors = _predecessors(session, organisation, ids, read_active=read_active)
     region, country, subdivision = facts.geography
     footprint = Footprint(
@@ -223,7 +228,7 @@ def publish_footprint(
         spec_version=facts.spec_version,
         status=ACTIVE,
         created=facts.created,
-        stored_at=utcnow(),  # wall-clock insertion time: the listing order
+        stored_at=stored_at,  # the listing order (:func:`_listing_stamp`)
         document=doc,
         preceding_pf_ids=ids,
         reference_period_start=facts.reference_period[0],
@@ -235,7 +240,6 @@ def publish_footprint(
         geography_subdivision=subdivision,
         keys=[FootprintKey(kind=k, value=v) for k, v in sorted(facts.keys)],
     )
-    begin_write(session.connection())  # SQLite: a savepoint needs an open transaction
     try:
         with session.begin_nested():
             session.add(footprint)
@@ -253,6 +257,29 @@ def publish_footprint(
             "Active footprint in precedingPfIds to replace it"
         ) from e
     return footprint
+
+
+def _listing_stamp(session: Session, organisation: Organisation) -> dt.datetime:
+    """The ``stored_at`` of a footprint the organisation publishes now: later than that of
+    every footprint it has stored, so that a new footprint lands at the end of every listing.
+
+    Design note: ListFootprints pages by key (:class:`PageKey`): a client holding a cursor
+    sees a new footprint only if its ``(stored_at, id)`` comes after the cursor's. The
+    wall-clock alone does not promise that: two PostgreSQL transactions may commit in the
+    other order than they read the clock, a clock may step back, and two footprints may share
+    a microsecond (their random ids then decide the order). So publishers of one organisation
+    (the unit a client lists) take turns: the organisation's row is locked
+    (:func:`~openpcf.db.repositories.owners.lock_organisation`) until the footprint commits,
+    and its stamp is the clock or, if that is not later, one microsecond after the
+    organisation's latest stamp (one index lookup). The lock is taken before the
+    predecessors' rows are locked, so that every publisher locks in the same order.
+    """
+    lock_organisation(session, organisation=organisation)
+    latest = session.scalar(
+        select(func.max(Footprint.stored_at)).where(Footprint.organisation_id == organisation.id)
+    )
+    now = utcnow()
+    return now if latest is None or now > latest else latest + dt.timedelta(microseconds=1)
 
 
 def _predecessors(
@@ -344,11 +371,36 @@ def find_active_footprint(
 
 
 @dataclass(frozen=True, slots=True)
+class PageKey:
+    """A place in a client's listing, which is ordered by ``(stored_at, id)``: the next page
+    starts after the footprint with this key (keyset pagination).
+
+    Design note: a page used to be an OFFSET into the listing, and the database walked every
+    row the offset skipped: page 90 of 10,000 footprints cost 2.5 times page 1 on PostgreSQL.
+    Starting after a key is an index range scan (``ix_footprint_organisation_stored_product``:
+    ``organisation_id = :org AND (stored_at, id) > (:at, :id)``), so every page costs the
+    same; and since a new footprint is stamped after every stored one of its organisation
+    (:func:`_listing_stamp`), a footprint published while a client pages is listed exactly
+    once, at the end. (An offset also skipped a row whenever one before it left a filtered
+    list, say a footprint deprecated while a client paged the Active ones.)
+    """
+
+    stored_at: dt.datetime
+    id: uuid.UUID
+
+    @classmethod
+    def of(cls, footprint: Footprint) -> PageKey:
+        """The key of ``footprint``: a page that ends with it continues after this key."""
+        return cls(footprint.stored_at, footprint.id)
+
+
+@dataclass(frozen=True, slots=True)
 class FootprintPage:
-    """One page of footprints; ``next_offset`` is ``None`` on the last page."""
+    """One page of footprints; ``next_key`` (the key of the last item) is ``None`` on the
+    last page."""
 
     items: list[Footprint]
-    next_offset: int | None
+    next_key: PageKey | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,17 +455,18 @@ def list_footprints(
     client: ApiClient,
     filters: FootprintFilter | None = None,
     limit: int | None = None,
-    offset: int = 0,
+    after: PageKey | None = None,
 ) -> FootprintPage:
-    """The footprints shared with ``client`` that pass ``filters``, in the order stored.
+    """The footprints shared with ``client`` that pass ``filters``, in the order stored,
+    starting after the key ``after`` (:class:`PageKey`; ``None``: from the first).
 
     Ordered by ``(stored_at, id)`` so that a page link returns the same items when called
     again and newly published footprints land at the end.
     """
-    stmt = _page_statement(client, filters, limit=limit, offset=offset)
+    stmt = _page_statement(client, filters, limit=limit, after=after)
     items = list(session.scalars(stmt))
     if limit is not None and len(items) > limit:
-        return FootprintPage(items[:limit], offset + limit)
+        return FootprintPage(items[:limit], PageKey.of(items[limit - 1]))
     return FootprintPage(items, None)
 
 
@@ -424,10 +477,10 @@ _DOCUMENT_TEXT = cast(Footprint.document, Text)
 
 @dataclass(frozen=True, slots=True)
 class DocumentPage:
-    """One page of stored footprint documents as JSON texts; ``next_offset`` as above."""
+    """One page of stored footprint documents as JSON texts; ``next_key`` as above."""
 
     texts: list[str]
-    next_offset: int | None
+    next_key: PageKey | None
 
 
 def list_document_texts(
@@ -436,7 +489,7 @@ def list_document_texts(
     client: Client,
     filters: FootprintFilter | None = None,
     limit: int | None = None,
-    offset: int = 0,
+    after: PageKey | None = None,
 ) -> DocumentPage:
     """:func:`list_footprints`, but only the stored documents, as JSON text.
 
@@ -450,30 +503,38 @@ def list_document_texts(
     set of filters, with the client and the page as parameters, then took the read of a page
     from 1.0-1.5 to 0.6-0.9 ms of CPU.
     """
-    _check_paging(limit, offset)
+    _check_limit(limit)
     if client.disabled:
         return DocumentPage([], None)  # a disabled client sees nothing (:func:`_visible_to`)
-    stmt = _document_page_statement(filters or FootprintFilter(), paged=limit is not None)
-    params = {"organisation_id": client.organisation_id, "client_id": client.id}
-    params |= {"offset": offset, "limit": (limit or 0) + 1}
-    texts = list(db.scalars(stmt, params).all())
-    if limit is not None and len(texts) > limit:
-        return DocumentPage(texts[:limit], offset + limit)
+    stmt = _document_page_statement(
+        filters or FootprintFilter(), paged=limit is not None, keyed=after is not None
+    )
+    params: dict[str, Any] = {"organisation_id": client.organisation_id, "client_id": client.id}
+    params["limit"] = (limit or 0) + 1
+    if after is not None:
+        params |= {"after_at": after.stored_at, "after_id": after.id}
+    rows = db.execute(stmt, params).all()
+    texts = [row[0] for row in rows]
+    if limit is not None and len(rows) > limit:
+        last = rows[limit - 1]
+        return DocumentPage(texts[:limit], PageKey(last[1], last[2]))
     return DocumentPage(texts, None)
 
 
 @functools.lru_cache(maxsize=256)
-def _document_page_statement(filters: FootprintFilter, *, paged: bool) -> Any:
-    """SELECT of the stored documents of one page as text, for ``filters``; parameters:
-    ``organisation_id`` and ``client_id`` of the client, ``offset``, and ``limit`` (one row
-    more than the page, which tells whether there is a next page) when ``paged``.
+def _document_page_statement(filters: FootprintFilter, *, paged: bool, keyed: bool) -> Any:
+    """SELECT of the stored documents of one page as text, with each row's key (``stored_at``,
+    ``id``), for ``filters``; parameters: ``organisation_id`` and ``client_id`` of the
+    client, ``after_at`` and ``after_id`` (the :class:`PageKey` the page starts after) when
+    ``keyed``, and ``limit`` (one row more than the page, which tells whether there is a next
+    page) when ``paged``.
 
     The rule is :func:`_visible_to`'s (the client's organisation, the products granted to
-    it). The page's ids are chosen first, by an index-only scan of
-    ``ix_footprint_organisation_stored_product`` (migration 0011) and the grants, and only
-    their documents are read: the rows the offset skips are never fetched from the table,
-    and the text cast runs on the page's rows only. Built once per set of filters (and
-    cached): building the statement cost more CPU than reading the page.
+    it). The page's ids are chosen first, by an index-only range scan of
+    ``ix_footprint_organisation_stored_product`` (migration 0011) from the key on, checked
+    against the grants, and only their documents are read: the text cast runs on the page's
+    rows only. Built once per set of filters (and cached): building the statement cost more
+    CPU than reading the page.
     """
     granted = select(FootprintAccess.product_id).where(
         FootprintAccess.client_id == bindparam("client_id")
@@ -482,17 +543,18 @@ def _document_page_statement(filters: FootprintFilter, *, paged: bool) -> Any:
         Footprint.organisation_id == bindparam("organisation_id"),
         Footprint.product_id.in_(granted),
     )
+    if keyed:
+        ids = _after(ids, bindparam("after_at", type_=_STORED_AT), bindparam("after_id", type_=_ID))
     ids = _filtered(ids, filters).order_by(Footprint.stored_at, Footprint.id)
     # the limit written into the SQL text (by SQLAlchemy, from an integer): as a parameter,
     # PostgreSQL may plan the prepared statement for any limit (a "generic plan", assuming a
     # tenth of the rows), and that plan read all 10,000 documents for a hash join; with the
     # limit known, the generic plan is the index-only one (checked with EXPLAIN)
-    ids = ids.offset(bindparam("offset", type_=Integer))
     if paged:
         ids = ids.limit(bindparam("limit", type_=Integer, literal_execute=True))
     page = ids.subquery()
     return (
-        select(_DOCUMENT_TEXT)
+        select(_DOCUMENT_TEXT, page.c.stored_at, page.c.id)
         .join(page, Footprint.id == page.c.id)
         .order_by(page.c.stored_at, page.c.id)
     )
@@ -545,23 +607,41 @@ def shared_document(
 
 
 def _page_statement(
-    client: Client, filters: FootprintFilter | None, *, limit: int | None, offset: int
+    client: Client, filters: FootprintFilter | None, *, limit: int | None, after: PageKey | None
 ) -> Any:
-    """SELECT of one page of the footprints shared with ``client`` (one row more than
-    ``limit``, which tells whether there is a next page)."""
-    _check_paging(limit, offset)
-    stmt = _filtered(_visible_to(client), filters or FootprintFilter())
-    stmt = stmt.order_by(Footprint.stored_at, Footprint.id).offset(offset)
+    """SELECT of one page of the footprints shared with ``client``, after the key ``after``
+    (one row more than ``limit``, which tells whether there is a next page)."""
+    _check_limit(limit)
+    stmt = _visible_to(client)
+    if after is not None:
+        stmt = _after(stmt, after.stored_at, after.id)
+    stmt = _filtered(stmt, filters or FootprintFilter())
+    stmt = stmt.order_by(Footprint.stored_at, Footprint.id)
     if limit is not None:
         stmt = stmt.limit(limit + 1)
     return stmt
 
 
-def _check_paging(limit: int | None, offset: int) -> None:
+_STORED_AT = Footprint.__table__.c.stored_at.type
+_ID = Footprint.__table__.c.id.type
+
+
+def _after(stmt: Any, stored_at: Any, pf_id: Any) -> Any:
+    """``stmt`` limited to the rows after the key ``(stored_at, pf_id)`` in the listing order.
+
+    Design note: written as one row comparison, ``(stored_at, id) > (:at, :id)``, which both
+    databases take as the start of a range scan of ``ix_footprint_organisation_stored_product``
+    after ``organisation_id = :org`` (SQLite: ``SEARCH ... USING COVERING INDEX (organisation_id=?
+    AND (stored_at,id)>(?,?))``; PostgreSQL: an ``Index Only Scan`` with the row comparison in
+    its ``Index Cond``; checked in ``tests/test_pact_paging_keyset.py``). The spelled-out
+    ``stored_at > :at OR (stored_at = :at AND id > :id)`` only bounds ``stored_at``.
+    """
+    return stmt.where(tuple_(Footprint.stored_at, Footprint.id) > tuple_(stored_at, pf_id))
+
+
+def _check_limit(limit: int | None) -> None:
     if limit is not None and limit < 1:
         raise InputError(f"limit must be a positive integer, not {limit}")
-    if offset < 0:
-        raise InputError(f"offset must be >= 0, not {offset}")
 
 
 def _filtered(stmt: Any, f: FootprintFilter) -> Any:

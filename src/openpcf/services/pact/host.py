@@ -31,7 +31,12 @@ from openpcf.db.base import utcnow
 from openpcf.db.engine import session_scope
 from openpcf.db.errors import NotFoundError
 from openpcf.db.models import ApiClient, Footprint
-from openpcf.db.repositories.footprints import ClientFacts, client_facts, shared_document
+from openpcf.db.repositories.footprints import (
+    ClientFacts,
+    PageKey,
+    client_facts,
+    shared_document,
+)
 from openpcf.exchange.criteria import FootprintFilter
 from openpcf.exchange.errors import (
     AccessDeniedError,
@@ -43,6 +48,7 @@ from openpcf.exchange.events import CloudEvent, Version, build_event, not_found_
 from openpcf.exchange.v2 import NotMappableError, v2_view
 from openpcf.services.pact.answers import accept_answer
 from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
+from openpcf.services.pact.cursor import decode_cursor, encode_cursor, query_digest
 from openpcf.services.pact.filter import V2Filter, parse_filter
 
 if TYPE_CHECKING:
@@ -78,11 +84,11 @@ _C = TypeVar("_C", ApiClient, ClientFacts)
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Footprint documents of one page, as JSON texts, and the offset of the next page
-    (``None``: the last page)."""
+    """Footprint documents of one page, as JSON texts, and the cursor of the next page
+    (:mod:`openpcf.services.pact.cursor`; ``None``: the last page)."""
 
     documents: list[str]
-    next_offset: int | None
+    next_cursor: str | None
 
     def body(self) -> bytes:
         """The ListFootprints response body, ``{"data": [...]}`` (UTF-8 JSON)."""
@@ -196,21 +202,29 @@ def list_footprints(
     version: Version,
     params: Sequence[tuple[str, str]] = (),
     limit: int | None = None,
-    offset: int = 0,
+    cursor: str | None = None,
 ) -> Page:
-    """One page of the footprints the token's client may see, filtered.
+    """One page of the footprints the token's client may see, filtered, starting where
+    ``cursor`` (from the previous page's :attr:`Page.next_cursor`) says.
 
     v3: the ``productId`` … ``status`` parameters (:func:`v3_filter_query`); each document is
     the stored JSON text, served as it was published (:func:`openpcf.db.repositories.
     list_document_texts`: no parsing and serialising again per request). v2.3: the optional
     ``$filter`` subset (:func:`openpcf.services.pact.filter.parse_filter`); footprints that
     cannot be expressed in v2.3 are left out.
+
+    A cursor is valid only with the filters it was made for (:func:`~openpcf.services.pact.
+    cursor.decode_cursor`: else :class:`BadRequestError`); it only positions the listing, and
+    the client's visibility and the filters are applied again on every page.
     """
     if limit is not None and limit < 1:
         raise BadRequestError(f"limit must be a positive integer, not {limit}")
     size = min(limit or MAX_PAGE, MAX_PAGE)
     if version == "3":
-        filters = FootprintFilter.from_query(v3_filter_query(params))
+        query = v3_filter_query(params)
+        digest = query_digest(version, query)
+        after = decode_cursor(cursor, digest=digest) if cursor is not None else None
+        filters = FootprintFilter.from_query(query)
         with _reading(engine) as connection:
             facts = client_facts(connection, client_id=claims.client_id)
             page = repo.list_document_texts(
@@ -218,14 +232,23 @@ def list_footprints(
                 client=_admitted(facts, claims, "footprint:list"),
                 filters=filters,
                 limit=size,
-                offset=offset,
+                after=after,
             )
-        return Page(page.texts, page.next_offset)
+        return _page(page.texts, page.next_key, digest)
+    odata = [v for k, v in params if k == "$filter"]
+    odata = odata[-1:] if odata and odata[-1].strip() else []
+    digest = query_digest(version, {"$filter": odata})
+    after = decode_cursor(cursor, digest=digest) if cursor is not None else None
     with session_scope(engine) as session:
         client = _client(session, claims, "footprint:list")
-        odata = [v for k, v in params if k == "$filter"]
-        wanted = parse_filter(odata[-1]) if odata and odata[-1].strip() else None
-        return _v2_page(session, client, wanted, size=size, offset=offset)
+        wanted = parse_filter(odata[0]) if odata else None
+        documents, next_key = _v2_page(session, client, wanted, size=size, after=after)
+    return _page(documents, next_key, digest)
+
+
+def _page(documents: list[str], next_key: PageKey | None, digest: str) -> Page:
+    cursor = None if next_key is None else encode_cursor(next_key, digest=digest)
+    return Page(documents, cursor)
 
 
 #: Rows read per query while filling a v2.3 page.
@@ -233,36 +256,44 @@ V2_BATCH = 200
 
 
 def _v2_page(
-    session: Session, client: ApiClient, wanted: V2Filter | None, *, size: int, offset: int
-) -> Page:
-    """A v2.3 page of ``size`` documents, filtered *before* paging.
+    session: Session,
+    client: ApiClient,
+    wanted: V2Filter | None,
+    *,
+    size: int,
+    after: PageKey | None,
+) -> tuple[list[str], PageKey | None]:
+    """A v2.3 page of ``size`` documents after the key ``after``, filtered *before* paging,
+    and the key of its last footprint if a next page has footprints (else ``None``).
 
-    ``offset`` counts rows of the SQL-filtered list (:meth:`V2Filter.prefilter`), so a link
-    returns the same page whenever it is called, as in v3. Rows are read in batches until the
-    page is full and one more match is seen (then there is a next page), or the rows end:
-    footprints without a v2.3 form or failing the ``$filter`` never leave an empty page with a
-    ``next`` link (PACT conformance TC5).
+    Rows of the SQL-filtered list (:meth:`V2Filter.prefilter`) are read in batches, each
+    starting after the last row read, until the page is full and one more match is seen (then
+    there is a next page), or the rows end: footprints without a v2.3 form or failing the
+    ``$filter`` never leave an empty page with a ``next`` link (PACT conformance TC5). The
+    next page starts after the page's last footprint, so it reads again the rows between that
+    one and the match seen (at most the ones skipped here).
     """
     filters = wanted.prefilter() if wanted is not None else None
     documents: list[str] = []
-    position = offset
+    last = after
     while True:
         batch = repo.list_footprints(
-            session, client=client, filters=filters, limit=V2_BATCH, offset=position
+            session, client=client, filters=filters, limit=V2_BATCH, after=after
         )
-        for n, footprint in enumerate(batch.items):
+        for footprint in batch.items:
             try:
                 document = _v2(footprint)
             except NotMappableError:
                 continue
             if wanted is not None and not wanted.matches(document):
                 continue
-            if len(documents) == size:  # a further match: the next page starts here
-                return Page(documents, position + n)
+            if len(documents) == size:  # a further match: there is a next page
+                return documents, last
             documents.append(_json_text(document))
-        if batch.next_offset is None:
-            return Page(documents, None)
-        position = batch.next_offset
+            last = PageKey.of(footprint)
+        if batch.next_key is None:
+            return documents, None
+        after = batch.next_key
 
 
 def get_footprint(engine: Engine, *, claims: TokenClaims, version: Version, pf_id: str) -> str:
