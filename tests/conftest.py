@@ -20,6 +20,7 @@ pytest_plugins = [
     "fixtures.real_model",
     "fixtures.web",
     "fixtures.browser",
+    "fixtures.uncertain_grid",
 ]
 
 

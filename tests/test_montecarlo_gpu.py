@@ -20,11 +20,12 @@ import pytest
 import scipy.sparse as sp
 
 from fixtures.in_process import openpcf
+from fixtures.uncertain_database import uncertain_database
 from openpcf.core import gpu
 from openpcf.core.gpu import CPU_STANDIN, DeviceSampledSystems
 from openpcf.core.solver import SAMPLED_MAX_FAILURES, Backend, SampledSystems
 from openpcf.core.system import MatrixSystem
-from openpcf.core.uncertainty import LOGNORMAL, NO_UNCERTAINTY
+from openpcf.core.uncertainty import LOGNORMAL
 from openpcf.io.uncertainty import PARAMS_DTYPE, MatrixUncertainty
 from openpcf.model import database_uncertainty
 from openpcf.model.database_uncertainty import DatabaseSampler
@@ -151,39 +152,8 @@ def test_a_draw_that_does_not_converge_falls_back_to_lu_and_is_counted() -> None
 
 
 def _database(n: int = 40) -> tuple[MatrixSystem, MatrixUncertainty]:
-    """A column diagonally dominant system (inputs 0.02–0.2 of a 1–2 output), every input and
-    every B entry a lognormal of σ 0.2 around its amount; the outputs fixed."""
-    rng = np.random.default_rng(21)
-    cols = np.repeat(np.arange(n), 3)
-    rows = rng.integers(0, n, cols.size)
-    keep = rows != cols
-    A = sp.csc_array(
-        (
-            np.r_[rng.uniform(1, 2, n), -rng.uniform(0.02, 0.2, keep.sum())],
-            (np.r_[np.arange(n), rows[keep]], np.r_[np.arange(n), cols[keep]]),
-        ),
-        shape=(n, n),
-    )
-    A.sum_duplicates()
-    B = sp.csc_array(sp.random(3, n, density=0.5, random_state=rng, format="csc"))
-    B.data += 0.1
-
-    def params(m: sp.csc_array, square: bool) -> np.ndarray:
-        p = np.zeros(m.nnz, dtype=PARAMS_DTYPE)
-        p["col"] = np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
-        p["row"] = m.indices
-        p["uncertainty_type"] = LOGNORMAL
-        p["loc"], p["scale"], p["negative"] = np.log(np.abs(m.data)), 0.2, m.data < 0
-        if square:
-            fixed = p["row"] == p["col"]
-            p["uncertainty_type"][fixed] = NO_UNCERTAINTY
-            p["loc"][fixed] = m.data[fixed]
-        return p
-
-    system = MatrixSystem(
-        A=A, B=B, activities=tuple(f"a{j}" for j in range(n)), flows=("f0", "f1", "f2")
-    )
-    return system, MatrixUncertainty(A=params(A, True), B=params(B, False))
+    """``tests/fixtures/uncertain_database.py``: 40 activities, 3 flows, σ 0.2."""
+    return uncertain_database(n, flows=3, seed=21)
 
 
 C = np.array([1.0, 0.0, 25.0])
@@ -309,27 +279,9 @@ def test_uncertainty_runs_with_solver_gpu_on_the_standin(home: Path, standin: No
 # -- the uncertainty service -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def grid_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
-    """A home whose store holds the grid database of ``tests/fixtures/uncertain_grid.py``."""
-    from fixtures.uncertain_grid import import_uncertain_grid
-    from openpcf.io.store import DatabaseStore
-    from openpcf.settings import get_settings
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OPENPCF_HOME", str(tmp_path_factory.mktemp("home")))
-    get_settings.cache_clear()
-    settings = get_settings()
-    store = DatabaseStore(settings.databases_dir)
-    ref = import_uncertain_grid(tmp_path_factory.mktemp("grid"), store)
-    yield settings, ref
-    mp.undo()
-    get_settings.cache_clear()
-
-
 @pytest.mark.parametrize("extra", ["", "background_linking: linked"])
 def test_the_service_solves_the_databases_draws_on_the_device(
-    tmp_path: Path, grid_home: tuple[Any, str], standin: None, extra: str
+    tmp_path: Path, uncertain_grid: tuple[Any, str], standin: None, extra: str
 ) -> None:
     """``uncertainty(..., backend="gpu")`` hands the backend to the databases' samplers
     (precomputed and linked alike): the same seed gives the totals of the CPU's BiCGSTAB
@@ -338,7 +290,7 @@ def test_the_service_solves_the_databases_draws_on_the_device(
     from fixtures.boxed_widget import boxed_widget
     from openpcf.services.uncertainty import uncertainty
 
-    settings, ref = grid_home
+    settings, ref = uncertain_grid
     path = boxed_widget(tmp_path, "grid:widget assembly", extra=extra)
     runs = {
         backend: uncertainty(

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from fixtures.uncertain_database import uncertain_database
 from openpcf.core.solver import SAMPLED_MAX_FAILURES, SampledSystems
 from openpcf.core.system import MatrixSystem
 from openpcf.core.uncertainty import (
@@ -88,38 +89,8 @@ def test_same_seed_same_samples() -> None:
 
 
 def _database(n: int = 30, sigma: float = 0.2) -> tuple[MatrixSystem, MatrixUncertainty]:
-    """A column diagonally dominant system (inputs 0.02–0.2 of a 1–2 output), every input
-    and every B entry lognormal."""
-    rng = np.random.default_rng(3)
-    cols = np.repeat(np.arange(n), 3)
-    rows = rng.integers(0, n, cols.size)
-    keep = rows != cols
-    A = sp.csc_array(
-        (
-            np.r_[rng.uniform(1, 2, n), -rng.uniform(0.02, 0.2, keep.sum())],
-            (np.r_[np.arange(n), rows[keep]], np.r_[np.arange(n), cols[keep]]),
-        ),
-        shape=(n, n),
-    )
-    A.sum_duplicates()
-    B = sp.csc_array(sp.random(4, n, density=0.5, random_state=rng, format="csc"))
-    B.data += 0.1
-
-    def params(m: sp.csc_array, square: bool) -> np.ndarray:
-        p = np.zeros(m.nnz, dtype=PARAMS_DTYPE)
-        p["col"] = np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
-        p["row"] = m.indices
-        p["uncertainty_type"] = LOGNORMAL
-        p["loc"], p["scale"], p["negative"] = np.log(np.abs(m.data)), sigma, m.data < 0
-        if square:
-            p["uncertainty_type"][p["row"] == p["col"]] = NO_UNCERTAINTY
-            p["loc"][p["row"] == p["col"]] = m.data[p["row"] == p["col"]]
-        return p
-
-    system = MatrixSystem(
-        A=A, B=B, activities=tuple(f"a{j}" for j in range(n)), flows=("f0", "f1", "f2", "f3")
-    )
-    return system, MatrixUncertainty(A=params(A, True), B=params(B, False))
+    """``tests/fixtures/uncertain_database.py``: 4 flows, every input and B entry lognormal."""
+    return uncertain_database(n, flows=4, seed=3, sigma=sigma)
 
 
 C = np.array([1.0, 0.0, 25.0, 0.0])  # two flows uncharacterised: their B entries do not move λ

@@ -21,19 +21,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fixtures.boxed_widget import boxed_widget
-from fixtures.uncertain_grid import import_uncertain_grid
-from openpcf.io.store import DatabaseStore
 from openpcf.model.compiler import Resolvers
 from openpcf.reports import build_report_data
 from openpcf.reports.sensitivity import propagation
 from openpcf.services.calculate import calculate
-from openpcf.settings import Settings, get_settings
+from openpcf.settings import Settings
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
@@ -64,30 +61,15 @@ def test_model_without_distributions_keeps_the_qualitative_statement() -> None:
     assert data.uncertainty.startswith("No Monte Carlo")
 
 
-@pytest.fixture(scope="module")
-def grid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, str]]:
-    """A home whose store holds the grid database (module docstring); its ref."""
-    home = tmp_path_factory.mktemp("home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OPENPCF_HOME", str(home))
-    get_settings.cache_clear()
-    settings = get_settings()
-    store = DatabaseStore(settings.databases_dir)
-    ref = import_uncertain_grid(tmp_path_factory.mktemp("grid"), store)
-    yield settings, ref
-    mp.undo()
-    get_settings.cache_clear()
-
-
 @pytest.mark.parametrize("extra", ["", "background_linking: linked"])
 def test_report_propagates_the_databases_distributions(
-    tmp_path: Path, grid: tuple[Settings, str], extra: str
+    tmp_path: Path, uncertain_grid: tuple[Settings, str], extra: str
 ) -> None:
     """Precomputed and linked alike: mean 5.501, sd 0.156 (module docstring), the database
     named with its 2 distributions, its entries labelled ``database › process › flow`` (the
     process name cut to fit 60 characters) in the chart and the Sobol table (N = 128: a kept
     database entry solves the database per point, the report's budget 512 // (2 + 2) = 128)."""
-    settings, ref = grid
+    settings, ref = uncertain_grid
     path = boxed_widget(tmp_path, "grid:widget assembly", extra=extra)
     calc = calculate(path, settings=settings)
     data = build_report_data(calc, lang="en")
@@ -109,12 +91,12 @@ def test_report_propagates_the_databases_distributions(
 
 
 def test_report_says_which_distributions_are_left_out(
-    tmp_path: Path, grid: tuple[Settings, str]
+    tmp_path: Path, uncertain_grid: tuple[Settings, str]
 ) -> None:
     """A precomputed row whose database the calculation cannot read (a resolver of factor rows
     only, no ``background_database``): the report keeps the qualitative statement and says
     that the database's distributions are not included, and why."""
-    settings, ref = grid
+    settings, ref = uncertain_grid
     calc = calculate(boxed_widget(tmp_path, "grid:widget assembly"), settings=settings)
     only_rows = Resolvers(background=calc.compiled.resolvers.background)
     compiled = dataclasses.replace(calc.compiled, resolvers=only_rows)

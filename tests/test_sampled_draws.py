@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from fixtures.uncertain_database import uncertain_database
 from openpcf.core.solver import SampledSystems
 from openpcf.core.system import MatrixSystem
-from openpcf.core.uncertainty import LOGNORMAL, NO_UNCERTAINTY
-from openpcf.io.uncertainty import PARAMS_DTYPE, MatrixUncertainty
+from openpcf.core.uncertainty import LOGNORMAL
+from openpcf.io.uncertainty import MatrixUncertainty
 from openpcf.model import database_uncertainty
 from openpcf.model.database_uncertainty import DatabaseSampler
 
@@ -70,39 +71,8 @@ def test_a_start_of_the_wrong_size_is_refused() -> None:
 
 
 def _database(n: int = 40) -> tuple[MatrixSystem, MatrixUncertainty]:
-    """A column diagonally dominant system (inputs 0.02–0.2 of a 1–2 output), every input and
-    every B entry a lognormal of σ 0.2 around its amount; the outputs fixed."""
-    rng = np.random.default_rng(21)
-    cols = np.repeat(np.arange(n), 3)
-    rows = rng.integers(0, n, cols.size)
-    keep = rows != cols
-    A = sp.csc_array(
-        (
-            np.r_[rng.uniform(1, 2, n), -rng.uniform(0.02, 0.2, keep.sum())],
-            (np.r_[np.arange(n), rows[keep]], np.r_[np.arange(n), cols[keep]]),
-        ),
-        shape=(n, n),
-    )
-    A.sum_duplicates()
-    B = sp.csc_array(sp.random(3, n, density=0.5, random_state=rng, format="csc"))
-    B.data += 0.1
-
-    def params(m: sp.csc_array, square: bool) -> np.ndarray:
-        p = np.zeros(m.nnz, dtype=PARAMS_DTYPE)
-        p["col"] = np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
-        p["row"] = m.indices
-        p["uncertainty_type"] = LOGNORMAL
-        p["loc"], p["scale"], p["negative"] = np.log(np.abs(m.data)), 0.2, m.data < 0
-        if square:
-            fixed = p["row"] == p["col"]
-            p["uncertainty_type"][fixed] = NO_UNCERTAINTY
-            p["loc"][fixed] = m.data[fixed]
-        return p
-
-    system = MatrixSystem(
-        A=A, B=B, activities=tuple(f"a{j}" for j in range(n)), flows=("f0", "f1", "f2")
-    )
-    return system, MatrixUncertainty(A=params(A, True), B=params(B, False))
+    """``tests/fixtures/uncertain_database.py``: 40 activities, 3 flows, σ 0.2."""
+    return uncertain_database(n, flows=3, seed=21)
 
 
 C = np.array([1.0, 0.0, 25.0])

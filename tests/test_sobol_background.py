@@ -25,22 +25,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fixtures.boxed_widget import boxed_widget
-from fixtures.uncertain_grid import SD_X, SIGMA, W, X, import_uncertain_grid
+from fixtures.uncertain_grid import SD_X, SIGMA, W, X
 from openpcf.cli.main import app
-from openpcf.io.store import DatabaseStore
 from openpcf.model.database_inputs import input_label
 from openpcf.model.sobol import sobol
 from openpcf.reports.sensitivity import propagation
 from openpcf.services.calculate import calculate
 from openpcf.services.uncertainty import uncertainty
-from openpcf.settings import Settings, get_settings
+from openpcf.settings import Settings
 
 pytest.importorskip("SALib")
 
@@ -65,22 +63,6 @@ OWN = (
     " uncertainty: {distribution: normal, sd: 0.1}}\n"
 )
 LINKED = "background_linking: linked"
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, str]]:
-    """A home whose store holds the grid database; its ref."""
-    home = tmp_path_factory.mktemp("home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OPENPCF_HOME", str(home))
-    get_settings.cache_clear()
-    settings = get_settings()
-    ref = import_uncertain_grid(
-        tmp_path_factory.mktemp("grid"), DatabaseStore(settings.databases_dir)
-    )
-    yield settings, ref
-    mp.undo()
-    get_settings.cache_clear()
 
 
 def model(folder: Path, extra: str = "", own: bool = True) -> Path:
@@ -108,12 +90,12 @@ def test_hand_worked_numbers() -> None:
 
 @pytest.mark.parametrize("extra", ["", LINKED])
 def test_sobol_ranks_database_entries_with_the_models_own(
-    tmp_path: Path, settings: tuple[Settings, str], extra: str
+    tmp_path: Path, uncertain_grid: tuple[Settings, str], extra: str
 ) -> None:
     """Precomputed (the database read from the store) and linked alike: the three inputs kept,
     their analytic shares as in the docstring, S1 and ST within their 95 % bootstrap half-width
     of the analytic shares and of the exact indices; the database entries named readably."""
-    home, ref = settings
+    home, ref = uncertain_grid
     calc = calculate(model(tmp_path, extra), settings=home)
     found = propagation(calc.compiled)
     assert found.analytic is not None
@@ -145,12 +127,12 @@ def test_sobol_ranks_database_entries_with_the_models_own(
 
 
 def test_screening_holds_a_database_entry_at_its_median(
-    tmp_path: Path, settings: tuple[Settings, str]
+    tmp_path: Path, uncertain_grid: tuple[Settings, str]
 ) -> None:
     """``--top 2`` keeps ``X`` (0.52) and ``e`` (0.29); ``a`` (0.19) is screened out with its
     analytic share and held at its median 3.6: the total's variance is then ``V_e + w² 0.03² /
     3.6² = 0.01 + 0.0179169 = 0.0279169`` (within 10 %: N = 256), split 0.358 / 0.642."""
-    home, ref = settings
+    home, ref = uncertain_grid
     found = propagation(calculate(model(tmp_path, LINKED), settings=home).compiled)
     assert found.analytic is not None
     assert found.sampler is not None
@@ -168,11 +150,11 @@ def test_screening_holds_a_database_entry_at_its_median(
 
 
 def test_no_background_leaves_the_database_out(
-    tmp_path: Path, settings: tuple[Settings, str]
+    tmp_path: Path, uncertain_grid: tuple[Settings, str]
 ) -> None:
     """``background=False`` (``--no-background``): the own emission is the only input, S1 = 1;
     with the databases (the default) the service's Sobol indices include both entries."""
-    home, ref = settings
+    home, ref = uncertain_grid
     path = model(tmp_path)
     alone = uncertainty(
         path, sobol_indices=True, sobol_n=64, seed=3, background=False, settings=home
@@ -186,10 +168,10 @@ def test_no_background_leaves_the_database_out(
     assert {i.key for i in both.sobol.indices} == set(names(ref).values())
 
 
-def test_cli_names_database_inputs(tmp_path: Path, settings: tuple[Settings, str]) -> None:
+def test_cli_names_database_inputs(tmp_path: Path, uncertain_grid: tuple[Settings, str]) -> None:
     """``openpcf uncertainty --sobol --json`` gives each input its key and its label; the table
     prints the labels; ``--no-background`` keeps the own emission only."""
-    _, ref = settings
+    _, ref = uncertain_grid
     path = str(model(tmp_path, LINKED))
     runner = CliRunner()
     args = ["uncertainty", path, "--sobol", "--sobol-n", "64", "--seed", "5"]
