@@ -72,24 +72,31 @@ processes:
 """
 
 
-def prepare(folder: Path, size: int, seed: int) -> Path:
-    """Import USLCI into ``folder/home`` and write ``size`` SKU models into ``folder/skus``;
-    return the SKU folder."""
+def uslci_products(folder: Path, count: int) -> list[tuple[str, str]]:
+    """Import USLCI into ``folder/home``; the first ``count`` (id, unit) of its activities
+    in kg or MJ with a positive footprint, sorted by id (the products the benches' models
+    draw on)."""
     from openpcf.io.store import DatabaseStore
     from openpcf.methods.gwp import characterisation_vector, gwp_set
     from openpcf.services.databases import import_database
 
     if not USLCI.is_file():
-        raise SystemExit(f"{USLCI}: not found; the batch bench needs USLCI (shared/data)")
+        raise SystemExit(f"{USLCI}: not found; the bench needs USLCI (shared/data)")
     store = DatabaseStore(folder / "home" / "databases")
     import_database("jsonld", USLCI, name="uslci", store=store)
     stored = store.get("uslci")
     lam = stored.intensities() @ characterisation_vector(gwp_set("AR6"), stored.meta["gases"])
-    pool = sorted(
+    return sorted(
         (c.id, c.unit)
         for i, c in enumerate(stored.columns())
         if c.unit in ("kg", "MJ") and lam[i] > 0
-    )[:POOL]
+    )[:count]
+
+
+def prepare(folder: Path, size: int, seed: int) -> Path:
+    """Import USLCI into ``folder/home`` and write ``size`` SKU models into ``folder/skus``;
+    return the SKU folder."""
+    pool = uslci_products(folder, POOL)
     rng = np.random.default_rng(seed)
     skus = folder / "skus"
     skus.mkdir()

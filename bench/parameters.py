@@ -41,10 +41,11 @@ from typing import Any
 
 import numpy as np
 
+from bench.batch import USLCI, uslci_products
+
 NAME = "parameters"
 DEFAULT_SIZE = 200
 ROOT = Path(__file__).resolve().parents[1]
-USLCI = ROOT.parent / "shared" / "data" / "uslci-olca1.5-json-ld-9182448.zip"
 OPENPCF = str(Path(sys.executable).with_name("openpcf"))
 SCENARIOS = 6
 
@@ -87,21 +88,7 @@ processes:
 def prepare(folder: Path, size: int, seed: int) -> Path:
     """Import USLCI into ``folder/home``, write the model and ``size`` parameter sets; return
     the CSV (``a``, ``b`` and ``e`` vary in every set, ``part_kg`` in every fourth)."""
-    from openpcf.io.store import DatabaseStore
-    from openpcf.methods.gwp import characterisation_vector, gwp_set
-    from openpcf.services.databases import import_database
-
-    if not USLCI.is_file():
-        raise SystemExit(f"{USLCI}: not found; the parameters bench needs USLCI (shared/data)")
-    store = DatabaseStore(folder / "home" / "databases")
-    import_database("jsonld", USLCI, name="uslci", store=store)
-    stored = store.get("uslci")
-    lam = stored.intensities() @ characterisation_vector(gwp_set("AR6"), stored.meta["gases"])
-    pool = sorted(
-        (c.id, c.unit)
-        for i, c in enumerate(stored.columns())
-        if c.unit in ("kg", "MJ") and lam[i] > 0
-    )[:3]
+    pool = uslci_products(folder, 3)
     fields = {f"u{k}": u for k, (u, _) in enumerate(pool)}
     fields.update({f"n{k}": n for k, (_, n) in enumerate(pool)})
     (folder / "widget.yaml").write_text(MODEL.format(**fields), encoding="utf-8")

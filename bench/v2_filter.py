@@ -10,6 +10,10 @@ Measured, in one run: ``openpcf.services.pact.host.list_footprints(version="2")`
 :meth:`~openpcf.services.pact.filter.V2Filter.prefilter`), against the previous algorithm as the
 peer: load every footprint the client may see, map each to v2.3 and test the filter in Python.
 Each figure is the median of ``repeat`` runs; the ratio is peer / ours.
+
+A second row, on the same data: the first page of 100 of ``/2/footprints`` without a filter,
+with every view remembered (:mod:`openpcf.services.pact.v2_views`) and with none remembered
+(the cache emptied before each call), against the first page of 100 of ``/3/footprints``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
     from openpcf.services.pact.auth import TokenClaims
     from openpcf.services.pact.filter import parse_filter
     from openpcf.services.pact.host import list_footprints
+    from openpcf.services.pact.v2_views import VIEWS
 
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     newest = start + dt.timedelta(minutes=size - MATCHES)
@@ -74,9 +79,20 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
                         found.append(doc)
             return len(found)
 
+        def page(version: Any) -> Any:
+            return lambda: list_footprints(engine, claims=claims, version=version, limit=100)
+
+        def cold_v2_page() -> None:
+            VIEWS.clear()
+            page("2")()
+
         assert ours() == peer() == MATCHES
         ours_s = _median(ours, repeat)
         peer_s = _median(peer, repeat)
+        v2_cold_s = _median(cold_v2_page, repeat)
+        page("2")()  # the page's views remembered
+        v2_s = _median(page("2"), repeat)
+        v3_s = _median(page("3"), repeat)
         engine.dispose()
     return {
         "footprints": size,
@@ -85,6 +101,9 @@ def run(*, size: int = DEFAULT_SIZE, repeat: int = 3, seed: int = 20_240_601) ->
         "openpcf_s": ours_s,
         "python_filter_s": peer_s,
         "speedup": peer_s / ours_s,
+        "v2_page_s": v2_s,
+        "v2_page_no_view_remembered_s": v2_cold_s,
+        "v3_page_s": v3_s,
     }
 
 
@@ -131,5 +150,8 @@ def format_table(result: dict[str, Any]) -> str:
     return (
         f"v2.3 $filter over {result['footprints']:,} footprints ({result['matches']} match): "
         f"OpenPCF {result['openpcf_s'] * 1000:.1f} ms, filtering in Python "
-        f"{result['python_filter_s'] * 1000:.1f} ms, {result['speedup']:.0f}x"
+        f"{result['python_filter_s'] * 1000:.1f} ms, {result['speedup']:.0f}x\n"
+        f"page of 100 without $filter: v2.3 {result['v2_page_s'] * 1000:.2f} ms "
+        f"({result['v2_page_no_view_remembered_s'] * 1000:.2f} ms with no view remembered), "
+        f"v3 {result['v3_page_s'] * 1000:.2f} ms"
     )

@@ -36,6 +36,7 @@ TABLES = {
     "web_session",
     "web_request_access",
     "web_verifier_grant",
+    "web_invitation",
 }
 
 

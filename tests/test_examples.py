@@ -56,10 +56,11 @@ RANGES = {
 }
 
 #: The illustrative factors each example uses (issue 12: at most one where open data allow;
-#: the header says why each remains). Before the rework: steel 6, hydrogen 3, battery 9.
+#: the header says why each remains). Before the rework: steel 6, hydrogen 3, battery 9;
+#: hydrogen and the stack reached 0 when class 1 nickel was derived from TianGong.
 ILLUSTRATIVE = {
     "hot_rolled_coil_hebei.yaml": {"material.iron-ore.sinter-feed", "material.refractory"},
-    "hydrogen_alkaline_inner_mongolia.yaml": {"material.nickel.class1"},
+    "hydrogen_alkaline_inner_mongolia.yaml": set(),
     "lfp_battery_pack.yaml": {
         "material.battery.lfp-cathode",
         "material.battery.graphite-anode",
@@ -68,7 +69,7 @@ ILLUSTRATIVE = {
         "waste.battery.recycling.hydromet",
         "waste.battery.landfill",
     },
-    "alkaline_electrolyser_stack.yaml": {"material.nickel.class1"},
+    "alkaline_electrolyser_stack.yaml": set(),
 }
 
 
@@ -118,27 +119,31 @@ def test_steel_stages_and_levers() -> None:
 
 
 def test_hydrogen_equals_hand_computation() -> None:
-    """Per kg H2, before allocation (AR6; every factor here is CO2 or CO2e):
+    """Per kg H2, before allocation (AR6):
 
     - electricity 53 kWh x 0.6849 (MEE/NBS 2022, Inner Mongolia)         = 36.2997
-    - nickel 0.0005 kg x 13 kg CO2e/kg (the one illustrative factor)      =  0.0065
-      sum                                                                  = 36.3062
+    - nickel 0.0005 kg x 7.4838267 (cn.tiangong.nickel.class1.electrolytic:
+      5.66622 kg CO2 + 0.0066579 kg N2O x 273 = 5.66622 + 1.8176067)       =  0.00374191
+      sum                                                                  = 36.30344191
     (KOH and demineralised water are exclusions: no open factor.)
     Energy allocation: hydrogen 1 kg x 120 MJ, oxygen 0 MJ, heat 10 MJ x 1 -> share 120/130.
-    Footprint = 36.3062 x 120 / 130 = 33.51341538 kg CO2e/kg H2 (33.52172692 before the
-    rework, with 0.00500417 for water and 0.004 for KOH from placeholder factors).
+    Footprint = 36.30344191 x 120 / 130 = 33.51086946 kg CO2e/kg H2 (33.51341538 with the
+    former illustrative nickel, 13 kg CO2e/kg; 33.52172692 before the first rework, with
+    0.00500417 for water and 0.004 for KOH from placeholder factors).
     With the published electrode nickel of the stack inventory (Gerloff 2021 via premise),
-    2,884.9 / 3,085,961.12 = 0.000934847 kg: 36.2997 + 0.0121530 = 36.3118530, x 120 / 130 =
-    33.51863354.
+    2,884.9 / 3,085,961.12 = 0.000934847 kg: 36.2997 + 0.000934847 x 7.4838267 = 36.2997 +
+    0.00699623 = 36.30669623, x 120 / 130 = 33.51387344.
     """
-    before = 53 * 0.6849 + 0.0005 * 13
+    nickel = 5.66622 + 0.0066579 * 273
+    np.testing.assert_allclose(nickel, 7.4838267, rtol=1e-9)
+    before = 53 * 0.6849 + 0.0005 * nickel
     expected = before * 120 / 130
-    np.testing.assert_allclose(expected, 33.51341538, rtol=1e-9)
+    np.testing.assert_allclose(expected, 33.51086946, rtol=1e-9)
     result = calculate(HYDROGEN).result
     np.testing.assert_allclose(result.total, expected, rtol=1e-9)
     np.testing.assert_allclose(result.by_stage["production"], expected, rtol=1e-9)
-    sourced = (53 * 0.6849 + 2884.9 / 3085961.12 * 13) * 120 / 130
-    np.testing.assert_allclose(sourced, 33.51863354, rtol=1e-9)
+    sourced = (53 * 0.6849 + 2884.9 / 3085961.12 * nickel) * 120 / 130
+    np.testing.assert_allclose(sourced, 33.51387344, rtol=1e-9)
     np.testing.assert_allclose(total(HYDROGEN, nickel_kg="2884.9 / 3085961.12"), sourced, rtol=1e-9)
 
 
@@ -153,21 +158,22 @@ def test_hydrogen_levers() -> None:
 def test_hydrogen_switch_to_substitution(tmp_path: Path) -> None:
     """The header's recipe: replace 'method: energy' with 'method: substitution'.
 
-    Burden 36.3062 (above), minus credits: oxygen 15.999 / 2.016 = 7.93601 kg x 0.0975899 kg
+    Burden 36.30344191 (above), minus credits: oxygen 15.999 / 2.016 = 7.93601 kg x 0.0975899 kg
     CO2e/kg (USLCI liquid oxygen, AR6: 0.0903864 CO2 + 0.000223065 CH4 x 29.8 + 2.03707e-06
     N2O x 273 + 0.000586768 biogenic - 0.000586768 uptake) = 0.774470; heat 10 MJ = 0.01 GJ of
     natural-gas heat x (56.1 + 0.001 x 29.8 + 0.0001 x 273) = 0.01 x 56.1571 = 0.561571.
-    Footprint = 36.3062 - 0.774470 - 0.561571 = 34.97016.
+    Footprint = 36.30344191 - 0.774470 - 0.561571 = 34.96740 (34.97016 with the former
+    illustrative nickel).
     """
     text = HYDROGEN.read_text(encoding="utf-8")
     line = "      method: energy\n"
     assert text.count(line) == 1
     path = tmp_path / HYDROGEN.name
     path.write_text(text.replace(line, "      method: substitution\n"), encoding="utf-8")
-    burden = 53 * 0.6849 + 0.0005 * 13
+    burden = 53 * 0.6849 + 0.0005 * (5.66622 + 0.0066579 * 273)
     oxygen = 0.0903864 + 0.000223065 * 29.8 + 2.03707e-06 * 273
     credit = 15.999 / 2.016 * oxygen + 0.01 * (56.1 + 0.001 * 29.8 + 0.0001 * 273)
-    np.testing.assert_allclose(burden - credit, 34.97016, rtol=1e-6)
+    np.testing.assert_allclose(burden - credit, 34.96740, rtol=1e-6)
     np.testing.assert_allclose(total(path), burden - credit, rtol=1e-6)
 
 
@@ -253,24 +259,27 @@ def test_stack_equals_hand_computation() -> None:
     stack as transcribed in premise (lci-hydrogen-electrolysis.xlsx, "electrolyzer production,
     1MWe, AEC, Stack"; its cells hold 3 stacks, so one stack is a third), scaled by 5:
 
-    - nickel 2,884.9 / 3 x 5 = 4,808.1667 kg x 13 (illustrative)          =  62,506.167
+    - nickel 2,884.9 / 3 x 5 = 4,808.1667 kg x 7.4838267 (TianGong class 1
+      nickel: 5.66622 CO2 + 0.0066579 N2O x 273)                         =  35,983.486
     - stainless (chromium steel 18/8) 20,194.4 / 3 x 5 = 33,657.333 kg
       x 7.786149 (USLCI 304 coil: 7.40526 CO2 + 0.0141341 CH4 x 29.8
       + 0.000143423 N2O x 273 - 0.0794614 uptake)                        = 262,061.021
     - assembly electricity 95,553.31568 / 3 x 5 = 159,255.526 kWh
       x 0.5978 (MEE/NBS 2022, Jiangsu)                                   =  95,202.954
-      per stack                                                          = 419,770.141
-      per MW = 419,770.141 / 5                                           =  83,954.028
+      per stack                                                          = 393,247.461
+      per MW = 393,247.461 / 5                                           =  78,649.492
     Not counted (no open factor): PTFE 144.2, polysulfone 48.8 and ZrO2 73 kg per 3 stacks.
     Mass = (2,884.9 + 20,194.4 + 144.2 + 48.8 + 73) / 3 x 5 = 38,908.833 kg; export freight
     (outside the model): 38.908833 t x 378.851 = 14,740.650 per stack. (The earlier example
-    bill of materials gave 156,965.57 per stack.)
+    bill of materials gave 156,965.57 per stack, and the illustrative nickel of 13 kg CO2e/kg
+    419,770.141.)
     """
     stainless = 7.40526 + 0.0141341 * 29.8 + 0.000143423 * 273 - 0.0794614
-    per_mw = 2884.9 / 3 * 13 + 20194.4 / 3 * stainless + 95553.31568 / 3 * 0.5978
+    nickel = 5.66622 + 0.0066579 * 273
+    per_mw = 2884.9 / 3 * nickel + 20194.4 / 3 * stainless + 95553.31568 / 3 * 0.5978
     per_stack = 5 * per_mw
-    np.testing.assert_allclose(per_stack, 419770.141, rtol=1e-8)
-    np.testing.assert_allclose(per_mw, 83954.028, rtol=1e-8)
+    np.testing.assert_allclose(per_stack, 393247.461, rtol=1e-8)
+    np.testing.assert_allclose(per_mw, 78649.492, rtol=1e-8)
     calculation = calculate(STACK)
     result = calculation.result
     np.testing.assert_allclose(result.total, per_stack, rtol=1e-9)

@@ -3,16 +3,18 @@ supplier's answer → import → accept → recalculate (SQLite and PostgreSQL).
 
 The example: ``examples/alkaline_electrolyser_stack.yaml`` (one 5 MW stack; bill of materials
 of Gerloff 2021 via premise, one stack = a third of each cell, x 5), whose nickel
-(2,884.9 / 3 x 5 = 4,808.1667 kg) still uses the one illustrative factor,
-``material.nickel.class1`` = 13 kg CO2e/kg; the copy here names its supplier (``supplier:
-Example Nickel Co``). Before: total 419,770.141182 kg CO2e, of which nickel 4,808.1667 x 13 =
-62,506.1667; no exchange is primary data (primary-data share 0 %).
+(2,884.9 / 3 x 5 = 4,808.1667 kg) uses the factor derived from TianGong,
+``cn.tiangong.nickel.class1.electrolytic`` = 5.66622 kg CO2 + 0.0066579 kg N2O x 273 =
+7.4838267 kg CO2e/kg (AR6); the copy here names its supplier (``supplier: Example Nickel Co``).
+Before: total 393,247.460594 kg CO2e, of which nickel 4,808.1667 x 7.4838267 = 35,983.4861
+(the stainless steel 262,061.0210 and the Jiangsu electricity 95,202.9535 as in
+``tests/test_examples.py``); no exchange is primary data (primary-data share 0 %).
 
 The supplier answers 9.5 kg CO2e per kg of nickel (all fossil), 80 % primary data. Accepted,
 its figure replaces the factor:
 
-* nickel: 4,808.1667 x 9.5 = 45,677.5833; total 419,770.141182 − 62,506.1667 + 45,677.5833 =
-  402,941.557849 (a change of 4,808.1667 x (9.5 − 13) = −16,828.5833);
+* nickel: 4,808.1667 x 9.5 = 45,677.5833; total 393,247.460594 − 35,983.4861 + 45,677.5833 =
+  402,941.557849 (a change of 4,808.1667 x (9.5 − 7.4838267) = +9,694.0973);
 * primary-data share by emissions, of the PCF excluding biogenic uptake (PACT's
   ``primaryDataShare``; the stainless steel factor carries 0.0794614 x 33,657.333 = 2,674.4588
   kg CO2e of uptake, so that PCF is 405,616.016676 after): 45,677.5833 x 0.80 /
@@ -41,10 +43,10 @@ from openpcf.suppliers import template as t
 EXAMPLE = Path(__file__).parents[1] / "examples" / "alkaline_electrolyser_stack.yaml"
 NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
 NICKEL = 2884.9 / 3 * 5
-BEFORE = 419_770.141182
-AFTER = BEFORE - NICKEL * 13 + NICKEL * 9.5
+BEFORE = 393_247.460594
+AFTER = BEFORE - NICKEL * (5.66622 + 0.0066579 * 273) + NICKEL * 9.5
 
-ANSWER = {
+ANSWER: dict[str, str | float | dt.date] = {
     "product_name": "Nickel cathode, class 1",
     "declared_unit": "kilogram",
     "geography": "CN-GS",
@@ -78,7 +80,7 @@ def answered(workbook: bytes) -> bytes:
 
 def test_questionnaire_round_trip_on_the_electrolyser_stack(engine: Engine, tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
-    old = "      - {factor: material.nickel.class1, amount: nickel_kg, unit: kg,\n"
+    old = "      - {factor: cn.tiangong.nickel.class1.electrolytic, amount: nickel_kg, unit: kg,\n"
     assert old in text
     model = tmp_path / "stack.yaml"
     model.write_text(text.replace(old, old + "         supplier: Example Nickel Co,\n"))
@@ -99,7 +101,7 @@ def test_questionnaire_round_trip_on_the_electrolyser_stack(engine: Engine, tmp_
     (created,) = report.created
     assert (created.supplier, created.material, created.channel) == (
         "Example Nickel Co",
-        "material.nickel.class1",
+        "cn.tiangong.nickel.class1.electrolytic",
         "questionnaire",
     )
     assert created.workbook is not None
@@ -120,7 +122,8 @@ def test_questionnaire_round_trip_on_the_electrolyser_stack(engine: Engine, tmp_
     )
     assert after.result.primary_data_share == pytest.approx(9.009030, abs=1e-5)
     assert any(
-        "Example Nickel Co" in n and "material.nickel.class1" in n for n in after.result.notes
+        "Example Nickel Co" in n and "cn.tiangong.nickel.class1.electrolytic" in n
+        for n in after.result.notes
     )
     assert after.footprint_id != before.footprint_id
 
@@ -130,4 +133,4 @@ def test_questionnaire_round_trip_on_the_electrolyser_stack(engine: Engine, tmp_
         100 * NICKEL * 0.8 / (NICKEL + 20194.4 / 3 * 5), rel=1e-9
     )
     (effect,) = cov.substitutions
-    assert effect.total_with - effect.total_without == pytest.approx(-16_828.583333, rel=1e-9)
+    assert effect.total_with - effect.total_without == pytest.approx(9_694.097255, rel=1e-9)

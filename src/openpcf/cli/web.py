@@ -9,6 +9,10 @@ A SQLite database is migrated on start; a PostgreSQL one must be at the current 
 twice, or read from stdin with ``--password-stdin``); ``openpcf web user list --org NAME``.
 ``openpcf web grant EMAIL --org NAME --product ID`` lets a verifier (of any organisation) see
 one product read-only; ``openpcf web revoke EMAIL --org NAME --product ID`` takes it back.
+``openpcf web invite EMAIL --org NAME --role ROLE`` prints a single-use invitation link (valid
+72 hours) for the person to choose their own password (``--base-url`` puts the address the
+people use in front of the path; there is no such setting, the web pages build the link from
+the address the owner's browser used).
 """
 
 from __future__ import annotations
@@ -246,6 +250,61 @@ def web_revoke(email: GrantEmail, org: GrantOrg, product: GrantProduct) -> None:
             f"revoked {count} grant(s) of {email.strip().lower()} on {product.strip()}"
             if count
             else f"{email.strip().lower()} had no grant on {product.strip()} of {organisation.name}"
+        )
+    finally:
+        engine.dispose()
+
+
+@app.command("invite")
+def web_invite(
+    email: Annotated[str, typer.Argument(help="The person's email (their sign-in name).")],
+    org: Annotated[str, typer.Option("--org", help="Organisation (must exist).")],
+    role: Annotated[str, typer.Option(help="owner, engineer, supplier or verifier.")],
+    name: Annotated[str, typer.Option(help="Name proposed on the invitation page.")] = "",
+    base_url: Annotated[
+        str,
+        typer.Option(help="Address of the web pages (https://pcf.example.com); else the path."),
+    ] = "",
+) -> None:
+    """Print a single-use invitation link for EMAIL to join ORG as ROLE (valid 72 hours)."""
+    from openpcf.db import repositories as repo
+    from openpcf.db.base import utcnow
+    from openpcf.db.engine import session_scope
+    from openpcf.db.web_models import WEB_ROLES
+    from openpcf.services.web_invitations import invite
+
+    base = base_url.strip().rstrip("/")
+    if base and not base.startswith(("http://", "https://")):
+        raise InputError(f"--base-url {base_url!r}: give an address like https://pcf.example.com")
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            organisation = repo.get_organisation(session, name=org)
+        invited = invite(
+            engine, organisation_id=organisation.id, email=email, name=name, role=role, now=utcnow()
+        )
+        if invited.errors or invited.expires_at is None:
+            from openpcf.web.render import catalogues
+
+            said = catalogues()["en"]  # the web form's messages, in English
+            fields = {
+                "email": f"EMAIL {email!r}",
+                "role": f"--role {role!r} ({', '.join(WEB_ROLES)})",
+                "name": "--name",
+            }
+            problems = "; ".join(
+                f"{fields[field]}: {said[key].rstrip('.')}"
+                for field, keys in invited.errors.items()
+                for key in keys
+            )
+            raise InputError(f"{problems}; nothing was stored")
+        typer.echo(base + invited.path)
+        known = " (has an account: joins with their own password)" if invited.existing else ""
+        typer.echo(
+            f"invitation of {invited.email}{known} as {invited.role} in {organisation.name}, "
+            f"single use, until {invited.expires_at:%Y-%m-%d %H:%M} UTC; send it to them "
+            "yourself (no mail server is configured)",
+            err=True,
         )
     finally:
         engine.dispose()

@@ -95,3 +95,4 @@ class WebSession(Base):
 
 from openpcf.db import web_access_models as web_access_models  # noqa: E402
 from openpcf.db import web_grants_models as web_grants_models  # noqa: E402
+from openpcf.db import web_invitation_models as web_invitation_models  # noqa: E402

@@ -64,6 +64,16 @@ class Intensity:
     sources: tuple[str, ...]
     notes: tuple[str, ...] = ()
 
+    def scaled(self, k: float) -> Intensity:
+        """The same intensity with WTT, TTW and WTW multiplied by ``k`` (an uplift, or a
+        change of activity unit); the caller says why in the description."""
+        return replace(
+            self,
+            wtt=None if self.wtt is None else self.wtt * k,
+            ttw=None if self.ttw is None else self.ttw * k,
+            wtw=self.wtw * k,
+        )
+
 
 def resolve(
     spec: DefaultMethod | FuelMethod | CarrierMethod,
@@ -245,15 +255,8 @@ def _uplifted(base: Intensity, uplifts: tuple[Uplift, ...], toc: str) -> Intensi
     for u in uplifts:
         f *= u.factor
     times = " × ".join(f"{u.factor:g} ({u.label})" for u in uplifts)
-
-    def scale(x: float | None) -> float | None:
-        return None if x is None else x * f
-
     return replace(
-        base,
-        wtt=scale(base.wtt),
-        ttw=scale(base.ttw),
-        wtw=base.wtw * f,
+        base.scaled(f),
         description=f"{base.description}; × {times}: GLEC v3.0 p. 94 uplift",
         sources=(*base.sources, *(u.note for u in uplifts)),
         notes=(*base.notes, *(f"{toc} {u.note}" for u in uplifts)),
@@ -368,15 +371,8 @@ def allocate(
     if t_per_teu is None:
         t_per_teu, source = LOADED_TEU.t_per_teu, LOADED_TEU.source
     k = 1 / t_per_teu if own == "teu" else t_per_teu
-
-    def scale(x: float | None) -> float | None:
-        return None if x is None else x * k
-
     return replace(
-        intensity,
-        wtt=scale(intensity.wtt),
-        ttw=scale(intensity.ttw),
-        wtw=intensity.wtw * k,
+        intensity.scaled(k),
         unit=_SWAP[intensity.unit],
         description=f"{intensity.description}; converted at {t_per_teu:g} t/TEU",
         sources=(*intensity.sources, f"t per TEU {t_per_teu:g}: {source}"),

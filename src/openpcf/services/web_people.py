@@ -13,8 +13,10 @@ organisation raises :class:`~openpcf.db.errors.NotFoundError`, like one that doe
 Problems with what the owner typed come back as message keys per form field (the pages'
 catalogue ``messages/people.*.yaml``), never as exceptions.
 
-Design note: the web pages offer an initial password, not an invitation link: the account
-model has no one-time invitation tokens. An email that has an account already (in another
+Design note: the people page's first way to add a person is an invitation link
+(:mod:`openpcf.services.web_invitations`): the person chooses their own password.
+:func:`add_person` (an initial password typed by the owner) stays as the second way, for a
+person sitting with the owner. An email that has an account already (in another
 organisation) gets a role here and keeps its password; the page says so, which tells an
 owner that the address has an account somewhere (the same as ``openpcf web user add``).
 """

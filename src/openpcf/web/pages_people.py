@@ -2,7 +2,12 @@
 
 ==================================  =============================================================
 ``GET /people``                     owner: the organisation's people (name, email, role, latest
-                                    activity), a form to add one, role and removal per row
+                                    activity), role and removal per row, the pending
+                                    invitations, a form to invite a person and one to add a
+                                    person with a typed password
+``POST /people/invitations``        owner: invite a person (email, name, role): the page shows
+                                    the single-use link once (200), to copy into an email
+``POST /people/invitations/{id}/…`` owner: ``…/revoke`` withdraws a pending invitation, 303
 ``POST /people``                    owner: add a person (email, name, role, initial password;
                                     an email with an account keeps its password), 303 back
 ``POST /people/{id}/role``          owner: give the membership ``id`` another role, 303 back
@@ -11,11 +16,13 @@
 ``POST /organisation``              bind the session to one of them, 303 to ``next``
 ==================================  =============================================================
 
-Each route calls one function of :mod:`openpcf.services.web_people`. Other roles get the 403
-page; a membership id of another organisation gets the 404 page, like one that does not
-exist. A form with errors answers 400 and shows what was typed (never the password); the
-last owner's demotion or removal answers 409 with the reason at the row. Bodies are limited
-to :data:`MAX_FORM_BODY` before they are read.
+Each route calls one function of :mod:`openpcf.services.web_people` (the invitations: of
+:mod:`openpcf.services.web_invitations`; the link is opened on ``/invite/<token>``,
+:mod:`openpcf.web.pages_account`). Other roles get the 403 page; a membership or invitation
+id of another organisation gets the 404 page, like one that does not exist. A form with
+errors answers 400 and shows what was typed (never the password); the last owner's demotion
+or removal answers 409 with the reason at the row. Bodies are limited to
+:data:`MAX_FORM_BODY` before they are read.
 
 A person with roles in several organisations is sent to ``/organisation`` by every page until
 they choose (:class:`~openpcf.web.auth.OrganisationChoiceRequired`); the page lists only their
@@ -31,7 +38,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from openpcf.db.repositories import MIN_PASSWORD_LENGTH
 from openpcf.db.web_models import WEB_ROLES
-from openpcf.services import web_people
+from openpcf.services import web_invitations, web_people
 from openpcf.web.auth import (
     SESSION_COOKIE,
     CsrfChecked,
@@ -59,6 +66,7 @@ NOTICES = {
     "existing": "people.done.existing",
     "role": "people.done.role",
     "removed": "people.done.removed",
+    "revoked": "people.done.revoked",
 }
 
 
@@ -74,14 +82,24 @@ def _people_page(
     failed: int | None = None,
     row_error: str = "",
     notice: str = "",
+    invite_form: dict[str, str] | None = None,
+    invite_errors: dict[str, list[str]] | None = None,
+    invited: web_invitations.Invited | None = None,
     status: int = 200,
 ) -> Response:
+    state = web_state(request)
+    blank = {"email": "", "name": "", "role": "engineer"}
     context: dict[str, Any] = {
-        "people": web_people.list_people(
-            web_state(request).engine, organisation_id=user.organisation_id
+        "people": web_people.list_people(state.engine, organisation_id=user.organisation_id),
+        "invitations": web_invitations.pending(
+            state.engine, organisation_id=user.organisation_id, now=state.clock()
         ),
+        "invited": invited,
+        "invite_link": str(request.base_url).rstrip("/") + invited.path if invited else "",
+        "invite_form": invite_form or blank,
+        "invite_errors": invite_errors or {},
         "roles": WEB_ROLES,
-        "form": form or {"email": "", "name": "", "role": "engineer"},
+        "form": form or blank,
         "errors": errors or {},
         "failed": failed,
         "row_error": row_error,
@@ -118,6 +136,44 @@ def add_person(
         return _people_page(request, user, form=typed, errors=outcome.errors, status=400)
     done = "existing" if outcome.existing else "added"
     return RedirectResponse(f"/people?done={done}", status_code=303)
+
+
+@router.post("/people/invitations", dependencies=[Bounded, CsrfChecked])
+def invite_person(
+    request: Request,
+    user: Owner,
+    email: Annotated[str, Form(max_length=320)] = "",
+    name: Annotated[str, Form(max_length=400)] = "",
+    role: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    state = web_state(request)
+    invited = web_invitations.invite(
+        state.engine,
+        organisation_id=user.organisation_id,
+        email=email,
+        name=name,
+        role=role,
+        now=state.clock(),
+        invited_by=user.user_id,
+    )
+    if invited.errors:
+        typed = {"email": email, "name": name, "role": role}
+        return _people_page(
+            request, user, invite_form=typed, invite_errors=invited.errors, status=400
+        )
+    return _people_page(request, user, invited=invited)
+
+
+@router.post("/people/invitations/{invitation_id}/revoke", dependencies=[Bounded, CsrfChecked])
+def revoke_invitation(request: Request, user: Owner, invitation_id: int) -> Response:
+    state = web_state(request)
+    web_invitations.revoke(
+        state.engine,
+        organisation_id=user.organisation_id,
+        invitation_id=invitation_id,
+        now=state.clock(),
+    )
+    return RedirectResponse("/people?done=revoked", status_code=303)
 
 
 @router.post("/people/{membership_id}/role", dependencies=[Bounded, CsrfChecked])

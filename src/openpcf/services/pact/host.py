@@ -35,7 +35,9 @@ from openpcf.db.repositories.footprints import (
     ClientFacts,
     PageKey,
     client_facts,
+    list_v2_sources,
     shared_document,
+    shared_v2_source,
 )
 from openpcf.exchange.criteria import FootprintFilter
 from openpcf.exchange.errors import (
@@ -50,6 +52,7 @@ from openpcf.services.pact.answers import accept_answer
 from openpcf.services.pact.auth import IssuedToken, TokenClaims, TokenSigner, granted_scopes
 from openpcf.services.pact.cursor import decode_cursor, encode_cursor, query_digest
 from openpcf.services.pact.filter import V2Filter, parse_filter
+from openpcf.services.pact.v2_views import VIEWS
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -98,11 +101,6 @@ class Page:
 def document_body(document: str) -> bytes:
     """The GetFootprint response body ``{"data": ...}`` around one document's JSON text."""
     return ('{"data":' + document + "}").encode()
-
-
-def _json_text(document: dict[str, Any]) -> str:
-    """A document built here (the v2.3 view) as compact JSON, as ``JSONResponse`` writes it."""
-    return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,8 +167,8 @@ def _admitted(client: _C | None, claims: TokenClaims, scope: str | None) -> _C:
 
 @contextmanager
 def _reading(engine: Engine) -> Iterator[Connection]:
-    """A connection that runs each statement on its own (autocommit) for the read-only v3
-    routes.
+    """A connection that runs each statement on its own (autocommit) for the read-only list
+    and get routes (v3 and v2.3).
 
     Design note: without ``BEGIN`` and ``COMMIT`` a GetFootprint is one round trip to the
     database instead of four. Nothing is lost: the routes only read, and under PostgreSQL's
@@ -211,7 +209,8 @@ def list_footprints(
     the stored JSON text, served as it was published (:func:`openpcf.db.repositories.
     list_document_texts`: no parsing and serialising again per request). v2.3: the optional
     ``$filter`` subset (:func:`openpcf.services.pact.filter.parse_filter`); footprints that
-    cannot be expressed in v2.3 are left out.
+    cannot be expressed in v2.3 are left out; each document is the v2.3 view's text, built
+    once per stored document and remembered (:mod:`openpcf.services.pact.v2_views`).
 
     A cursor is valid only with the filters it was made for (:func:`~openpcf.services.pact.
     cursor.decode_cursor`: else :class:`BadRequestError`); it only positions the listing, and
@@ -239,10 +238,11 @@ def list_footprints(
     odata = odata[-1:] if odata and odata[-1].strip() else []
     digest = query_digest(version, {"$filter": odata})
     after = decode_cursor(cursor, digest=digest) if cursor is not None else None
-    with session_scope(engine) as session:
-        client = _client(session, claims, "footprint:list")
+    with _reading(engine) as connection:
+        facts = client_facts(connection, client_id=claims.client_id)
+        client = _admitted(facts, claims, "footprint:list")
         wanted = parse_filter(odata[0]) if odata else None
-        documents, next_key = _v2_page(session, client, wanted, size=size, after=after)
+        documents, next_key = _v2_page(connection, client, wanted, size=size, after=after)
     return _page(documents, next_key, digest)
 
 
@@ -251,13 +251,14 @@ def _page(documents: list[str], next_key: PageKey | None, digest: str) -> Page:
     return Page(documents, cursor)
 
 
-#: Rows read per query while filling a v2.3 page.
+#: The fewest rows read per query while filling a v2.3 page, after the first query (which
+#: reads one row more than the page: all a page needs when every footprint has a v2.3 form).
 V2_BATCH = 200
 
 
 def _v2_page(
-    session: Session,
-    client: ApiClient,
+    connection: Connection,
+    client: ClientFacts,
     wanted: V2Filter | None,
     *,
     size: int,
@@ -272,36 +273,42 @@ def _v2_page(
     ``$filter`` never leave an empty page with a ``next`` link (PACT conformance TC5). The
     next page starts after the page's last footprint, so it reads again the rows between that
     one and the match seen (at most the ones skipped here).
+
+    Each row is the stored document's text with the other inputs of its view, and the view's
+    text comes from :data:`~openpcf.services.pact.v2_views.VIEWS` (built on first use); a
+    ``$filter`` is tested on that text parsed again, so it sees exactly what is served.
     """
     filters = wanted.prefilter() if wanted is not None else None
     documents: list[str] = []
     last = after
+    rows = size + 1
     while True:
-        batch = repo.list_footprints(
-            session, client=client, filters=filters, limit=V2_BATCH, after=after
+        batch, next_key = list_v2_sources(
+            connection, client=client, filters=filters, limit=rows, after=after
         )
-        for footprint in batch.items:
-            try:
-                document = _v2(footprint)
-            except NotMappableError:
+        for source in batch:
+            text = VIEWS.form(source.text, cpc=source.cpc, deprecated_at=source.deprecated_at).text
+            if text is None:
                 continue
-            if wanted is not None and not wanted.matches(document):
+            if wanted is not None and not wanted.matches(json.loads(text)):
                 continue
             if len(documents) == size:  # a further match: there is a next page
                 return documents, last
-            documents.append(_json_text(document))
-            last = PageKey.of(footprint)
-        if batch.next_key is None:
+            documents.append(text)
+            last = source.key
+        if next_key is None:
             return documents, None
-        after = batch.next_key
+        after = next_key
+        rows = max(size + 1 - len(documents), V2_BATCH)
 
 
 def get_footprint(engine: Engine, *, claims: TokenClaims, version: Version, pf_id: str) -> str:
     """The footprint ``pf_id`` (in ``version``'s shape) as JSON text if the client may see it.
 
     v3 answers the stored text as published, read with the client check in one statement
-    (:func:`openpcf.db.repositories.footprints.shared_document`); v2.3 builds the view from
-    the stored footprint.
+    (:func:`openpcf.db.repositories.footprints.shared_document`); v2.3 reads the inputs of
+    the view the same way (:func:`~openpcf.db.repositories.footprints.shared_v2_source`) and
+    answers the view's text (:mod:`openpcf.services.pact.v2_views`).
     """
     try:
         key = uuid.UUID(pf_id)
@@ -314,13 +321,15 @@ def get_footprint(engine: Engine, *, claims: TokenClaims, version: Version, pf_i
         if text is None:
             raise NotFoundError(f"no footprint {key}")
         return text
-    with session_scope(engine) as session:
-        client = _client(session, claims, "footprint:read")
-        footprint = repo.get_footprint(session, client=client, pf_id=key)
-        try:
-            return _json_text(_v2(footprint))
-        except NotMappableError as e:
-            raise NotFoundError(f"footprint {key} is not available in PACT v2.3: {e}") from None
+    with _reading(engine) as connection:
+        facts, source = shared_v2_source(connection, client_id=claims.client_id, pf_id=key)
+    _admitted(facts, claims, "footprint:read")
+    if source is None:
+        raise NotFoundError(f"no footprint {key}")
+    form = VIEWS.form(source.text, cpc=source.cpc, deprecated_at=source.deprecated_at)
+    if form.text is None:
+        raise NotFoundError(f"footprint {key} is not available in PACT v2.3: {form.why}")
+    return form.text
 
 
 def _v2(footprint: Footprint) -> dict[str, Any]:
