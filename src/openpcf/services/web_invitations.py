@@ -32,21 +32,15 @@ from typing import TYPE_CHECKING
 
 from openpcf.db import repositories as repo
 from openpcf.db.engine import session_scope
-from openpcf.db.errors import NotFoundError
-from openpcf.db.models import Organisation
 from openpcf.db.repositories import web as web_repo
 from openpcf.db.repositories import web_invitations as invitations_repo
-from openpcf.db.repositories.owners import lock_organisation
-from openpcf.db.web_models import WEB_ROLES
-from openpcf.errors import InputError
 from openpcf.services.web_password import SECURITY_LOG, password_errors
+from openpcf.services.web_people import MAX_NAME, is_member, locked_organisation, person_fields
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-#: Longest name accepted (the ``web_user.name`` column).
-MAX_NAME = 200
 #: The path of an invitation link (the token follows).
 INVITE_PATH = "/invite/"
 
@@ -117,25 +111,14 @@ def invite(
 ) -> Invited:
     """Invite ``email`` to ``role`` in the organisation. Nothing is stored when a field has
     an error (not an email, an unknown role, a name too long, a member already)."""
-    errors: dict[str, list[str]] = {}
-    try:
-        address = repo.normalise_email(email)
-    except InputError:
-        address = ""
-        errors["email"] = ["people.error.email"]
-    if role not in WEB_ROLES:
-        errors["role"] = ["people.error.role"]
-    if len(name.strip()) > MAX_NAME:
-        errors["name"] = ["people.error.name"]
+    address, errors = person_fields(email=email, name=name, role=role)
     if errors:
         return Invited(errors=errors)
     with session_scope(engine, write=True) as session:
-        organisation = _organisation(session, organisation_id)
-        lock_organisation(session, organisation=organisation)
+        organisation = locked_organisation(session, organisation_id)
         account = repo.find_web_user(session, email=address)
-        if account is not None and any(
-            m.organisation_id == organisation_id
-            for m, _ in web_repo.memberships_of(session, user_id=account.id)
+        if account is not None and is_member(
+            session, user_id=account.id, organisation_id=organisation_id
         ):
             return Invited(errors={"email": ["people.error.member"]})
         token, row = invitations_repo.create_invitation(
@@ -274,17 +257,9 @@ def _join(
         account = repo.create_web_user(
             session, email=row.email, name=name.strip() or row.name, password=password
         )
-    theirs = web_repo.memberships_of(session, user_id=account.id)
-    if not any(m.organisation_id == organisation.id for m, _ in theirs):
+    if not is_member(session, user_id=account.id, organisation_id=organisation.id):
         repo.add_membership(session, user=account, organisation=organisation, role=row.role)
     SECURITY_LOG.info("web user %d accepted invitation %d", account.id, row.id)
     return invitations_repo.restart_session(
         session, user_id=account.id, organisation_id=organisation.id, now=now
     )
-
-
-def _organisation(session: Session, organisation_id: int) -> Organisation:
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise NotFoundError(f"no organisation {organisation_id}")
-    return organisation

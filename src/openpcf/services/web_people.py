@@ -100,21 +100,11 @@ def add_person(
 ) -> AddOutcome:
     """Give ``email`` the role ``role`` in the organisation, creating the account (with
     ``password``) if the email has none. Nothing is stored when any field has an error."""
-    errors: dict[str, list[str]] = {}
-    try:
-        address = repo.normalise_email(email)
-    except InputError:
-        address = ""
-        errors["email"] = ["people.error.email"]
-    if role not in WEB_ROLES:
-        errors["role"] = ["people.error.role"]
-    if len(name.strip()) > MAX_NAME:
-        errors["name"] = ["people.error.name"]
+    address, errors = person_fields(email=email, name=name, role=role)
     if errors:
         return AddOutcome(errors=errors)
     with session_scope(engine, write=True) as session:
-        organisation = _organisation(session, organisation_id)
-        lock_organisation(session, organisation=organisation)
+        organisation = locked_organisation(session, organisation_id)
         account = repo.find_web_user(session, email=address)
         if account is None:
             if len(password) < repo.MIN_PASSWORD_LENGTH:
@@ -125,8 +115,7 @@ def add_person(
             )
             existing = False
         else:
-            theirs = web_repo.memberships_of(session, user_id=account.id)
-            if any(m.organisation_id == organisation_id for m, _ in theirs):
+            if is_member(session, user_id=account.id, organisation_id=organisation_id):
                 return AddOutcome(errors={"email": ["people.error.member"]})
             existing = True
         repo.add_membership(session, user=account, organisation=organisation, role=role)
@@ -179,8 +168,34 @@ def choose_organisation(engine: Engine, *, token: str, organisation_id: int) -> 
         web_repo.choose_session_organisation(session, token=token, organisation_id=organisation_id)
 
 
-def _organisation(session: Session, organisation_id: int) -> Organisation:
+def person_fields(*, email: str, name: str, role: str) -> tuple[str, dict[str, list[str]]]:
+    """The normalised email of a person an owner adds or invites, and the fields in error
+    (field → message keys): not an email, an unknown role, a name too long."""
+    errors: dict[str, list[str]] = {}
+    try:
+        address = repo.normalise_email(email)
+    except InputError:
+        address = ""
+        errors["email"] = ["people.error.email"]
+    if role not in WEB_ROLES:
+        errors["role"] = ["people.error.role"]
+    if len(name.strip()) > MAX_NAME:
+        errors["name"] = ["people.error.name"]
+    return address, errors
+
+
+def locked_organisation(session: Session, organisation_id: int) -> Organisation:
+    """The organisation, its row locked: who joins it is decided under the lock."""
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFoundError(f"no organisation {organisation_id}")
+    lock_organisation(session, organisation=organisation)
     return organisation
+
+
+def is_member(session: Session, *, user_id: int, organisation_id: int) -> bool:
+    """Whether the account ``user_id`` has a role in the organisation."""
+    return any(
+        m.organisation_id == organisation_id
+        for m, _ in web_repo.memberships_of(session, user_id=user_id)
+    )

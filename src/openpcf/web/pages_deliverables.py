@@ -214,6 +214,30 @@ async def publish_from_editor(request: Request, user: Engineer) -> HTMLResponse:
     )
 
 
+async def _download_or_editor(
+    request: Request,
+    user: WebUser,
+    form: FormData,
+    text: str,
+    typed: dict[str, str],
+    download: Download,
+) -> Response:
+    """The file made from the editor's model, or the editor again with the errors at their
+    fields (400)."""
+    if not download.errors:
+        return _attachment(download)
+    return await run_in_threadpool(
+        _editor_page,
+        request,
+        user,
+        text,
+        typed,
+        errors=download.errors,
+        publish=_publish_request(form),
+        status=400,
+    )
+
+
 @router.post("/models/report", dependencies=[bounded(MAX_EDITOR_BODY), CsrfChecked])
 async def report_from_editor(request: Request, user: Engineer) -> Response:
     form, text, typed = await _editor_form(request)
@@ -224,18 +248,7 @@ async def report_from_editor(request: Request, user: Engineer) -> Response:
             report_for_model_text, text, typed, fmt=fmt, lang=lang, caller=web_caller(request, user)
         )
     )
-    if download.errors:
-        return await run_in_threadpool(
-            _editor_page,
-            request,
-            user,
-            text,
-            typed,
-            errors=download.errors,
-            publish=_publish_request(form),
-            status=400,
-        )
-    return _attachment(download)
+    return await _download_or_editor(request, user, form, text, typed, download)
 
 
 @router.post("/models/package", dependencies=[bounded(MAX_EDITOR_BODY), CsrfChecked])
@@ -252,18 +265,7 @@ async def package_from_editor(request: Request, user: Engineer) -> Response:
         caller=web_caller(request, user),
         allow_illustrative=_publish_request(form).allow_illustrative,
     )
-    if download.errors:
-        return await run_in_threadpool(
-            _editor_page,
-            request,
-            user,
-            text,
-            typed,
-            errors=download.errors,
-            publish=_publish_request(form),
-            status=400,
-        )
-    return _attachment(download)
+    return await _download_or_editor(request, user, form, text, typed, download)
 
 
 # -- certificate of a published footprint ---------------------------------------------------

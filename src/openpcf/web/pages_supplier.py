@@ -27,6 +27,7 @@ shows every value as typed, each problem next to its field.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -171,19 +172,39 @@ async def upload(request: Request, user: Supplier, request_id: str) -> Response:
         await form.close()  # the spooled upload, also when the answer is an error
 
 
-async def _upload(request: Request, user: WebUser, request_id: str, file: Any) -> Response:
-    problem, data, filename = "", b"", ""
+async def _read_upload(
+    file: Any,
+    *,
+    limit: int,
+    suffix: str,
+    types: Collection[str],
+    looks_right: Callable[[bytes], bool],
+    keys: tuple[str, str, str],
+) -> tuple[str, bytes, str]:
+    """Read an uploaded file of at most ``limit`` bytes: ``(problem, data, base name)``, the
+    problem the message key of ``keys`` = (missing, too large, wrong kind) or "" when the file
+    is named ``*suffix``, sent as one of ``types`` and its bytes look right. Too large → 413."""
+    missing, too_large, wrong = keys
     if not isinstance(file, UploadFile) or not file.filename:
-        problem = "supplier.upload.missing"
-    else:
-        filename = _base_name(file.filename)
-        content_type = (file.content_type or "").split(";")[0].strip().lower()
-        data = await file.read(MAX_WORKBOOK_BYTES + 1)
-        if len(data) > MAX_WORKBOOK_BYTES:
-            raise PageRefused(413, "supplier.too_large")
-        named_xlsx = filename.lower().endswith(".xlsx") and content_type in _XLSX_TYPES
-        if not named_xlsx or not data.startswith(b"PK\x03\x04"):  # an xlsx is a zip
-            problem = "supplier.upload.not_xlsx"
+        return missing, b"", ""
+    filename = _base_name(file.filename)
+    content_type = (file.content_type or "").split(";")[0].strip().lower()
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PageRefused(413, too_large)
+    named = filename.lower().endswith(suffix) and content_type in types
+    return ("" if named and looks_right(data) else wrong), data, filename
+
+
+async def _upload(request: Request, user: WebUser, request_id: str, file: Any) -> Response:
+    problem, data, filename = await _read_upload(
+        file,
+        limit=MAX_WORKBOOK_BYTES,
+        suffix=".xlsx",
+        types=_XLSX_TYPES,
+        looks_right=lambda data: data.startswith(b"PK\x03\x04"),  # an xlsx is a zip
+        keys=("supplier.upload.missing", "supplier.too_large", "supplier.upload.not_xlsx"),
+    )
     if problem:
         return await run_in_threadpool(
             _request_page, request, user, request_id, upload_key=problem, status=400
@@ -225,18 +246,14 @@ async def _upload_epd(
 ) -> Response:
     """Check the upload is an XML file of bounded size, then let the service read the EPD; a
     problem answers 400 with the unit and mass as chosen and typed, each at its input."""
-    problem, data, filename = "", b"", ""
-    if not isinstance(file, UploadFile) or not file.filename:
-        problem = "supplier.epd.missing"
-    else:
-        filename = _base_name(file.filename)
-        content_type = (file.content_type or "").split(";")[0].strip().lower()
-        data = await file.read(MAX_EPD_BYTES + 1)
-        if len(data) > MAX_EPD_BYTES:
-            raise PageRefused(413, "supplier.epd.too_large")
-        named_xml = filename.lower().endswith(".xml") and content_type in _XML_TYPES
-        if not named_xml or not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            problem = "supplier.epd.not_xml"
+    problem, data, filename = await _read_upload(
+        file,
+        limit=MAX_EPD_BYTES,
+        suffix=".xml",
+        types=_XML_TYPES,
+        looks_right=lambda data: data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"),
+        keys=("supplier.epd.missing", "supplier.epd.too_large", "supplier.epd.not_xml"),
+    )
     if problem:
         return await run_in_threadpool(
             _request_page, request, user, request_id, epd_values=values, epd_key=problem, status=400
